@@ -1,0 +1,18 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: [
+      "reference/**/*.test.ts",
+      "conformance/**/*.test.ts",
+      "bench/**/*.test.ts",
+      "spec/**/*.test.ts",
+      "scripts/**/*.test.ts",
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Two cores: run files in parallel but keep each file's servers on its own.
+    pool: "forks",
+    maxWorkers: 2,
+  },
+});
