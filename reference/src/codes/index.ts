@@ -1,0 +1,2 @@
+export * from "./offline/index.js";
+export * from "./online/index.js";

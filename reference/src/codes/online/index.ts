@@ -1,0 +1,23 @@
+export { Ff1, type Ff1Halves } from "./ff1.js";
+export { ONLINE_CODE_LENGTH, OnlineCodec, type OnlineVerification } from "./online-code.js";
+export {
+  ONLINE_MAC_BITS,
+  OnlineMac,
+  onlineMac,
+  onlineMacMessage,
+  SEED_BYTES,
+} from "./online-mac.js";
+export {
+  composePayload,
+  MAX_COUNTER,
+  MAX_HANDLE,
+  type ParsedOnlineCode,
+  splitPayload,
+} from "./online-payload.js";
+export {
+  DEFAULT_ONLINE_PROFILE,
+  type OnlineCodeProfile,
+  STEP_SECONDS,
+  stepOf,
+  validateOnlineProfile,
+} from "./online-profile.js";
