@@ -1,0 +1,21 @@
+export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
+export { Issuer, type IssuerOpenOptions } from "./issuer.js";
+export type {
+  IssuerApi,
+  MerchantPrincipal,
+  TerminalPrincipal,
+  WalletPrincipal,
+} from "./issuer-api.js";
+export { issuerKeyId } from "./issuer-keys.js";
+export { type Limits, stepUpReason } from "./limits.js";
+export { isMutantName, MUTANT_NAMES, type MutantName } from "./mutants.js";
+export { hashPassword, verifyPassword } from "./passwords.js";
+export { canTransition, isFinal } from "./payment-state.js";
+export {
+  DEFAULT_PROFILE,
+  type IssuerProfileConfig,
+  type ProfileOverrides,
+  profileToProto,
+  resolveProfile,
+} from "./profile.js";
+export { SeedVault } from "./seed-vault.js";

@@ -1,0 +1,46 @@
+/**
+ * Deliberately broken variants of the issuer, one rule each, so the
+ * conformance harness can prove every case fails against at least one
+ * mutant. Each name is switched on at exactly one place in the issuer
+ * (`this.mutant === "..."`). Never enable one outside tests.
+ */
+export const MUTANT_NAMES = [
+  /** A burned usage key is not refused: the same code pays twice. */
+  "accept-reused-code",
+  /** An expired code (online or offline) is accepted as valid. */
+  "never-expire",
+  /** A declined scan un-burns its code, so it can be presented again. */
+  "no-burn-on-decline",
+  /** No step-up: every amount is paid password-free. */
+  "ignore-password-free-limit",
+  /** Offline settlement settles a (wallet, counter) again instead of DUPLICATE. */
+  "double-settle-duplicates",
+  /** Offline codes with a bad wallet or issuer signature (or unknown key) are accepted. */
+  "skip-offline-signature",
+  /** GetPayment by payment_id returns another merchant's payment. */
+  "leak-other-merchant-order",
+  /** Revoked wallets keep paying online and settle offline. */
+  "ignore-revocation",
+  /** Scan ignores (merchant, out_trade_no): a retry is a new payment. */
+  "no-idempotency",
+  /** CancelPayment of a succeeded payment marks it refunded but moves no money. */
+  "cancel-does-not-refund",
+  /** Payments succeed whatever the payer's balance. */
+  "ignore-insufficient-funds",
+  /** Offline per-payment and cumulative limits are not enforced. */
+  "ignore-offline-limit",
+  /** Pending payments never close on their deadline. */
+  "no-auto-close",
+  /** ConfirmPayment accepts a wrong password. */
+  "confirm-without-password",
+  /** RefundPayment may refund more than what remains. */
+  "refund-over-remaining",
+  /** Offline records accepted with stale keys settle anyway. */
+  "accept-stale-keys",
+] as const;
+
+export type MutantName = (typeof MUTANT_NAMES)[number];
+
+export function isMutantName(name: string): name is MutantName {
+  return (MUTANT_NAMES as readonly string[]).includes(name);
+}

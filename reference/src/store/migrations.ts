@@ -1,0 +1,191 @@
+import type { SqlDialect } from "./sql-dialect.js";
+
+/** One schema change. `statements` are run in order inside one transaction. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  statements(d: SqlDialect): string[];
+}
+
+/**
+ * The schema history, oldest first. Never edit an applied migration; append
+ * a new one. Money is integer minor units, times integer Unix milliseconds.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    statements: ({ int, bytes }) => [
+      `CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('issuer', 'payer', 'merchant')),
+        currency TEXT NOT NULL,
+        balance ${int} NOT NULL DEFAULT 0,
+        password_hash TEXT,
+        limit_per_payment_password_free ${int},
+        limit_daily_password_free_amount ${int},
+        limit_daily_password_free_count ${int},
+        limit_per_payment_offline ${int},
+        limit_cumulative_offline ${int},
+        created_at ${int} NOT NULL
+      )`,
+      `CREATE TABLE transfers (
+        id TEXT PRIMARY KEY,
+        debit_account_id TEXT NOT NULL REFERENCES accounts (id),
+        credit_account_id TEXT NOT NULL REFERENCES accounts (id),
+        amount ${int} NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payment_id TEXT,
+        refund_id TEXT,
+        created_at ${int} NOT NULL,
+        CHECK (debit_account_id <> credit_account_id)
+      )`,
+      "CREATE INDEX transfers_debit ON transfers (debit_account_id)",
+      "CREATE INDEX transfers_credit ON transfers (credit_account_id)",
+      "CREATE INDEX transfers_currency ON transfers (currency)",
+      `CREATE TABLE merchants (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        api_key_hash ${bytes} NOT NULL UNIQUE,
+        created_at ${int} NOT NULL
+      )`,
+      `CREATE TABLE terminals (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants (id),
+        api_key_hash ${bytes} NOT NULL UNIQUE,
+        created_at ${int} NOT NULL
+      )`,
+      `CREATE TABLE wallets (
+        id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts (id),
+        handle ${int} NOT NULL UNIQUE,
+        token_hash ${bytes} NOT NULL UNIQUE,
+        seed_envelope ${bytes} NOT NULL,
+        public_key ${bytes} NOT NULL,
+        certificate ${bytes} NOT NULL,
+        cert_not_after ${int} NOT NULL,
+        device_label TEXT NOT NULL,
+        created_at ${int} NOT NULL,
+        revoked_at ${int},
+        revoke_reason TEXT
+      )`,
+      "CREATE INDEX wallets_account ON wallets (account_id)",
+      "CREATE INDEX wallets_revoked ON wallets (revoked_at) WHERE revoked_at IS NOT NULL",
+      `CREATE TABLE issuer_keys (
+        key_id TEXT PRIMARY KEY,
+        public_key ${bytes} NOT NULL,
+        private_key_envelope ${bytes} NOT NULL,
+        not_before ${int} NOT NULL,
+        not_after ${int} NOT NULL,
+        created_at ${int} NOT NULL
+      )`,
+      `CREATE TABLE issuer_settings (
+        name TEXT PRIMARY KEY,
+        value ${bytes} NOT NULL
+      )`,
+      `CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value ${int} NOT NULL
+      )`,
+      "INSERT INTO counters (name, value) VALUES ('revocation_list_version', 0)",
+      `CREATE TABLE used_codes (
+        usage_key TEXT PRIMARY KEY,
+        wallet_id TEXT NOT NULL,
+        payment_id TEXT,
+        created_at ${int} NOT NULL
+      )`,
+      `CREATE TABLE payments (
+        id TEXT PRIMARY KEY,
+        merchant_id TEXT NOT NULL REFERENCES merchants (id),
+        out_trade_no TEXT,
+        amount ${int} NOT NULL,
+        currency TEXT NOT NULL,
+        status TEXT NOT NULL,
+        decline_reason TEXT,
+        code_kind TEXT NOT NULL,
+        code_digest ${bytes},
+        subject TEXT NOT NULL,
+        wallet_id TEXT,
+        payer_account_id TEXT,
+        password_free ${int} NOT NULL DEFAULT 0,
+        refunded_amount ${int} NOT NULL DEFAULT 0,
+        confirm_deadline ${int},
+        source TEXT NOT NULL CHECK (source IN ('scan', 'offline')),
+        terminal_id TEXT,
+        record_id TEXT,
+        created_at ${int} NOT NULL,
+        updated_at ${int} NOT NULL,
+        CHECK (refunded_amount >= 0 AND refunded_amount <= amount),
+        UNIQUE (merchant_id, out_trade_no)
+      )`,
+      `CREATE INDEX payments_pending_deadline ON payments (confirm_deadline)
+        WHERE status = 'PENDING_CONFIRMATION'`,
+      `CREATE INDEX payments_pending_wallet ON payments (wallet_id)
+        WHERE status = 'PENDING_CONFIRMATION'`,
+      "CREATE INDEX payments_merchant_created ON payments (merchant_id, created_at)",
+      `CREATE TABLE refunds (
+        id TEXT PRIMARY KEY,
+        payment_id TEXT NOT NULL REFERENCES payments (id),
+        merchant_id TEXT NOT NULL,
+        out_refund_no TEXT,
+        amount ${int} NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at ${int} NOT NULL,
+        UNIQUE (payment_id, out_refund_no)
+      )`,
+      "CREATE INDEX refunds_merchant_created ON refunds (merchant_id, created_at)",
+      `CREATE TABLE daily_usage (
+        account_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        amount ${int} NOT NULL,
+        count ${int} NOT NULL,
+        PRIMARY KEY (account_id, day)
+      )`,
+      `CREATE TABLE offline_batches (
+        terminal_id TEXT NOT NULL REFERENCES terminals (id),
+        batch_id TEXT NOT NULL,
+        request_digest ${bytes} NOT NULL,
+        results TEXT NOT NULL,
+        created_at ${int} NOT NULL,
+        PRIMARY KEY (terminal_id, batch_id)
+      )`,
+      // counter is a uint64; TEXT (canonical decimal) keeps values above 2^63.
+      `CREATE TABLE offline_settlements (
+        wallet_id TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        payment_id TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        merchant_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        amount ${int} NOT NULL,
+        currency TEXT NOT NULL,
+        accepted_at ${int} NOT NULL,
+        settled_at ${int} NOT NULL,
+        PRIMARY KEY (wallet_id, counter)
+      )`,
+      "CREATE INDEX offline_settlements_merchant ON offline_settlements (merchant_id, settled_at)",
+    ],
+  },
+];
+
+export const SCHEMA_MIGRATIONS_TABLE = (d: SqlDialect): string =>
+  `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version ${d.int} PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at ${d.int} NOT NULL
+  )`;
+
+/** The latest schema version this code knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Checks the list is strictly increasing; a mistake here would corrupt databases. */
+export function assertMigrationOrder(list: readonly Migration[] = MIGRATIONS): void {
+  for (let i = 1; i < list.length; i++) {
+    if (list[i]!.version <= list[i - 1]!.version) {
+      throw new Error(`migrations out of order at version ${list[i]!.version}`);
+    }
+  }
+}

@@ -1,0 +1,669 @@
+import type {
+  AccountKind,
+  AccountRecord,
+  BatchResultRecord,
+  BurnRecord,
+  CodeKindName,
+  DailyUsage,
+  DeclineReasonName,
+  IssuerKeyRecord,
+  LedgerMismatch,
+  LedgerTotal,
+  LimitsRecord,
+  MerchantRecord,
+  NewAccount,
+  OfflineBatchRecord,
+  OfflineSettlementRecord,
+  PaymentRecord,
+  PaymentSource,
+  PaymentStatusName,
+  PaymentUpdate,
+  RefundRecord,
+  SettlementAggregates,
+  TerminalRecord,
+  TransferRecord,
+  WalletRecord,
+} from "./records.js";
+import type { SqlDialect } from "./sql-dialect.js";
+import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
+import type { ReadOptions, Tx } from "./store.js";
+
+// Driver values: SQLite (safe integers) gives bigint, PostgreSQL gives string
+// for BIGINT/NUMERIC and Buffer for BYTEA; these normalise both.
+const num = (v: unknown): number => Number(v);
+const big = (v: unknown): bigint => BigInt(v as string | number | bigint);
+const optNum = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const bytes = (v: unknown): Uint8Array => Uint8Array.from(v as Uint8Array);
+const optBytes = (v: unknown): Uint8Array | null =>
+  v === null || v === undefined ? null : Uint8Array.from(v as Uint8Array);
+const bin = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+function accountFromRow(r: Row): AccountRecord {
+  const limits: LimitsRecord | null =
+    r.limit_per_payment_password_free === null || r.limit_per_payment_password_free === undefined
+      ? null
+      : {
+          perPaymentPasswordFree: big(r.limit_per_payment_password_free),
+          dailyPasswordFreeAmount: big(r.limit_daily_password_free_amount),
+          dailyPasswordFreeCount: num(r.limit_daily_password_free_count),
+          perPaymentOffline: big(r.limit_per_payment_offline),
+          cumulativeOffline: big(r.limit_cumulative_offline),
+        };
+  return {
+    id: String(r.id),
+    kind: String(r.kind) as AccountKind,
+    currency: String(r.currency),
+    balance: big(r.balance),
+    passwordHash: optStr(r.password_hash),
+    limits,
+    createdAt: num(r.created_at),
+  };
+}
+
+function merchantFromRow(r: Row): MerchantRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    accountId: String(r.account_id),
+    apiKeyHash: bytes(r.api_key_hash),
+    createdAt: num(r.created_at),
+  };
+}
+
+function terminalFromRow(r: Row): TerminalRecord {
+  return {
+    id: String(r.id),
+    merchantId: String(r.merchant_id),
+    apiKeyHash: bytes(r.api_key_hash),
+    createdAt: num(r.created_at),
+  };
+}
+
+function walletFromRow(r: Row): WalletRecord {
+  return {
+    id: String(r.id),
+    accountId: String(r.account_id),
+    handle: num(r.handle),
+    tokenHash: bytes(r.token_hash),
+    seedEnvelope: bytes(r.seed_envelope),
+    publicKey: bytes(r.public_key),
+    certificate: bytes(r.certificate),
+    certNotAfter: num(r.cert_not_after),
+    deviceLabel: String(r.device_label),
+    createdAt: num(r.created_at),
+    revokedAt: optNum(r.revoked_at),
+    revokeReason: optStr(r.revoke_reason),
+  };
+}
+
+function issuerKeyFromRow(r: Row): IssuerKeyRecord {
+  return {
+    keyId: String(r.key_id),
+    publicKey: bytes(r.public_key),
+    privateKeyEnvelope: bytes(r.private_key_envelope),
+    notBefore: num(r.not_before),
+    notAfter: num(r.not_after),
+    createdAt: num(r.created_at),
+  };
+}
+
+function paymentFromRow(r: Row): PaymentRecord {
+  return {
+    id: String(r.id),
+    merchantId: String(r.merchant_id),
+    outTradeNo: optStr(r.out_trade_no),
+    amount: big(r.amount),
+    currency: String(r.currency),
+    status: String(r.status) as PaymentStatusName,
+    declineReason: optStr(r.decline_reason) as DeclineReasonName | null,
+    codeKind: String(r.code_kind) as CodeKindName,
+    codeDigest: optBytes(r.code_digest),
+    subject: String(r.subject),
+    walletId: optStr(r.wallet_id),
+    payerAccountId: optStr(r.payer_account_id),
+    passwordFree: num(r.password_free) !== 0,
+    refundedAmount: big(r.refunded_amount),
+    confirmDeadline: optNum(r.confirm_deadline),
+    source: String(r.source) as PaymentSource,
+    terminalId: optStr(r.terminal_id),
+    recordId: optStr(r.record_id),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+function refundFromRow(r: Row): RefundRecord {
+  return {
+    id: String(r.id),
+    paymentId: String(r.payment_id),
+    merchantId: String(r.merchant_id),
+    outRefundNo: optStr(r.out_refund_no),
+    amount: big(r.amount),
+    currency: String(r.currency),
+    reason: String(r.reason),
+    createdAt: num(r.created_at),
+  };
+}
+
+function batchFromRow(r: Row): OfflineBatchRecord {
+  return {
+    terminalId: String(r.terminal_id),
+    batchId: String(r.batch_id),
+    requestDigest: bytes(r.request_digest),
+    results: JSON.parse(String(r.results)) as BatchResultRecord[],
+    createdAt: num(r.created_at),
+  };
+}
+
+const PAYMENT_COLUMNS =
+  "id, merchant_id, out_trade_no, amount, currency, status, decline_reason, code_kind, code_digest, subject, wallet_id, payer_account_id, password_free, refunded_amount, confirm_deadline, source, terminal_id, record_id, created_at, updated_at";
+
+/**
+ * The record operations, written once in the SQL both SQLite and PostgreSQL
+ * accept (`ON CONFLICT`, partial indexes); the dialect supplies row locks.
+ */
+export class SqlTx implements Tx {
+  /** Accounts this transaction already holds a row lock on. */
+  private readonly locked = new Set<string>();
+
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly dialect: SqlDialect,
+  ) {}
+
+  private one(sql: string, params: readonly SqlValue[]): Promise<Row | undefined> {
+    return this.db.query(sql, params).then((rows) => rows[0]);
+  }
+
+  private lockSuffix(options?: ReadOptions): string {
+    return options?.forUpdate ? this.dialect.forUpdate : "";
+  }
+
+  async lock(name: string): Promise<void> {
+    if (this.dialect.name === "postgres") {
+      await this.db.query("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [name]);
+    }
+  }
+
+  // ---- accounts and ledger
+
+  async insertAccount(a: NewAccount): Promise<boolean> {
+    const l = a.limits;
+    const changed = await this.db.run(
+      `INSERT INTO accounts (id, kind, currency, balance, password_hash,
+         limit_per_payment_password_free, limit_daily_password_free_amount,
+         limit_daily_password_free_count, limit_per_payment_offline, limit_cumulative_offline, created_at)
+       VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [
+        a.id,
+        a.kind,
+        a.currency,
+        a.passwordHash,
+        l?.perPaymentPasswordFree ?? null,
+        l?.dailyPasswordFreeAmount ?? null,
+        l?.dailyPasswordFreeCount ?? null,
+        l?.perPaymentOffline ?? null,
+        l?.cumulativeOffline ?? null,
+        a.createdAt,
+      ],
+    );
+    return changed === 1;
+  }
+
+  async getAccount(id: string, options?: ReadOptions): Promise<AccountRecord | undefined> {
+    const r = await this.one(`SELECT * FROM accounts WHERE id = ?${this.lockSuffix(options)}`, [
+      id,
+    ]);
+    if (r && options?.forUpdate) this.locked.add(id);
+    return r ? accountFromRow(r) : undefined;
+  }
+
+  async lockAccounts(ids: readonly string[]): Promise<void> {
+    if (this.dialect.name !== "postgres") return;
+    const sorted = [...new Set(ids)].filter((id) => !this.locked.has(id)).sort();
+    for (const id of sorted) {
+      await this.db.query("SELECT id FROM accounts WHERE id = ? FOR UPDATE", [id]);
+      this.locked.add(id);
+    }
+  }
+
+  async transfer(t: TransferRecord): Promise<void> {
+    if (t.amount <= 0n) throw new Error(`transfer amount must be positive, got ${t.amount}`);
+    await this.lockAccounts([t.debitAccountId, t.creditAccountId]);
+    await this.db.run(
+      `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, payment_id, refund_id, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        t.id,
+        t.debitAccountId,
+        t.creditAccountId,
+        t.amount,
+        t.currency,
+        t.kind,
+        t.paymentId,
+        t.refundId,
+        t.createdAt,
+      ],
+    );
+    const debited = await this.db.run(
+      "UPDATE accounts SET balance = balance - ? WHERE id = ? AND currency = ?",
+      [t.amount, t.debitAccountId, t.currency],
+    );
+    const credited = await this.db.run(
+      "UPDATE accounts SET balance = balance + ? WHERE id = ? AND currency = ?",
+      [t.amount, t.creditAccountId, t.currency],
+    );
+    if (debited !== 1 || credited !== 1) {
+      // Throwing rolls the whole transaction back, so the ledger cannot go out of balance.
+      throw new Error(
+        `transfer ${t.id}: account missing or not in ${t.currency} (${t.debitAccountId} → ${t.creditAccountId})`,
+      );
+    }
+  }
+
+  async ledgerTotal(currency: string): Promise<LedgerTotal> {
+    const sum = await this.one(
+      "SELECT COALESCE(SUM(balance), 0) AS total FROM accounts WHERE currency = ?",
+      [currency],
+    );
+    const count = await this.one("SELECT COUNT(*) AS n FROM transfers WHERE currency = ?", [
+      currency,
+    ]);
+    return { total: big(sum?.total ?? 0), transferCount: num(count?.n ?? 0) };
+  }
+
+  async ledgerAudit(): Promise<LedgerMismatch[]> {
+    const rows = await this.db.query(
+      `SELECT a.id AS id, a.balance AS balance,
+         COALESCE((SELECT SUM(amount) FROM transfers t WHERE t.credit_account_id = a.id), 0)
+           - COALESCE((SELECT SUM(amount) FROM transfers t WHERE t.debit_account_id = a.id), 0) AS computed
+       FROM accounts a`,
+    );
+    const out: LedgerMismatch[] = [];
+    for (const r of rows) {
+      const balance = big(r.balance);
+      const fromTransfers = big(r.computed);
+      if (balance !== fromTransfers) out.push({ accountId: String(r.id), balance, fromTransfers });
+    }
+    return out;
+  }
+
+  // ---- merchants and terminals
+
+  async insertMerchant(m: MerchantRecord): Promise<void> {
+    await this.db.run(
+      "INSERT INTO merchants (id, name, account_id, api_key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+      [m.id, m.name, m.accountId, bin(m.apiKeyHash), m.createdAt],
+    );
+  }
+
+  async getMerchant(id: string): Promise<MerchantRecord | undefined> {
+    const r = await this.one("SELECT * FROM merchants WHERE id = ?", [id]);
+    return r ? merchantFromRow(r) : undefined;
+  }
+
+  async getMerchantByKeyHash(hash: Uint8Array): Promise<MerchantRecord | undefined> {
+    const r = await this.one("SELECT * FROM merchants WHERE api_key_hash = ?", [bin(hash)]);
+    return r ? merchantFromRow(r) : undefined;
+  }
+
+  async insertTerminal(t: TerminalRecord): Promise<void> {
+    await this.db.run(
+      "INSERT INTO terminals (id, merchant_id, api_key_hash, created_at) VALUES (?, ?, ?, ?)",
+      [t.id, t.merchantId, bin(t.apiKeyHash), t.createdAt],
+    );
+  }
+
+  async getTerminalByKeyHash(hash: Uint8Array): Promise<TerminalRecord | undefined> {
+    const r = await this.one("SELECT * FROM terminals WHERE api_key_hash = ?", [bin(hash)]);
+    return r ? terminalFromRow(r) : undefined;
+  }
+
+  // ---- wallets
+
+  async insertWallet(w: WalletRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO wallets (id, account_id, handle, token_hash, seed_envelope, public_key, certificate,
+         cert_not_after, device_label, created_at, revoked_at, revoke_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [
+        w.id,
+        w.accountId,
+        w.handle,
+        bin(w.tokenHash),
+        bin(w.seedEnvelope),
+        bin(w.publicKey),
+        bin(w.certificate),
+        w.certNotAfter,
+        w.deviceLabel,
+        w.createdAt,
+        w.revokedAt,
+        w.revokeReason,
+      ],
+    );
+    return changed === 1;
+  }
+
+  async getWallet(id: string): Promise<WalletRecord | undefined> {
+    const r = await this.one("SELECT * FROM wallets WHERE id = ?", [id]);
+    return r ? walletFromRow(r) : undefined;
+  }
+
+  async getWalletByHandle(handle: number): Promise<WalletRecord | undefined> {
+    const r = await this.one("SELECT * FROM wallets WHERE handle = ?", [handle]);
+    return r ? walletFromRow(r) : undefined;
+  }
+
+  async getWalletByTokenHash(hash: Uint8Array): Promise<WalletRecord | undefined> {
+    const r = await this.one("SELECT * FROM wallets WHERE token_hash = ?", [bin(hash)]);
+    return r ? walletFromRow(r) : undefined;
+  }
+
+  async listActiveWallets(accountId: string): Promise<WalletRecord[]> {
+    const rows = await this.db.query(
+      "SELECT * FROM wallets WHERE account_id = ? AND revoked_at IS NULL ORDER BY created_at, id",
+      [accountId],
+    );
+    return rows.map(walletFromRow);
+  }
+
+  async revokeWallet(id: string, at: number, reason: string): Promise<boolean> {
+    const changed = await this.db.run(
+      "UPDATE wallets SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+      [at, reason, id],
+    );
+    if (changed === 1) {
+      await this.db.run(
+        "UPDATE counters SET value = value + 1 WHERE name = 'revocation_list_version'",
+      );
+    }
+    return changed === 1;
+  }
+
+  async revocationList(now: number): Promise<{ walletIds: string[]; version: bigint }> {
+    const rows = await this.db.query(
+      "SELECT id FROM wallets WHERE revoked_at IS NOT NULL AND cert_not_after > ? ORDER BY id",
+      [now],
+    );
+    const v = await this.one(
+      "SELECT value FROM counters WHERE name = 'revocation_list_version'",
+      [],
+    );
+    return { walletIds: rows.map((r) => String(r.id)), version: big(v?.value ?? 0) };
+  }
+
+  // ---- issuer keys and settings
+
+  async insertIssuerKey(k: IssuerKeyRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO issuer_keys (key_id, public_key, private_key_envelope, not_before, not_after, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      [k.keyId, bin(k.publicKey), bin(k.privateKeyEnvelope), k.notBefore, k.notAfter, k.createdAt],
+    );
+  }
+
+  async listIssuerKeys(): Promise<IssuerKeyRecord[]> {
+    const rows = await this.db.query("SELECT * FROM issuer_keys ORDER BY created_at, key_id");
+    return rows.map(issuerKeyFromRow);
+  }
+
+  async getSetting(name: string): Promise<Uint8Array | undefined> {
+    const r = await this.one("SELECT value FROM issuer_settings WHERE name = ?", [name]);
+    return r ? bytes(r.value) : undefined;
+  }
+
+  async putSettingIfAbsent(name: string, value: Uint8Array): Promise<Uint8Array> {
+    await this.db.run(
+      "INSERT INTO issuer_settings (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
+      [name, bin(value)],
+    );
+    return (await this.getSetting(name))!;
+  }
+
+  // ---- burns
+
+  async burn(b: BurnRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      "INSERT INTO used_codes (usage_key, wallet_id, payment_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [b.usageKey, b.walletId, b.paymentId, b.createdAt],
+    );
+    return changed === 1;
+  }
+
+  async isBurned(usageKey: string): Promise<boolean> {
+    return (
+      (await this.one("SELECT 1 AS x FROM used_codes WHERE usage_key = ?", [usageKey])) !==
+      undefined
+    );
+  }
+
+  async unburn(usageKey: string): Promise<void> {
+    await this.db.run("DELETE FROM used_codes WHERE usage_key = ?", [usageKey]);
+  }
+
+  // ---- payments
+
+  async insertPayment(p: PaymentRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO payments (${PAYMENT_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [
+        p.id,
+        p.merchantId,
+        p.outTradeNo,
+        p.amount,
+        p.currency,
+        p.status,
+        p.declineReason,
+        p.codeKind,
+        p.codeDigest ? bin(p.codeDigest) : null,
+        p.subject,
+        p.walletId,
+        p.payerAccountId,
+        p.passwordFree ? 1 : 0,
+        p.refundedAmount,
+        p.confirmDeadline,
+        p.source,
+        p.terminalId,
+        p.recordId,
+        p.createdAt,
+        p.updatedAt,
+      ],
+    );
+    return changed === 1;
+  }
+
+  async getPayment(id: string, options?: ReadOptions): Promise<PaymentRecord | undefined> {
+    const r = await this.one(`SELECT * FROM payments WHERE id = ?${this.lockSuffix(options)}`, [
+      id,
+    ]);
+    return r ? paymentFromRow(r) : undefined;
+  }
+
+  async getPaymentByOutTradeNo(
+    merchantId: string,
+    outTradeNo: string,
+    options?: ReadOptions,
+  ): Promise<PaymentRecord | undefined> {
+    const r = await this.one(
+      `SELECT * FROM payments WHERE merchant_id = ? AND out_trade_no = ?${this.lockSuffix(options)}`,
+      [merchantId, outTradeNo],
+    );
+    return r ? paymentFromRow(r) : undefined;
+  }
+
+  async updatePayment(id: string, u: PaymentUpdate): Promise<void> {
+    const changed = await this.db.run(
+      `UPDATE payments SET status = ?, decline_reason = ?, refunded_amount = ?, confirm_deadline = ?,
+         password_free = ?, updated_at = ? WHERE id = ?`,
+      [
+        u.status,
+        u.declineReason,
+        u.refundedAmount,
+        u.confirmDeadline,
+        u.passwordFree ? 1 : 0,
+        u.updatedAt,
+        id,
+      ],
+    );
+    if (changed !== 1) throw new Error(`payment ${id} not found`);
+  }
+
+  async listPendingPayments(walletId: string): Promise<PaymentRecord[]> {
+    const rows = await this.db.query(
+      "SELECT * FROM payments WHERE wallet_id = ? AND status = 'PENDING_CONFIRMATION' ORDER BY created_at, id",
+      [walletId],
+    );
+    return rows.map(paymentFromRow);
+  }
+
+  closeExpiredPayments(now: number): Promise<number> {
+    return this.db.run(
+      `UPDATE payments SET status = 'CLOSED', updated_at = confirm_deadline
+       WHERE status = 'PENDING_CONFIRMATION' AND confirm_deadline <= ?`,
+      [now],
+    );
+  }
+
+  closeExpiredPaymentsOfWallet(walletId: string, now: number): Promise<number> {
+    return this.db.run(
+      `UPDATE payments SET status = 'CLOSED', updated_at = confirm_deadline
+       WHERE wallet_id = ? AND status = 'PENDING_CONFIRMATION' AND confirm_deadline <= ?`,
+      [walletId, now],
+    );
+  }
+
+  // ---- refunds
+
+  async insertRefund(r: RefundRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO refunds (id, payment_id, merchant_id, out_refund_no, amount, currency, reason, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [r.id, r.paymentId, r.merchantId, r.outRefundNo, r.amount, r.currency, r.reason, r.createdAt],
+    );
+    return changed === 1;
+  }
+
+  async getRefund(paymentId: string, outRefundNo: string): Promise<RefundRecord | undefined> {
+    const r = await this.one("SELECT * FROM refunds WHERE payment_id = ? AND out_refund_no = ?", [
+      paymentId,
+      outRefundNo,
+    ]);
+    return r ? refundFromRow(r) : undefined;
+  }
+
+  // ---- daily usage
+
+  async getDailyUsage(accountId: string, day: string): Promise<DailyUsage> {
+    const r = await this.one(
+      "SELECT amount, count FROM daily_usage WHERE account_id = ? AND day = ?",
+      [accountId, day],
+    );
+    return r ? { amount: big(r.amount), count: num(r.count) } : { amount: 0n, count: 0 };
+  }
+
+  async addDailyUsage(accountId: string, day: string, amount: bigint): Promise<void> {
+    await this.db.run(
+      `INSERT INTO daily_usage (account_id, day, amount, count) VALUES (?, ?, ?, 1)
+       ON CONFLICT (account_id, day) DO UPDATE
+       SET amount = daily_usage.amount + excluded.amount, count = daily_usage.count + 1`,
+      [accountId, day, amount],
+    );
+  }
+
+  // ---- offline settlement
+
+  async insertBatch(b: OfflineBatchRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO offline_batches (terminal_id, batch_id, request_digest, results, created_at)
+       VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [b.terminalId, b.batchId, bin(b.requestDigest), JSON.stringify(b.results), b.createdAt],
+    );
+    return changed === 1;
+  }
+
+  async getBatch(terminalId: string, batchId: string): Promise<OfflineBatchRecord | undefined> {
+    const r = await this.one(
+      "SELECT * FROM offline_batches WHERE terminal_id = ? AND batch_id = ?",
+      [terminalId, batchId],
+    );
+    return r ? batchFromRow(r) : undefined;
+  }
+
+  async setBatchResults(
+    terminalId: string,
+    batchId: string,
+    results: BatchResultRecord[],
+  ): Promise<void> {
+    await this.db.run(
+      "UPDATE offline_batches SET results = ? WHERE terminal_id = ? AND batch_id = ?",
+      [JSON.stringify(results), terminalId, batchId],
+    );
+  }
+
+  async insertOfflineSettlement(s: OfflineSettlementRecord): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO offline_settlements (wallet_id, counter, payment_id, terminal_id, merchant_id, record_id,
+         amount, currency, accepted_at, settled_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [
+        s.walletId,
+        s.counter.toString(),
+        s.paymentId,
+        s.terminalId,
+        s.merchantId,
+        s.recordId,
+        s.amount,
+        s.currency,
+        s.acceptedAt,
+        s.settledAt,
+      ],
+    );
+    return changed === 1;
+  }
+
+  async offlineSettledTotal(walletId: string): Promise<bigint> {
+    const r = await this.one(
+      "SELECT COALESCE(SUM(amount), 0) AS total FROM offline_settlements WHERE wallet_id = ?",
+      [walletId],
+    );
+    return big(r?.total ?? 0);
+  }
+
+  // ---- reports
+
+  async settlementAggregates(
+    merchantId: string,
+    currency: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<SettlementAggregates> {
+    // "Succeeded online payments created that day": a later refund does not
+    // remove the payment from the day's sales; the refund is counted on its own day.
+    const p = await this.one(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM payments
+       WHERE merchant_id = ? AND currency = ? AND source = 'scan'
+         AND status IN ('SUCCEEDED', 'REFUNDED') AND created_at >= ? AND created_at < ?`,
+      [merchantId, currency, fromMs, toMs],
+    );
+    const r = await this.one(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM refunds
+       WHERE merchant_id = ? AND currency = ? AND created_at >= ? AND created_at < ?`,
+      [merchantId, currency, fromMs, toMs],
+    );
+    const o = await this.one(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM offline_settlements
+       WHERE merchant_id = ? AND currency = ? AND settled_at >= ? AND settled_at < ?`,
+      [merchantId, currency, fromMs, toMs],
+    );
+    return {
+      paymentCount: num(p?.n ?? 0),
+      paymentTotal: big(p?.total ?? 0),
+      refundCount: num(r?.n ?? 0),
+      refundTotal: big(r?.total ?? 0),
+      offlineCount: num(o?.n ?? 0),
+      offlineTotal: big(o?.total ?? 0),
+    };
+  }
+}

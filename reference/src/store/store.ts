@@ -1,0 +1,152 @@
+import type {
+  AccountRecord,
+  BatchResultRecord,
+  BurnRecord,
+  DailyUsage,
+  IssuerKeyRecord,
+  LedgerMismatch,
+  LedgerTotal,
+  MerchantRecord,
+  NewAccount,
+  OfflineBatchRecord,
+  OfflineSettlementRecord,
+  PaymentRecord,
+  PaymentUpdate,
+  RefundRecord,
+  SettlementAggregates,
+  TerminalRecord,
+  TransferRecord,
+  WalletRecord,
+} from "./records.js";
+
+export interface ReadOptions {
+  /** Lock the row until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite holds a write lock anyway). */
+  forUpdate?: boolean;
+}
+
+/**
+ * The record-level operations of one transaction. Every method runs inside
+ * the transaction it was handed to; nothing is visible to others before the
+ * transaction commits. Methods that return `boolean` report whether a row was
+ * inserted (false = a UNIQUE key already existed).
+ */
+export interface Tx {
+  /** Serialises transactions that take the same named lock (PostgreSQL advisory lock; a no-op on SQLite, which holds the database lock). */
+  lock(name: string): Promise<void>;
+
+  // Accounts and the double-entry ledger.
+  insertAccount(account: NewAccount): Promise<boolean>;
+  getAccount(id: string, options?: ReadOptions): Promise<AccountRecord | undefined>;
+  /** Locks accounts in a fixed order (sorted ids) so concurrent transfers do not deadlock. */
+  lockAccounts(ids: readonly string[]): Promise<void>;
+  /** Records one transfer and moves both balances; the ledger stays balanced by construction. */
+  transfer(transfer: TransferRecord): Promise<void>;
+  ledgerTotal(currency: string): Promise<LedgerTotal>;
+  /** Accounts whose balance is not the sum of their transfers; empty in a consistent ledger. */
+  ledgerAudit(): Promise<LedgerMismatch[]>;
+
+  // Merchants and terminals.
+  insertMerchant(merchant: MerchantRecord): Promise<void>;
+  getMerchant(id: string): Promise<MerchantRecord | undefined>;
+  getMerchantByKeyHash(hash: Uint8Array): Promise<MerchantRecord | undefined>;
+  insertTerminal(terminal: TerminalRecord): Promise<void>;
+  getTerminalByKeyHash(hash: Uint8Array): Promise<TerminalRecord | undefined>;
+
+  // Wallets and revocation.
+  /** False when the handle (or token hash) is taken; pick another and retry. */
+  insertWallet(wallet: WalletRecord): Promise<boolean>;
+  getWallet(id: string): Promise<WalletRecord | undefined>;
+  getWalletByHandle(handle: number): Promise<WalletRecord | undefined>;
+  getWalletByTokenHash(hash: Uint8Array): Promise<WalletRecord | undefined>;
+  listActiveWallets(accountId: string): Promise<WalletRecord[]>;
+  /** Revokes the wallet and bumps the revocation list version; false if it was already revoked. */
+  revokeWallet(id: string, at: number, reason: string): Promise<boolean>;
+  /** Revoked wallets whose certificate is still valid at `now`, and the list version. */
+  revocationList(now: number): Promise<{ walletIds: string[]; version: bigint }>;
+
+  // Issuer signing keys and settings.
+  insertIssuerKey(key: IssuerKeyRecord): Promise<void>;
+  listIssuerKeys(): Promise<IssuerKeyRecord[]>;
+  getSetting(name: string): Promise<Uint8Array | undefined>;
+  /** Stores `value` unless the setting exists; returns the value in force. */
+  putSettingIfAbsent(name: string, value: Uint8Array): Promise<Uint8Array>;
+
+  // Code burns.
+  /** Records a usage key; false when it was burned before (REUSED). */
+  burn(burn: BurnRecord): Promise<boolean>;
+  isBurned(usageKey: string): Promise<boolean>;
+  /** Removes a burn; only the `no-burn-on-decline` mutant uses it. */
+  unburn(usageKey: string): Promise<void>;
+
+  // Payments.
+  /** False on a (merchant_id, out_trade_no) conflict. */
+  insertPayment(payment: PaymentRecord): Promise<boolean>;
+  getPayment(id: string, options?: ReadOptions): Promise<PaymentRecord | undefined>;
+  getPaymentByOutTradeNo(
+    merchantId: string,
+    outTradeNo: string,
+    options?: ReadOptions,
+  ): Promise<PaymentRecord | undefined>;
+  updatePayment(id: string, update: PaymentUpdate): Promise<void>;
+  listPendingPayments(walletId: string): Promise<PaymentRecord[]>;
+  /**
+   * Closes every pending payment whose deadline is ≤ now; returns how many.
+   * `updated_at` becomes the deadline (when the payment closed), so the
+   * record does not depend on when the sweep happened to run.
+   */
+  closeExpiredPayments(now: number): Promise<number>;
+  /** Same, for one wallet's payments. */
+  closeExpiredPaymentsOfWallet(walletId: string, now: number): Promise<number>;
+
+  // Refunds.
+  /** False on a (payment_id, out_refund_no) conflict. */
+  insertRefund(refund: RefundRecord): Promise<boolean>;
+  getRefund(paymentId: string, outRefundNo: string): Promise<RefundRecord | undefined>;
+
+  // Daily password-free usage per payer account and UTC day ("YYYY-MM-DD").
+  getDailyUsage(accountId: string, day: string): Promise<DailyUsage>;
+  addDailyUsage(accountId: string, day: string, amount: bigint): Promise<void>;
+
+  // Offline settlement.
+  /** False on a (terminal_id, batch_id) conflict. */
+  insertBatch(batch: OfflineBatchRecord): Promise<boolean>;
+  getBatch(terminalId: string, batchId: string): Promise<OfflineBatchRecord | undefined>;
+  setBatchResults(terminalId: string, batchId: string, results: BatchResultRecord[]): Promise<void>;
+  /** False on a (wallet_id, counter) conflict. */
+  insertOfflineSettlement(settlement: OfflineSettlementRecord): Promise<boolean>;
+  offlineSettledTotal(walletId: string): Promise<bigint>;
+
+  // Reports.
+  settlementAggregates(
+    merchantId: string,
+    currency: string,
+    fromMs: number,
+    toMs: number,
+  ): Promise<SettlementAggregates>;
+}
+
+/** A persistent store. One money decision = one `transaction`. */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /**
+   * Runs `fn` in one transaction: commits when it resolves, rolls back when
+   * it throws. `fn` may run more than once (PostgreSQL retries serialization
+   * failures and deadlocks, and both stores retry `TransactionRetry`), so it
+   * must not have effects outside the transaction before it resolves.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** The highest applied migration version. */
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Thrown inside a transaction to roll it back and run it again (bounded). */
+export class TransactionRetry extends Error {
+  constructor(reason: string) {
+    super(`transaction retry: ${reason}`);
+    this.name = "TransactionRetry";
+  }
+}
+
+/** Retries per transaction before giving up. */
+export const MAX_TRANSACTION_ATTEMPTS = 8;
