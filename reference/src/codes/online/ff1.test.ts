@@ -2,6 +2,7 @@ import { createCipheriv } from "node:crypto";
 import { FF1 } from "@noble/ciphers/ff1.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { AesBackend } from "./aes-block.js";
 import { Ff1 } from "./ff1.js";
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
@@ -46,14 +47,16 @@ const NIST_SAMPLES = [
   },
 ];
 
+const BACKENDS: readonly AesBackend[] = ["node", "table"];
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
 const toNumerals = (s: string): number[] => [...s].map((c) => ALPHABET.indexOf(c));
 const toText = (x: ArrayLike<number>): string => Array.from(x, (d) => ALPHABET[d]).join("");
 
-describe("FF1 NIST SP 800-38G samples", () => {
+describe.each(BACKENDS)("FF1 NIST SP 800-38G samples, AES backend %s", (aes) => {
   for (const s of NIST_SAMPLES) {
     it(`sample ${s.sample}: AES-${s.key.length * 4}, radix ${s.radix}`, () => {
-      const ff1 = new Ff1(hex(s.key), s.radix);
+      const ff1 = new Ff1(hex(s.key), s.radix, { aes });
+      expect(ff1.aes).toBe(aes);
       expect(ff1.encrypt(hex(s.tweak), s.pt)).toBe(s.ct);
       expect(ff1.decrypt(hex(s.tweak), s.ct)).toBe(s.pt);
       // The expected values themselves agree with an independent implementation.
@@ -103,23 +106,26 @@ function ff1Case(opts: { radix?: number; n?: number; maxExtra: number; maxTweak:
   });
 }
 
+/** Both backends and @noble/ciphers agree on encrypt and decrypt; decrypt inverts encrypt. */
 function checkAgainstNoble(c: {
   radix: number;
   key: Uint8Array;
   tweak: Uint8Array;
   x: number[];
 }): void {
-  const ours = new Ff1(c.key, c.radix);
   const noble = FF1(c.radix, c.key, c.tweak);
-  const ct = ours.encryptNumerals(c.tweak, Uint8Array.from(c.x));
-  expect(Array.from(ct)).toEqual(noble.encrypt(c.x));
-  expect(Array.from(ours.decryptNumerals(c.tweak, ct))).toEqual(c.x);
-  expect(Array.from(ours.decryptNumerals(c.tweak, Uint8Array.from(c.x)))).toEqual(
-    noble.decrypt(c.x),
-  );
+  const nobleCt = noble.encrypt(c.x);
+  const noblePt = noble.decrypt(c.x);
+  for (const aes of BACKENDS) {
+    const ours = new Ff1(c.key, c.radix, { aes });
+    const ct = ours.encryptNumerals(c.tweak, Uint8Array.from(c.x));
+    expect(Array.from(ct), aes).toEqual(nobleCt);
+    expect(Array.from(ours.decryptNumerals(c.tweak, ct)), aes).toEqual(c.x);
+    expect(Array.from(ours.decryptNumerals(c.tweak, Uint8Array.from(c.x))), aes).toEqual(noblePt);
+  }
 }
 
-describe("FF1 equals @noble/ciphers FF1", () => {
+describe("FF1 on both AES backends equals @noble/ciphers FF1", () => {
   it("radix 10, 16 numerals, 2-byte tweak, AES-256 (the online-code shape)", () => {
     fc.assert(
       fc.property(
@@ -127,12 +133,16 @@ describe("FF1 equals @noble/ciphers FF1", () => {
         fc.uint8Array({ minLength: 2, maxLength: 2 }),
         fc.stringMatching(/^\d{16}$/),
         (key, tweak, pt) => {
-          const ours = new Ff1(key, 10);
           const noble = FF1(10, key, tweak);
-          const ct = ours.encrypt(tweak, pt);
-          expect(ct).toBe(toText(noble.encrypt(toNumerals(pt))));
-          expect(ours.decrypt(tweak, ct)).toBe(pt);
-          expect(ours.decrypt(tweak, pt)).toBe(toText(noble.decrypt(toNumerals(pt))));
+          const nobleCt = toText(noble.encrypt(toNumerals(pt)));
+          const noblePt = toText(noble.decrypt(toNumerals(pt)));
+          for (const aes of BACKENDS) {
+            const ours = new Ff1(key, 10, { aes });
+            const ct = ours.encrypt(tweak, pt);
+            expect(ct, aes).toBe(nobleCt);
+            expect(ours.decrypt(tweak, ct), aes).toBe(pt);
+            expect(ours.decrypt(tweak, pt), aes).toBe(noblePt);
+          }
         },
       ),
       { numRuns: 300 },
@@ -143,6 +153,24 @@ describe("FF1 equals @noble/ciphers FF1", () => {
     fc.assert(fc.property(ff1Case({ maxExtra: 30, maxTweak: 40 }), checkAgainstNoble), {
       numRuns: 300,
     });
+  });
+
+  it("the number path at its limit: radix^v close to 2^37, b = 5, d = 12", () => {
+    const ff = new Ff1(new Uint8Array(16), 10);
+    expect(ff.supportsHalves(22)).toBe(true);
+    expect(ff.supportsHalves(23)).toBe(false);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          ff1Case({ radix: 10, n: 21, maxExtra: 0, maxTweak: 20 }),
+          ff1Case({ radix: 10, n: 22, maxExtra: 0, maxTweak: 20 }),
+          ff1Case({ radix: 36, n: 14, maxExtra: 0, maxTweak: 20 }),
+          ff1Case({ radix: 2, n: 74, maxExtra: 0, maxTweak: 20 }),
+        ),
+        checkAgainstNoble,
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it("long inputs: S spans several blocks and NUM(B) spans several Q blocks", () => {
@@ -162,13 +190,17 @@ describe("FF1 equals @noble/ciphers FF1", () => {
 
   it("decrypt(encrypt(x)) = x on the text API", () => {
     fc.assert(
-      fc.property(ff1Case({ maxExtra: 40, maxTweak: 24 }), (c) => {
-        const ff1 = new Ff1(c.key, c.radix);
-        const text = toText(c.x);
-        const ct = ff1.encrypt(c.tweak, text);
-        expect(ct).toHaveLength(text.length);
-        expect(ff1.decrypt(c.tweak, ct)).toBe(text);
-      }),
+      fc.property(
+        ff1Case({ maxExtra: 40, maxTweak: 24 }),
+        fc.constantFrom(...BACKENDS),
+        (c, aes) => {
+          const ff1 = new Ff1(c.key, c.radix, { aes });
+          const text = toText(c.x);
+          const ct = ff1.encrypt(c.tweak, text);
+          expect(ct).toHaveLength(text.length);
+          expect(ff1.decrypt(c.tweak, ct)).toBe(text);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -182,8 +214,9 @@ describe("FF1 halves fast path", () => {
         fc.uint8Array({ maxLength: 3 }),
         fc.integer({ min: 0, max: 99_999_999 }),
         fc.integer({ min: 0, max: 99_999_999 }),
-        (key, tweak, a, b) => {
-          const ff1 = new Ff1(key, 10);
+        fc.constantFrom(...BACKENDS),
+        (key, tweak, a, b, aes) => {
+          const ff1 = new Ff1(key, 10, { aes });
           const pt = String(a).padStart(8, "0") + String(b).padStart(8, "0");
           const out = new Float64Array(2);
           ff1.encryptHalves(tweak, 16, a, b, out);
@@ -217,6 +250,23 @@ describe("FF1 input validation", () => {
     expect(() => new Ff1(new Uint8Array(32), 1)).toThrow(RangeError);
     expect(() => new Ff1(new Uint8Array(32), 37)).toThrow(RangeError);
     expect(() => new Ff1(new Uint8Array(32), 10.5)).toThrow(RangeError);
+  });
+
+  it("defaults to the constant-time node backend and rejects unknown backends", () => {
+    expect(new Ff1(new Uint8Array(32), 10).aes).toBe("node");
+    expect(new Ff1(new Uint8Array(32), 10, {}).aes).toBe("node");
+    expect(() => new Ff1(new Uint8Array(32), 10, { aes: "openssl" as AesBackend })).toThrow(
+      RangeError,
+    );
+  });
+
+  it("keeps its own copy of the key on both backends", () => {
+    for (const aes of BACKENDS) {
+      const key = hex(KEY_256);
+      const ff1 = new Ff1(key, 10, { aes });
+      key.fill(0);
+      expect(ff1.encrypt(hex(TWEAK_10), "0123456789")).toBe("1001623463");
+    }
   });
 
   it("enforces the minimum domain radix^n >= 10^6", () => {

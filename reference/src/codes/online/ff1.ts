@@ -1,23 +1,21 @@
-import { createCipheriv } from "node:crypto";
+import { type AesBackend, type AesBlockCipher, createAesBlockCipher } from "./aes-block.js";
 
 /*
- * FF1 format-preserving encryption, NIST SP 800-38G, on node:crypto AES.
+ * FF1 format-preserving encryption, NIST SP 800-38G, with a pluggable AES
+ * block function (see {@link AesBackend}).
  *
  * Why not @noble/ciphers: its FF1 is correct but runs bigint arithmetic and a
  * JS AES per round (~20k ops/s). The online-code hot path needs one decrypt
  * per scan, so this implementation:
- * - keeps one `aes-*-ecb` Cipher per key (no padding, never finalised) and
- *   feeds it single 16-byte blocks through update(): ECB encryption with
- *   padding off emits every full block immediately and keeps no state between
- *   blocks, so repeated update() calls are independent AES-K(block) calls;
+ * - expands the key once and encrypts single blocks: on "node" through one
+ *   reused `aes-*-ecb` Cipher, on "table" through JS T-tables;
  * - caches CIPH_K(P), the first CBC-MAC block of the PRF, per (n, t): P
  *   depends only on radix, n and the tweak length, so when Q fits one block a
  *   Feistel round costs exactly one AES call;
- * - runs the Feistel rounds on doubles when radix^v ≤ 2^37 (e.g. radix 10,
- *   16 numerals: halves < 10^8), and on bigint otherwise.
+ * - runs the Feistel rounds on doubles and 32-bit words when radix^v ≤ 2^37
+ *   (e.g. radix 10, 16 numerals: halves < 10^8), allocation-free on "table",
+ *   and on bigint otherwise.
  */
-
-type EcbCipher = ReturnType<typeof createCipheriv>;
 
 const BLOCK = 16;
 const ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -32,6 +30,8 @@ const MAX_LEN = 2 ** 32 - 1;
 const NUMBER_PATH_LIMIT = 2 ** 37;
 /** Bounded so attacker-chosen tweak lengths cannot grow the cache without limit. */
 const MAX_CACHED_SHAPES = 64;
+const TWO_POW_32 = 2 ** 32;
+const TWO_POW_MINUS_32 = 2 ** -32;
 
 /** Per (n, tweak length) constants of FF1 for one key and radix. */
 interface Shape {
@@ -48,7 +48,9 @@ interface Shape {
   /** Q blocks before the one holding [i]: they hold only tweak and zero bytes. */
   readonly fixedBlocks: number;
   /** CIPH_K(P): the PRF's state after the constant first block. */
-  readonly yP: Buffer;
+  readonly yP: Uint8Array;
+  /** 256^b: [i] sits right above NUM(B) at the end of Q. */
+  readonly iScale: number;
   readonly numberPath: boolean;
   readonly modU: number;
   readonly modV: number;
@@ -61,6 +63,12 @@ interface Shape {
  * numerals, [1] = NUM_radix of the last ceil(n/2) numerals.
  */
 export type Ff1Halves = Float64Array | number[];
+
+/** Options of {@link Ff1}. */
+export interface Ff1Options {
+  /** AES block function; default "node" (constant-time). See {@link AesBackend}. */
+  aes?: AesBackend;
+}
 
 function checkTweak(tweak: Uint8Array): void {
   if (!(tweak instanceof Uint8Array)) throw new TypeError("FF1 tweak must be a Uint8Array");
@@ -78,14 +86,22 @@ export class Ff1 {
   readonly radix: number;
   /** Smallest numeral-string length FF1 allows for this radix. */
   readonly minLength: number;
-  readonly #ecb: EcbCipher;
-  /** The one block handed to AES; reused by every call. */
-  readonly #block = Buffer.alloc(BLOCK);
+  /** Which AES block function this instance uses. */
+  readonly aes: AesBackend;
+  readonly #cipher: AesBlockCipher;
+  /** AES input block; reused by every call. */
+  readonly #block = new Uint8Array(BLOCK);
+  /** PRF state after the constant Q blocks ({@link Ff1.#chain}). */
+  readonly #state = new Uint8Array(BLOCK);
+  /** R of the current round on the bigint path. */
+  readonly #r = new Uint8Array(BLOCK);
+  /** AES output words of the current round on the number path. */
+  readonly #words = new Int32Array(4);
   readonly #shapes = new Map<string, Shape>();
   #lastShape: Shape | undefined;
   readonly #halves = new Float64Array(2);
 
-  constructor(key: Uint8Array, radix: number) {
+  constructor(key: Uint8Array, radix: number, options: Ff1Options = {}) {
     if (!(key instanceof Uint8Array)) throw new TypeError("FF1 key must be a Uint8Array");
     if (key.length !== 16 && key.length !== 24 && key.length !== 32) {
       throw new RangeError(`FF1 key must be 16, 24 or 32 bytes, got ${key.length}`);
@@ -97,8 +113,8 @@ export class Ff1 {
     let minLength = 0;
     for (let domain = 1; domain < MIN_DOMAIN; domain *= radix) minLength++;
     this.minLength = Math.max(2, minLength);
-    this.#ecb = createCipheriv(`aes-${key.length * 8}-ecb`, key, null);
-    this.#ecb.setAutoPadding(false);
+    this.aes = options.aes ?? "node";
+    this.#cipher = createAesBlockCipher(key, this.aes);
   }
 
   /** FF1.Encrypt of a numeral string; returns the same format as text. */
@@ -235,16 +251,17 @@ export class Ff1 {
     const qLen = t + pad + 1 + b;
     const fixedBlocks = Math.floor((qLen - b - 1) / BLOCK);
     // P = [1]1 || [2]1 || [1]1 || [radix]3 || [10]1 || [u mod 256]1 || [n]4 || [t]4
-    const p = Buffer.alloc(BLOCK);
+    const p = new Uint8Array(BLOCK);
     p[0] = 1;
     p[1] = 2;
     p[2] = 1;
-    p.writeUIntBE(radix, 3, 3);
+    p[5] = radix; // radix ≤ 36: the upper two bytes of [radix]3 are zero
     p[6] = 10;
     p[7] = u % 256;
-    p.writeUInt32BE(n, 8);
-    p.writeUInt32BE(t, 12);
-    const yP = Buffer.from(this.#aes(p));
+    writeWord(p, 8, n);
+    writeWord(p, 12, t);
+    const yP = new Uint8Array(BLOCK);
+    this.#cipher.encryptBlock(p, yP);
     const numberPath = bigModV <= BigInt(NUMBER_PATH_LIMIT);
     return {
       n,
@@ -256,6 +273,7 @@ export class Ff1 {
       qLen,
       fixedBlocks,
       yP,
+      iScale: 256 ** b,
       numberPath,
       modU: numberPath ? Number(bigModU) : 0,
       modV: numberPath ? Number(bigModV) : 0,
@@ -264,16 +282,12 @@ export class Ff1 {
     };
   }
 
-  /** One AES block. Returns a fresh Buffer; `block` may be reused by the caller. */
-  #aes(block: Buffer): Buffer {
-    return this.#ecb.update(block);
-  }
-
   /**
    * The PRF state after P and the constant Q blocks (tweak and padding only),
    * so that each round only processes the block(s) holding [i] || NUM(B).
+   * Returns shape.yP or this.#state; valid until the next #chain call.
    */
-  #chain(shape: Shape, tweak: Uint8Array): Buffer {
+  #chain(shape: Shape, tweak: Uint8Array): Uint8Array {
     let y = shape.yP;
     const blk = this.#block;
     for (let k = 0; k < shape.fixedBlocks; k++) {
@@ -282,7 +296,8 @@ export class Ff1 {
         const q = off + j < tweak.length ? tweak[off + j]! : 0;
         blk[j] = y[j]! ^ q;
       }
-      y = this.#aes(blk);
+      this.#cipher.encryptBlock(blk, this.#state);
+      y = this.#state;
     }
     return y;
   }
@@ -304,8 +319,10 @@ export class Ff1 {
   }
 
   /**
-   * The Feistel rounds on doubles. Q lies in one block here (b ≤ 5), so a
-   * round is: fill [i] || NUM(B) into the block, one AES call, y mod radix^m.
+   * The Feistel rounds on doubles and 32-bit words; allocates nothing beyond
+   * what the AES backend does ("table": nothing). Here b ≤ 5 and d ≤ 12, so
+   * [i] || NUM(B) and R's first d bytes lie in the last Q block: a round is
+   * one AES call on that block ⊕ the chained PRF state, then y mod radix^m.
    */
   #numberRounds(
     shape: Shape,
@@ -315,62 +332,49 @@ export class Ff1 {
     decrypt: boolean,
     out: Ff1Halves,
   ): void {
-    const { b: nb, d, modU, modV } = shape;
+    const { d, modU, modV, iScale } = shape;
+    const aes = this.#cipher;
+    const w = this.#words;
+    // The last Q block ⊕ the chain state, with [i] and NUM(B) still zero.
     const blk = this.#block;
     const chain = shape.fixedBlocks === 0 ? shape.yP : this.#chain(shape, tweak);
-    // The last Q block XOR the chain state, with [i] and NUM(B) still zero.
     const tailStart = shape.fixedBlocks * BLOCK;
     const tweakLen = tweak.length;
     for (let j = 0; j < BLOCK; j++) {
       const pos = tailStart + j;
       blk[j] = chain[j]! ^ (pos < tweakLen ? tweak[pos]! : 0);
     }
-    const iPos = BLOCK - nb - 1;
-    const iBase = blk[iPos]!;
-    // Saved so each round can XOR in a fresh NUM(B) (at most 5 bytes).
-    const n0 = blk[11]!;
-    const n1 = blk[12]!;
-    const n2 = blk[13]!;
-    const n3 = blk[14]!;
-    const n4 = blk[15]!;
+    const c0 = readWord(blk, 0);
+    const c1 = readWord(blk, 4);
+    const c2 = readWord(blk, 8);
+    const c3 = readWord(blk, 12);
     let A = a;
     let B = b;
     for (let r = 0; r < 10; r++) {
       const i = decrypt ? 9 - r : r;
-      // Encrypt feeds NUM(B) into the PRF; decrypt feeds NUM(A).
-      let num = decrypt ? A : B;
-      blk[iPos] = iBase ^ i;
-      // Low bytes first; `num & 255` is exact for num < 2^37 (ToInt32 keeps the low 32 bits).
-      let low = num & 255;
-      blk[15] = n4 ^ low;
-      num = (num - low) / 256;
-      if (nb >= 2) {
-        low = num & 255;
-        blk[14] = n3 ^ low;
-        num = (num - low) / 256;
-      }
-      if (nb >= 3) {
-        low = num & 255;
-        blk[13] = n2 ^ low;
-        num = (num - low) / 256;
-      }
-      if (nb >= 4) {
-        low = num & 255;
-        blk[12] = n1 ^ low;
-        num = (num - low) / 256;
-      }
-      if (nb >= 5) blk[11] = n0 ^ (num & 255);
-      const R = this.#aes(blk);
+      // Encrypt feeds NUM(B) into the PRF; decrypt feeds NUM(A). [i] || NUM
+      // read as one big-endian integer is i·256^b + NUM < 10·2^40, exact in a
+      // double, and spans the block's last two words.
+      const tail = i * iScale + (decrypt ? A : B);
+      const hi = Math.floor(tail * TWO_POW_MINUS_32);
+      aes.encryptWords(c0, c1, c2 ^ hi, c3 ^ (tail - hi * TWO_POW_32), w);
       const m = (i & 1) === 0 ? modU : modV;
-      // y mod radix^m over 16-bit chunks: y·65536 + 65535 < 2^53 since m-modulus ≤ 2^37.
-      let y = 0;
-      for (let k = 0; k < d; k += 2) y = (y * 65536 + ((R[k]! << 8) | R[k + 1]!)) % m;
+      // y = NUM(R[0..d)) mod radix^m, fed 16 bits at a time.
+      let y = modSmall((w[0]! >>> 0) * 65536 + (w[1]! >>> 16), m);
+      y = modSmall(y * 65536 + (w[1]! & 0xffff), m);
+      if (d > 8) {
+        y = modSmall(y * 65536 + (w[2]! >>> 16), m);
+        y = modSmall(y * 65536 + (w[2]! & 0xffff), m);
+      }
+      // A, B, y < m: one conditional correction instead of another %.
       if (decrypt) {
-        const c = (B - y + m) % m;
+        let c = B - y;
+        if (c < 0) c += m;
         B = A;
         A = c;
       } else {
-        const c = (A + y) % m;
+        let c = A + y;
+        if (c >= m) c -= m;
         A = B;
         B = c;
       }
@@ -383,15 +387,17 @@ export class Ff1 {
   #bigintRounds(shape: Shape, tweak: Uint8Array, x: Uint8Array, decrypt: boolean): Uint8Array {
     const { u, b: nb, d, qLen, fixedBlocks, bigModU, bigModV } = shape;
     const radix = this.radix;
+    const aes = this.#cipher;
     const chain = this.#chain(shape, tweak);
     const tailStart = fixedBlocks * BLOCK;
-    const tail = Buffer.alloc(qLen - tailStart);
+    const tail = new Uint8Array(qLen - tailStart);
     for (let j = tailStart; j < tweak.length; j++) tail[j - tailStart] = tweak[j]!;
     const iPos = tail.length - nb - 1;
     const blk = this.#block;
+    const R = this.#r;
     let A = numToBigint(x, 0, u, radix);
     let B = numToBigint(x, u, x.length, radix);
-    const s = Buffer.alloc(Math.ceil(d / BLOCK) * BLOCK);
+    const s = new Uint8Array(Math.ceil(d / BLOCK) * BLOCK);
     for (let r = 0; r < 10; r++) {
       const i = decrypt ? 9 - r : r;
       tail[iPos] = i;
@@ -400,17 +406,19 @@ export class Ff1 {
         tail[k] = Number(num & 255n);
         num >>= 8n;
       }
+      // The tail holds at least one block, so R is always written.
       let y = chain;
       for (let off = 0; off < tail.length; off += BLOCK) {
         for (let j = 0; j < BLOCK; j++) blk[j] = y[j]! ^ tail[off + j]!;
-        y = this.#aes(blk);
+        aes.encryptBlock(blk, R);
+        y = R;
       }
       // S = R || CIPH(R ⊕ [1]16) || CIPH(R ⊕ [2]16) || …, first d bytes.
-      y.copy(s, 0);
+      s.set(R, 0);
       for (let j = 1; j * BLOCK < d; j++) {
-        y.copy(blk, 0);
-        blk.writeUInt32BE((blk.readUInt32BE(12) ^ j) >>> 0, 12);
-        this.#aes(blk).copy(s, j * BLOCK);
+        blk.set(R);
+        writeWord(blk, 12, readWord(blk, 12) ^ j);
+        aes.encryptBlock(blk, s, 0, j * BLOCK);
       }
       let yNum = 0n;
       for (let k = 0; k < d; k++) yNum = (yNum << 8n) | BigInt(s[k]!);
@@ -430,6 +438,30 @@ export class Ff1 {
     bigintToNumerals(B, res, u, x.length, radix);
     return res;
   }
+}
+
+/**
+ * x mod m for integers 0 ≤ x, 1 ≤ m with x < 65536·m ≤ 2^53 (or x < 2^48).
+ * Why not %: on doubles beyond int32 V8 compiles % to a call of C fmod,
+ * several times slower than a division. The correctly rounded x / m can only
+ * round up across an integer, so q is exact or one too large; q·m ≤ x + m
+ * stays exact, and one correction fixes r.
+ */
+function modSmall(x: number, m: number): number {
+  const r = x - Math.floor(x / m) * m;
+  return r < 0 ? r + m : r;
+}
+
+/** Big-endian 32-bit word at b[off..off+4), as a signed int32. */
+function readWord(b: Uint8Array, off: number): number {
+  return (b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!;
+}
+
+function writeWord(b: Uint8Array, off: number, w: number): void {
+  b[off] = w >>> 24;
+  b[off + 1] = w >>> 16;
+  b[off + 2] = w >>> 8;
+  b[off + 3] = w;
 }
 
 function numToNumber(x: Uint8Array, from: number, to: number, radix: number): number {

@@ -1,5 +1,11 @@
-export { Ff1, type Ff1Halves } from "./ff1.js";
-export { ONLINE_CODE_LENGTH, OnlineCodec, type OnlineVerification } from "./online-code.js";
+export type { AesBackend } from "./aes-block.js";
+export { Ff1, type Ff1Halves, type Ff1Options } from "./ff1.js";
+export {
+  ONLINE_CODE_LENGTH,
+  OnlineCodec,
+  type OnlineCodecOptions,
+  type OnlineVerification,
+} from "./online-code.js";
 export {
   ONLINE_MAC_BITS,
   OnlineMac,

@@ -38,6 +38,8 @@ export type IssuerProfile = Message<"paycode.v1.IssuerProfile"> & {
   /**
    * AES-256 key (32 bytes) of the FF1 permutation of online codes. It hides
    * the code structure from merchants; it is not an authentication key.
+   * Sent to wallets (ProvisionSeed) and test control only; empty in
+   * GetIssuerKeys.
    *
    * @generated from field: bytes code_key = 3;
    */
