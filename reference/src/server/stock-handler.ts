@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  createConnectRouter,
+} from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import {
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { NodeRequest, NodeResponse } from "./connect-unary-fast-path.js";
+import type { ServerLogger } from "./logger.js";
+
+/**
+ * connect-node's request handler (the same steps as `connectNodeAdapter`)
+ * with two fixes:
+ * - a request connect-node cannot even read (HTTP/1.0 without Host) gets a
+ *   400 instead of a synchronous throw out of the request listener;
+ * - a request message that is not valid protobuf is `invalid_argument`, as
+ *   in connect-go and grpc-go. connect-es reports it as `internal` (its
+ *   binary parser shares the error path with response parsing), and it
+ *   happens before any interceptor runs, so the status is corrected on the
+ *   way out, per protocol.
+ */
+export function createStockHandler(
+  routes: (router: ConnectRouter) => void,
+  options: ConnectRouterOptions,
+  logger: ServerLogger,
+): (req: NodeRequest, res: NodeResponse) => void {
+  const router = createConnectRouter(options);
+  routes(router);
+  const paths = new Map<string, UniversalHandler>();
+  for (const h of router.handlers) paths.set(h.requestPath, h);
+
+  return function stockHandler(req, res) {
+    const nodeRes = res as ServerResponse;
+    const path = req.url === undefined ? "" : req.url.split("?", 1)[0]!;
+    const handler = paths.get(path);
+    if (handler === undefined) {
+      nodeRes.writeHead(404);
+      res.end();
+      return;
+    }
+    let uReq: ReturnType<typeof universalRequestFromNodeRequest>;
+    try {
+      uReq = universalRequestFromNodeRequest(req as IncomingMessage, nodeRes, undefined, undefined);
+    } catch {
+      nodeRes.writeHead(400);
+      res.end();
+      return;
+    }
+    handler(uReq)
+      .then(fixParseError)
+      .then((uRes) => universalResponseToNodeResponse(uRes, nodeRes))
+      .catch((reason: unknown) => {
+        // The client went away: nothing to report.
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        logger.error(
+          `writing the response of ${handler.service.typeName}.${handler.method.name} failed`,
+          reason,
+        );
+      });
+  };
+}
+
+const PARSE_BINARY = "parse binary:";
+const PARSE_BINARY_PCT = encodeURIComponent(PARSE_BINARY);
+
+async function fixParseError(uRes: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const ct = uRes.header?.get("content-type") ?? "";
+  if (uRes.status === 500 && ct.startsWith("application/json")) return fixConnectUnary(uRes);
+  if (ct.startsWith("application/grpc-web")) {
+    return uRes.body === undefined ? uRes : { ...uRes, body: fixGrpcWebTrailer(uRes.body) };
+  }
+  if (ct.startsWith("application/grpc")) {
+    // Unary: the call has finished when the handler resolves, so the status
+    // is already in the trailer.
+    const t = uRes.trailer;
+    if (t?.get("grpc-status") === "13" && t.get("grpc-message")?.startsWith(PARSE_BINARY_PCT)) {
+      t.set("grpc-status", String(Code.InvalidArgument));
+    }
+  }
+  return uRes;
+}
+
+async function fixConnectUnary(uRes: UniversalServerResponse): Promise<UniversalServerResponse> {
+  const chunks: Uint8Array[] = [];
+  if (uRes.body !== undefined) for await (const c of uRes.body) chunks.push(c);
+  const bytes = Buffer.concat(chunks);
+  const replay = { ...uRes, body: oneChunk(bytes) };
+  let err: { code?: unknown; message?: unknown };
+  try {
+    err = JSON.parse(bytes.toString("utf8")) as typeof err;
+  } catch {
+    return replay;
+  }
+  if (
+    err.code !== "internal" ||
+    typeof err.message !== "string" ||
+    !err.message.startsWith(PARSE_BINARY)
+  ) {
+    return replay;
+  }
+  const body = Buffer.from(JSON.stringify({ ...err, code: "invalid_argument" }), "utf8");
+  const header = new Headers(uRes.header);
+  header.set("content-length", String(body.byteLength));
+  return { ...uRes, status: 400, header, body: oneChunk(body) };
+}
+
+async function* oneChunk(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+// gRPC-Web carries the status in a final frame with flag 0x80 and an
+// HTTP/1-style header block as payload.
+async function* fixGrpcWebTrailer(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) yield rewriteTrailerFrame(chunk);
+}
+
+function rewriteTrailerFrame(chunk: Uint8Array): Uint8Array {
+  if (chunk.byteLength < 5 || (chunk[0]! & 0x80) === 0) return chunk;
+  const len = Buffer.from(chunk.buffer, chunk.byteOffset + 1, 4).readUInt32BE(0);
+  if (len !== chunk.byteLength - 5) return chunk;
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset + 5, len).toString("latin1");
+  if (!/^grpc-status: ?13\r$/m.test(text) || !text.includes(`grpc-message: ${PARSE_BINARY_PCT}`)) {
+    return chunk;
+  }
+  const fixed = Buffer.from(
+    text.replace(/^grpc-status: ?13\r$/m, `grpc-status: ${Code.InvalidArgument}\r`),
+    "latin1",
+  );
+  const out = Buffer.allocUnsafe(5 + fixed.byteLength);
+  out[0] = chunk[0]!;
+  out.writeUInt32BE(fixed.byteLength, 1);
+  fixed.copy(out, 5);
+  return out;
+}
