@@ -1,4 +1,6 @@
 import { writeFileSync } from "node:fs";
+import { dirname, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { HttpVersion, Protocol } from "../../../../conformance/src/case.js";
 import { allCases } from "../../../../conformance/src/cases/index.js";
@@ -28,7 +30,11 @@ import {
   runSuite,
   selectCases,
 } from "../../../../conformance/src/runner.js";
-import { loadSpecRequirements, requirementRefs } from "../../../../conformance/src/spec-index.js";
+import {
+  loadSpecRequirements,
+  requirementRefs,
+  SPEC_PATH,
+} from "../../../../conformance/src/spec-index.js";
 import { defaultHttpVersion } from "../../../../conformance/src/transport.js";
 import { SUITE_VERSION } from "../../../../conformance/src/version.js";
 import { CliError, UsageError } from "../errors.js";
@@ -263,7 +269,14 @@ export async function conformanceRun(opts: ConformanceRunOptions): Promise<numbe
   if (opts.junit) writeAtomic(opts.junit, toJunit(report));
   if (opts.html) {
     const reqs = loadSpecRequirements();
-    writeAtomic(opts.html, toHtml(report, reqs ? { requirements: requirementRefs(reqs) } : {}));
+    // Links work from wherever the report is written.
+    const specUrl = relative(dirname(resolve(opts.html)), fileURLToPath(SPEC_PATH))
+      .split(sep)
+      .join("/");
+    writeAtomic(
+      opts.html,
+      toHtml(report, { specUrl, ...(reqs ? { requirements: requirementRefs(reqs) } : {}) }),
+    );
     process.stdout.write(`HTML report: ${opts.html}\n`);
   }
   if (report.interrupted) return 130;

@@ -1,0 +1,165 @@
+import type { Case } from "./case.js";
+import type { RunReport } from "./result.js";
+import { runSuite } from "./runner.js";
+import { SUITE_VERSION } from "./version.js";
+
+/** A running target for one mutant (or the clean reference when `mutant` is undefined). */
+export interface MutantTarget {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface MutantRun {
+  readonly mutant: string;
+  /** Cases that passed against the clean target and failed against this mutant. */
+  readonly killedBy: string[];
+  readonly survived: boolean;
+  readonly durationMs: number;
+  /** Why the mutant could not be run at all (a harness or startup problem). */
+  readonly error?: string;
+}
+
+export interface MutantMatrix {
+  suiteVersion: string;
+  startedAt: string;
+  durationMs: number;
+  /** Cases that failed against the clean reference: they cannot prove kills. */
+  baselineFailures: { id: string; message: string }[];
+  mutants: MutantRun[];
+  /** Per case, the mutants it kills. */
+  cases: { id: string; kills: string[] }[];
+  /** Mutants no case kills. */
+  survivors: string[];
+  /** Cases (that pass on the clean target) that kill no mutant. */
+  idleCases: string[];
+}
+
+export interface MutantMatrixOptions {
+  cases: readonly Case[];
+  mutants: readonly string[];
+  /** Starts a target; `undefined` is the clean reference. */
+  start(mutant: string | undefined): Promise<MutantTarget>;
+  /** Cases in flight per target. */
+  parallel?: number;
+  /** Targets run at once. */
+  concurrency?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onBaseline?(report: RunReport): void;
+  onMutant?(run: MutantRun, done: number, total: number): void;
+}
+
+async function runAgainst(
+  o: MutantMatrixOptions,
+  mutant: string | undefined,
+  cases: readonly Case[],
+): Promise<RunReport> {
+  const target = await o.start(mutant);
+  try {
+    return await runSuite({
+      target: target.url,
+      cases,
+      parallel: o.parallel ?? 8,
+      timeoutMs: o.timeoutMs ?? 15_000,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  } finally {
+    await target.close();
+  }
+}
+
+/**
+ * Runs the suite against the clean reference, then against each mutant, and
+ * records which case kills which mutant. A case kills a mutant when it
+ * passes against the clean reference and fails against the mutant.
+ */
+export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMatrix> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const baseline = await runAgainst(o, undefined, o.cases);
+  o.onBaseline?.(baseline);
+  const passing = new Set(baseline.cases.filter((c) => c.status === "passed").map((c) => c.id));
+  const eligible = o.cases.filter((c) => passing.has(c.id));
+
+  const runs: MutantRun[] = new Array(o.mutants.length);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < o.mutants.length && !o.signal?.aborted) {
+      const i = next++;
+      const mutant = o.mutants[i]!;
+      const m0 = performance.now();
+      let run: MutantRun;
+      try {
+        const r = await runAgainst(o, mutant, eligible);
+        const killedBy = r.cases.filter((c) => c.status === "failed").map((c) => c.id);
+        run = {
+          mutant,
+          killedBy,
+          survived: killedBy.length === 0,
+          durationMs: Math.round(performance.now() - m0),
+        };
+      } catch (e) {
+        run = {
+          mutant,
+          killedBy: [],
+          survived: true,
+          durationMs: Math.round(performance.now() - m0),
+          error: e instanceof Error ? e.message : String(e),
+        };
+      }
+      runs[i] = run;
+      o.onMutant?.(run, ++done, o.mutants.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.concurrency ?? 1) }, worker));
+  const finished = runs.filter(Boolean);
+
+  const kills = new Map<string, string[]>(eligible.map((c) => [c.id, []]));
+  for (const r of finished) for (const id of r.killedBy) kills.get(id)?.push(r.mutant);
+  return {
+    suiteVersion: SUITE_VERSION,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    baselineFailures: baseline.cases
+      .filter((c) => c.status === "failed")
+      .map((c) => ({ id: c.id, message: c.message })),
+    mutants: finished,
+    cases: [...kills.entries()].map(([id, k]) => ({ id, kills: k })),
+    survivors: finished.filter((r) => r.survived).map((r) => r.mutant),
+    idleCases: [...kills.entries()].filter(([, k]) => k.length === 0).map(([id]) => id),
+  };
+}
+
+/** The kill matrix as text: one line per mutant, then survivors and idle cases. */
+export function formatMatrix(m: MutantMatrix): string {
+  const lines: string[] = [];
+  const width = Math.max(...m.mutants.map((r) => r.mutant.length), 8);
+  lines.push(`Mutant kill matrix (suite ${m.suiteVersion}, ${(m.durationMs / 1000).toFixed(1)} s)`);
+  for (const r of m.mutants) {
+    const name = r.mutant.padEnd(width);
+    if (r.error) lines.push(`  ${name}  ERROR    ${r.error}`);
+    else if (r.survived) lines.push(`  ${name}  SURVIVED  no case fails against it`);
+    else {
+      const shown = r.killedBy.slice(0, 4).join(", ");
+      const more = r.killedBy.length > 4 ? `, +${r.killedBy.length - 4} more` : "";
+      lines.push(`  ${name}  killed by ${String(r.killedBy.length).padStart(3)}: ${shown}${more}`);
+    }
+  }
+  if (m.baselineFailures.length > 0) {
+    lines.push(
+      `Cases failing against the clean reference (excluded): ${m.baselineFailures.map((f) => f.id).join(", ")}`,
+    );
+  }
+  lines.push(
+    m.survivors.length === 0
+      ? `Every mutant is killed (${m.mutants.length} mutants).`
+      : `SURVIVED: ${m.survivors.join(", ")}`,
+  );
+  lines.push(
+    m.idleCases.length === 0
+      ? `Every case kills at least one mutant (${m.cases.length} cases).`
+      : `Cases killing no mutant (${m.idleCases.length}): ${m.idleCases.join(", ")}`,
+  );
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,162 @@
+import type { CaseResult, RunReport } from "../result.js";
+
+/** Where a requirement ID lives in the spec. */
+export interface RequirementRef {
+  /** Fragment of the spec page (without '#'). */
+  anchor: string;
+  /** Heading of the section, shown as a tooltip. */
+  section?: string;
+}
+
+export interface HtmlOptions {
+  /** Link target of the spec; default "spec/paycode.md". */
+  specUrl?: string;
+  /** Anchors and section names from the spec parser; unknown IDs get a lower-cased anchor. */
+  requirements?: ReadonlyMap<string, RequirementRef>;
+}
+
+export function escapeHtml(s: string): string {
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+function requirementLink(id: string, o: HtmlOptions): string {
+  const ref = o.requirements?.get(id);
+  const anchor = ref?.anchor ?? id.toLowerCase();
+  const href = `${o.specUrl ?? "spec/paycode.md"}#${encodeURIComponent(anchor)}`;
+  const title = ref?.section ? ` title="${escapeHtml(ref.section)}"` : "";
+  return `<a class="req" href="${escapeHtml(href)}"${title}>${escapeHtml(id)}</a>`;
+}
+
+function row(c: CaseResult, o: HtmlOptions): string {
+  const reqs = c.requirements.map((r) => requirementLink(r, o)).join(" ");
+  const notes = c.notes?.length ? `<pre class="notes">${escapeHtml(c.notes.join("\n"))}</pre>` : "";
+  const msg = c.message ? `<pre class="msg">${escapeHtml(c.message)}</pre>` : "";
+  const feats = c.features.length
+    ? `<div class="feat">needs ${escapeHtml(c.features.join(", "))}</div>`
+    : "";
+  const stale = c.staleKnownFailing ? " stale" : "";
+  return `<tr class="case ${c.status}${stale}" data-status="${c.status}" data-search="${escapeHtml(`${c.id} ${c.title} ${c.requirements.join(" ")} ${c.message}`.toLowerCase())}">
+<td><span class="badge ${c.status}">${escapeHtml(c.status)}</span></td>
+<td><code id="${escapeHtml(c.id)}">${escapeHtml(c.id)}</code><div class="title">${escapeHtml(c.title)}</div>${feats}</td>
+<td>${reqs}</td>
+<td class="${c.severity}">${c.severity}</td>
+<td class="num">${c.durationMs}&nbsp;ms</td>
+<td>${msg}${notes}</td>
+</tr>`;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
+header{padding:20px 28px;background:#fff;border-bottom:1px solid #dde1e7}
+h1{font-size:20px;margin:0 0 6px}
+.meta{color:#5a6475;font-size:13px}
+.verdict{display:inline-block;margin-top:10px;padding:4px 10px;border-radius:4px;font-weight:600}
+.verdict.ok{background:#dff5e3;color:#17692b}.verdict.bad{background:#fde2e1;color:#a61b14}
+.bar{display:flex;gap:8px;align-items:center;padding:12px 28px;flex-wrap:wrap}
+.bar button{border:1px solid #c9cfd8;background:#fff;border-radius:4px;padding:5px 10px;cursor:pointer}
+.bar button.on{background:#1d2330;color:#fff;border-color:#1d2330}
+.bar input{padding:5px 8px;border:1px solid #c9cfd8;border-radius:4px;min-width:240px}
+table{border-collapse:collapse;width:calc(100% - 56px);margin:0 28px 28px;background:#fff}
+th,td{text-align:left;vertical-align:top;padding:7px 9px;border-bottom:1px solid #e7eaee}
+th{background:#eef0f4;font-weight:600;position:sticky;top:0}
+tr.family td{background:#f0f2f6;font-weight:600;padding-top:12px}
+code{font-size:13px}.title{color:#4a5263}.feat{color:#7a8191;font-size:12px}
+.badge{display:inline-block;min-width:72px;text-align:center;padding:2px 6px;border-radius:3px;font-size:12px;font-weight:600}
+.badge.passed{background:#dff5e3;color:#17692b}.badge.failed{background:#fde2e1;color:#a61b14}
+.badge.skipped{background:#eef0f4;color:#5a6475}.badge.known-failing{background:#f3e8fd;color:#6b2fa3}
+tr.stale .badge{outline:2px solid #a61b14}
+.recommended{color:#7a8191}.num{text-align:right;white-space:nowrap}
+pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}
+pre.notes{color:#7a8191;margin-top:4px}
+a.req{font-family:ui-monospace,monospace;font-size:12px;margin-right:4px;white-space:nowrap}
+.hidden{display:none}
+`;
+
+const JS = `
+(function(){
+  var filter='all', q='';
+  function apply(){
+    var rows=document.querySelectorAll('tr.case');
+    var seen={};
+    rows.forEach(function(r){
+      var ok=(filter==='all'||r.dataset.status===filter||(filter==='failed'&&r.classList.contains('stale')))&&(!q||r.dataset.search.indexOf(q)>=0);
+      r.classList.toggle('hidden',!ok);
+      if(ok) seen[r.dataset.family]=1;
+    });
+    document.querySelectorAll('tr.family').forEach(function(f){f.classList.toggle('hidden',!seen[f.dataset.family]);});
+  }
+  document.querySelectorAll('.bar button').forEach(function(b){
+    b.addEventListener('click',function(){
+      filter=b.dataset.filter;
+      document.querySelectorAll('.bar button').forEach(function(x){x.classList.toggle('on',x===b);});
+      apply();
+    });
+  });
+  document.getElementById('q').addEventListener('input',function(e){q=e.target.value.toLowerCase();apply();});
+  if(location.hash==='#failures'){document.querySelector('button[data-filter=failed]').click();}
+})();
+`;
+
+/** A self-contained HTML report: inline CSS and JS, no network, filterable to failures. */
+export function toHtml(report: RunReport, o: HtmlOptions = {}): string {
+  const s = report.summary;
+  const byFamily = new Map<string, CaseResult[]>();
+  for (const c of report.cases) {
+    const f = c.id.split("/")[0] ?? c.id;
+    byFamily.set(f, [...(byFamily.get(f) ?? []), c]);
+  }
+  const rows = [...byFamily.entries()]
+    .map(([family, cases]) => {
+      const failed = cases.filter((c) => c.status === "failed").length;
+      const head = `<tr class="family" data-family="${escapeHtml(family)}"><td colspan="6">${escapeHtml(family)} <span class="meta">${cases.length} cases${failed ? `, ${failed} failed` : ""}</span></td></tr>`;
+      return (
+        head +
+        cases
+          .map((c) =>
+            row(c, o).replace(
+              '<tr class="case',
+              `<tr data-family="${escapeHtml(family)}" class="case`,
+            ),
+          )
+          .join("\n")
+      );
+    })
+    .join("\n");
+  const impl = report.implementation ? ` — ${escapeHtml(report.implementation)}` : "";
+  const capsErr = report.capabilitiesError
+    ? `<div class="verdict bad">GetCapabilities failed: ${escapeHtml(report.capabilitiesError)}</div><br>`
+    : "";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Paycode conformance report${impl}</title>
+<style>${CSS}</style></head>
+<body>
+<header>
+<h1>Paycode conformance report${impl}</h1>
+<div class="meta">Target <code>${escapeHtml(report.target)}</code> over ${escapeHtml(report.protocol)} / HTTP ${escapeHtml(report.httpVersion)} · suite ${escapeHtml(report.suiteVersion)} · started ${escapeHtml(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s${report.strict ? " · strict" : ""}</div>
+<div class="meta">Features claimed: ${report.features.length ? escapeHtml(report.features.join(", ")) : "(none)"}</div>
+${capsErr}<div class="verdict ${report.ok ? "ok" : "bad"}">${report.ok ? "PASS" : "FAIL"} — ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.knownFailing} known-failing${s.staleKnownFailing ? `, ${s.staleKnownFailing} stale known-failing` : ""}${report.interrupted ? " (interrupted: partial results)" : ""}</div>
+</header>
+<div class="bar">
+<button data-filter="all" class="on">All (${s.total})</button>
+<button data-filter="failed">Failed (${s.failed})</button>
+<button data-filter="passed">Passed (${s.passed})</button>
+<button data-filter="skipped">Skipped (${s.skipped})</button>
+<button data-filter="known-failing">Known failing (${s.knownFailing})</button>
+<input id="q" type="search" placeholder="Filter by id, requirement or message">
+</div>
+<table>
+<thead><tr><th>Status</th><th>Case</th><th>Requirements</th><th>Severity</th><th>Time</th><th>Message</th></tr></thead>
+<tbody>
+${rows}
+</tbody></table>
+<script>${JS}</script>
+</body></html>
+`;
+}

@@ -1,0 +1,4 @@
+export { type ConsoleOptions, ConsoleReporter, formatSummary } from "./console.js";
+export { escapeHtml, type HtmlOptions, type RequirementRef, toHtml } from "./html.js";
+export { JsonFileReporter, toJson, writeAtomic } from "./json.js";
+export { escapeXml, toJunit } from "./junit.js";

@@ -1,0 +1,224 @@
+import { describe, expect, it } from "vitest";
+import type { CaseResult, RunReport } from "../result.js";
+import { summarize } from "../result.js";
+import { ConsoleReporter, formatSummary } from "./console.js";
+import { toHtml } from "./html.js";
+import { toJson } from "./json.js";
+import { escapeXml, toJunit } from "./junit.js";
+
+const NASTY = `expected "a" & <b>, got 'c' </script><script>alert(1)</script> \u0000\u001b[31m ]]> ✓ 😀`;
+
+function result(
+  id: string,
+  status: CaseResult["status"],
+  message = "",
+  extra: Partial<CaseResult> = {},
+): CaseResult {
+  return {
+    id,
+    title: `title of ${id}`,
+    requirements: ["SCAN-5", "SEC-1"],
+    severity: "required",
+    features: [],
+    status,
+    durationMs: 12,
+    message,
+    blocking: status === "failed",
+    ...extra,
+  };
+}
+
+function sampleReport(): RunReport {
+  const cases = [
+    result("reused-code/second-scan", "passed"),
+    result("reused-code/concurrent", "failed", NASTY, { notes: ["note <1>"] }),
+    result(
+      "double-offline/settles",
+      "skipped",
+      'target does not claim feature "offline-settlement"',
+    ),
+    result("over-limit/x", "known-failing", "still broken"),
+    result("over-limit/y", "failed", "stale known-failing entry: ...", { staleKnownFailing: true }),
+  ];
+  return {
+    suiteVersion: "1.0.0",
+    target: "http://127.0.0.1:1/?a=1&b=<2>",
+    protocol: "connect",
+    httpVersion: "1.1",
+    implementation: "impl <v1> & co",
+    features: ["refunds"],
+    startedAt: "2030-01-15T10:00:00.000Z",
+    durationMs: 1234,
+    strict: false,
+    interrupted: false,
+    unmatchedKnownFailing: [],
+    summary: summarize(cases),
+    cases,
+    ok: false,
+  };
+}
+
+/** A rough XML well-formedness check: balanced tags, no raw & or < in text or attributes. */
+function parseXmlRoughly(
+  xml: string,
+): { name: string; attrs: Record<string, string>; text: string }[] {
+  const elements: { name: string; attrs: Record<string, string>; text: string }[] = [];
+  const stack: string[] = [];
+  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, "");
+  const token = /<(\/?)([A-Za-z][\w.-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
+  let m: RegExpExecArray | null;
+  let pos = 0;
+  while (pos < body.length) {
+    token.lastIndex = pos;
+    m = token.exec(body);
+    if (!m) throw new Error(`not well-formed at ${pos}: ${body.slice(pos, pos + 40)}`);
+    pos = token.lastIndex;
+    if (m[5] !== undefined) {
+      if (/&(?!(amp|lt|gt|quot|apos);)/.test(m[5])) throw new Error(`raw & in text: ${m[5]}`);
+      const top = elements[elements.length - 1];
+      if (top && stack.length > 0) top.text += m[5];
+      continue;
+    }
+    const [, close, name, attrText, selfClose] = m;
+    if (close) {
+      if (stack.pop() !== name) throw new Error(`mismatched </${name}>`);
+      continue;
+    }
+    const attrs: Record<string, string> = {};
+    for (const a of attrText!.matchAll(/([\w:-]+)="([^"]*)"/g)) {
+      if (/&(?!(amp|lt|gt|quot|apos);)/.test(a[2]!)) throw new Error(`raw & in attribute ${a[1]}`);
+      attrs[a[1]!] = unescapeXml(a[2]!);
+    }
+    elements.push({ name: name!, attrs, text: "" });
+    if (!selfClose) stack.push(name!);
+  }
+  if (stack.length > 0) throw new Error(`unclosed ${stack.join(",")}`);
+  return elements;
+}
+
+function unescapeXml(s: string): string {
+  return s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+describe("JSON report", () => {
+  it("has the documented fields and parses back", () => {
+    const r = JSON.parse(toJson(sampleReport()));
+    expect(Object.keys(r)).toEqual(
+      expect.arrayContaining([
+        "suiteVersion",
+        "target",
+        "startedAt",
+        "durationMs",
+        "summary",
+        "cases",
+      ]),
+    );
+    expect(r.summary).toMatchObject({
+      total: 5,
+      passed: 1,
+      failed: 2,
+      skipped: 1,
+      knownFailing: 1,
+    });
+    for (const c of r.cases) {
+      expect(Object.keys(c)).toEqual(
+        expect.arrayContaining([
+          "id",
+          "title",
+          "requirements",
+          "severity",
+          "status",
+          "durationMs",
+          "message",
+        ]),
+      );
+      expect(["passed", "failed", "skipped", "known-failing"]).toContain(c.status);
+    }
+    expect(r.cases[1].message).toBe(NASTY);
+  });
+});
+
+describe("JUnit report", () => {
+  it("is well-formed XML with escaped text, one suite per family", () => {
+    const report = sampleReport();
+    const xml = toJunit(report);
+    const els = parseXmlRoughly(xml);
+    const suites = els.filter((e) => e.name === "testsuite");
+    expect(suites.map((s) => s.attrs["name"])).toEqual([
+      "reused-code",
+      "double-offline",
+      "over-limit",
+    ]);
+    const cases = els.filter((e) => e.name === "testcase");
+    expect(cases).toHaveLength(5);
+    const failures = els.filter((e) => e.name === "failure");
+    expect(failures).toHaveLength(2);
+    // The message comes back intact except for the characters XML cannot carry.
+    expect(failures[0]!.attrs["message"]).toBe(NASTY.replace(/[\u0000\u001b]/g, "\uFFFD"));
+    expect(els.filter((e) => e.name === "skipped")).toHaveLength(2);
+    expect(els[0]!.attrs).toMatchObject({ tests: "5", failures: "2", skipped: "2" });
+    expect(xml).not.toContain("<script>");
+  });
+
+  it("escapes every special character", () => {
+    expect(escapeXml(`<a href="x">&'`)).toBe("&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+    expect(escapeXml("\u0001ok")).toBe("\uFFFDok");
+  });
+});
+
+describe("HTML report", () => {
+  it("is self-contained, escapes data and links requirements to the spec", () => {
+    const html = toHtml(sampleReport(), {
+      requirements: new Map([["SCAN-5", { anchor: "731-scan", section: "7.3.1 Scan" }]]),
+    });
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    expect(html).toContain("<style>");
+    expect(html).not.toMatch(/<(link|img|iframe)\b/);
+    expect(html).not.toMatch(/<script[^>]*\bsrc=/);
+    expect(html).not.toContain("<script>alert(1)</script>");
+    expect(html).toContain("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toContain('href="spec/paycode.md#731-scan"');
+    expect(html).toContain('title="7.3.1 Scan"');
+    expect(html).toContain('href="spec/paycode.md#sec-1"'); // unknown to the index: lower-cased id
+    expect(html).toContain('data-filter="failed"');
+    expect((html.match(/<tr data-family=/g) ?? []).length).toBe(5);
+    // Exactly one inline script (the filter), and it is ours.
+    expect((html.match(/<script>/g) ?? []).length).toBe(1);
+  });
+});
+
+describe("console report", () => {
+  it("prints plain lines when not a TTY and ends with the verdict", () => {
+    let out = "";
+    const stream = {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+      isTTY: false,
+    } as unknown as NodeJS.WritableStream;
+    const r = new ConsoleReporter({ stream });
+    const report = sampleReport();
+    r.onStart({ target: report.target, implementation: "x", total: 5, features: [] });
+    for (const c of report.cases) r.onCaseEnd(c);
+    r.onEnd(report);
+    expect(out).not.toContain("\x1b[");
+    expect(out).toContain("PASS  reused-code/second-scan (12 ms)");
+    expect(out).toContain("FAIL  reused-code/concurrent (12 ms)");
+    expect(out).toContain("RESULT: FAIL (2 blocking failures)");
+    expect(out).toContain("1 stale known-failing entry");
+  });
+
+  it("summarises a passing run", () => {
+    const report = sampleReport();
+    report.cases = [report.cases[0]!];
+    report.summary = summarize(report.cases);
+    report.ok = true;
+    expect(formatSummary(report)).toContain("RESULT: PASS");
+  });
+});
