@@ -301,10 +301,13 @@ export class Issuer implements IssuerApi {
     return secret;
   }
 
-  private async merchantAccountId(merchantId: string): Promise<string> {
+  /** Inside a transaction pass its `tx`: a nested `store.transaction` would wait for the outer one. */
+  private async merchantAccountId(merchantId: string, tx?: Tx): Promise<string> {
     const cached = this.merchantAccounts.get(merchantId);
     if (cached) return cached;
-    const m = await this.store.transaction((tx) => tx.getMerchant(merchantId));
+    const m = tx
+      ? await tx.getMerchant(merchantId)
+      : await this.store.transaction((t) => t.getMerchant(merchantId));
     if (!m) throw notFound(`merchant ${merchantId} not found`);
     this.merchantAccounts.set(merchantId, m.accountId);
     return m.accountId;
@@ -374,7 +377,7 @@ export class Issuer implements IssuerApi {
       return this.setStatus(tx, p, "REFUNDED", { refundedAmount: p.amount, updatedAt: now });
     }
     const rest = p.amount - p.refundedAmount;
-    const merchantAccount = await this.merchantAccountId(p.merchantId);
+    const merchantAccount = await this.merchantAccountId(p.merchantId, tx);
     await tx.lockAccounts([merchantAccount, p.payerAccountId!]);
     const refund: RefundRecord = {
       id: newId("ref"),
@@ -891,7 +894,7 @@ export class Issuer implements IssuerApi {
             ),
           };
         }
-        const merchantAccount = await this.merchantAccountId(p.merchantId);
+        const merchantAccount = await this.merchantAccountId(p.merchantId, tx);
         await tx.lockAccounts([merchantAccount, p.payerAccountId!]);
         const refund: RefundRecord = {
           id: newId("ref"),

@@ -169,6 +169,28 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX offline_settlements_merchant ON offline_settlements (merchant_id, settled_at)",
     ],
   },
+  {
+    // Merchant and issuer accounts become ledger-derived (see the comment on
+    // `SqlTx`): a transfer no longer updates their row, so their balance is
+    // `accounts.balance + credits − debits` over `transfers`. Their stored
+    // balance turns into an opening amount; setting it to the old balance
+    // minus the net of their transfers keeps every reported balance exactly
+    // as it was (0 in a consistent ledger; a pre-existing mismatch stays
+    // visible to the audit). The (account, amount) indexes let those sums
+    // run as index-only scans; they replace the single-column ones.
+    version: 2,
+    name: "ledger-derived merchant and issuer balances",
+    statements: () => [
+      `UPDATE accounts SET balance = balance
+         - COALESCE((SELECT SUM(amount) FROM transfers t WHERE t.credit_account_id = accounts.id), 0)
+         + COALESCE((SELECT SUM(amount) FROM transfers t WHERE t.debit_account_id = accounts.id), 0)
+       WHERE kind <> 'payer'`,
+      "CREATE INDEX transfers_credit_amount ON transfers (credit_account_id, amount)",
+      "CREATE INDEX transfers_debit_amount ON transfers (debit_account_id, amount)",
+      "DROP INDEX transfers_credit",
+      "DROP INDEX transfers_debit",
+    ],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE = (d: SqlDialect): string =>

@@ -25,18 +25,21 @@ function isRetryable(e: unknown): boolean {
   return typeof code === "string" && RETRYABLE.has(code);
 }
 
+/** SQL text → named statement; the set of statements is fixed, so this stays small. */
+const statements = new Map<string, { name: string; text: string }>();
+
+function statement(sql: string): { name: string; text: string } {
+  let s = statements.get(sql);
+  if (!s) {
+    const text = numberedPlaceholders(sql);
+    // Named statements are prepared once per connection by node-postgres.
+    s = { name: `pc_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`, text };
+    statements.set(sql, s);
+  }
+  return s;
+}
+
 function executorFor(client: pg.PoolClient): SqlExecutor {
-  const names = new Map<string, { name: string; text: string }>();
-  const statement = (sql: string) => {
-    let s = names.get(sql);
-    if (!s) {
-      const text = numberedPlaceholders(sql);
-      // Named statements are prepared once per connection by node-postgres.
-      s = { name: `pc_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`, text };
-      names.set(sql, s);
-    }
-    return s;
-  };
   return {
     query: async (sql, params) =>
       (await client.query({ ...statement(sql), values: (params ?? []) as SqlValue[] }))

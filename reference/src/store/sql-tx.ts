@@ -39,6 +39,16 @@ const optBytes = (v: unknown): Uint8Array | null =>
   v === null || v === undefined ? null : Uint8Array.from(v as Uint8Array);
 const bin = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
+/**
+ * The balance of an account in one expression over `accounts a`: a payer's
+ * row balance, or a ledger-derived account's opening amount plus the net of
+ * its transfers. One statement reads one snapshot even at READ COMMITTED, so
+ * the sum never mixes transfers committed before and after the row read.
+ */
+const ACCOUNT_BALANCE = `CASE WHEN a.kind = 'payer' THEN a.balance ELSE a.balance
+    + COALESCE((SELECT SUM(t.amount) FROM transfers t WHERE t.credit_account_id = a.id), 0)
+    - COALESCE((SELECT SUM(t.amount) FROM transfers t WHERE t.debit_account_id = a.id), 0) END`;
+
 function accountFromRow(r: Row): AccountRecord {
   const limits: LimitsRecord | null =
     r.limit_per_payment_password_free === null || r.limit_per_payment_password_free === undefined
@@ -54,7 +64,7 @@ function accountFromRow(r: Row): AccountRecord {
     id: String(r.id),
     kind: String(r.kind) as AccountKind,
     currency: String(r.currency),
-    balance: big(r.balance),
+    balance: big(r.effective_balance),
     passwordHash: optStr(r.password_hash),
     limits,
     createdAt: num(r.created_at),
@@ -162,10 +172,27 @@ const PAYMENT_COLUMNS =
 /**
  * The record operations, written once in the SQL both SQLite and PostgreSQL
  * accept (`ON CONFLICT`, partial indexes); the dialect supplies row locks.
+ *
+ * Balances (schema v2). Only payer accounts keep their balance in their row:
+ * a payment's funds check must read it and hold it against concurrent
+ * debits, so a transfer updates it under the row lock (`lockAccounts`), and
+ * contention stays per payer. Merchant and issuer accounts are credited by
+ * every payer at once and never need a funds check (refunds are capped by
+ * the payment, not by the merchant's balance), so a transfer leaves their
+ * row alone: the transfer row itself is their insert-only ledger entry, and
+ * their balance is `accounts.balance` (an opening amount, 0 for accounts
+ * created since v2) plus credits minus debits over `transfers`. Concurrent
+ * payments to one merchant then share no row lock, and the ledger stays
+ * double-entry and sums to zero exactly: each transfer is one row that is
+ * both sides' entry, written in the same transaction as the payer's update.
+ * The price is that reading such a balance sums its transfers (an index-only
+ * scan); only the conformance GetBalance and the ledger checks do that.
  */
 export class SqlTx implements Tx {
-  /** Accounts this transaction already holds a row lock on. */
+  /** Accounts this transaction already holds a row lock on (or needs none for). */
   private readonly locked = new Set<string>();
+  /** Payer rows as `lockAccounts` read them, until this transaction changes them. */
+  private readonly lockedRows = new Map<string, AccountRecord>();
 
   constructor(
     private readonly db: SqlExecutor,
@@ -212,70 +239,95 @@ export class SqlTx implements Tx {
   }
 
   async getAccount(id: string, options?: ReadOptions): Promise<AccountRecord | undefined> {
-    const r = await this.one(`SELECT * FROM accounts WHERE id = ?${this.lockSuffix(options)}`, [
-      id,
-    ]);
+    const held = this.lockedRows.get(id);
+    if (held) return { ...held };
+    const r = await this.one(
+      `SELECT a.*, ${ACCOUNT_BALANCE} AS effective_balance FROM accounts a WHERE a.id = ?${this.lockSuffix(options)}`,
+      [id],
+    );
     if (r && options?.forUpdate) this.locked.add(id);
     return r ? accountFromRow(r) : undefined;
   }
 
   async lockAccounts(ids: readonly string[]): Promise<void> {
     if (this.dialect.name !== "postgres") return;
-    const sorted = [...new Set(ids)].filter((id) => !this.locked.has(id)).sort();
-    for (const id of sorted) {
-      await this.db.query("SELECT id FROM accounts WHERE id = ? FOR UPDATE", [id]);
-      this.locked.add(id);
-    }
+    const todo = [...new Set(ids)].filter((id) => !this.locked.has(id));
+    if (todo.length === 0) return;
+    // Only payer rows are locked (ledger-derived accounts are never updated);
+    // ORDER BY makes PostgreSQL lock them in id order, so transactions locking
+    // overlapping sets cannot deadlock. The locked rows are kept: nobody else
+    // can change them now, so the funds check that follows needs no query.
+    const rows = await this.db.query(
+      `SELECT a.*, a.balance AS effective_balance FROM accounts a
+       WHERE a.id IN (${todo.map(() => "?").join(", ")}) AND a.kind = 'payer' ORDER BY a.id FOR UPDATE`,
+      todo,
+    );
+    for (const id of todo) this.locked.add(id);
+    for (const r of rows) this.lockedRows.set(String(r.id), accountFromRow(r));
   }
 
   async transfer(t: TransferRecord): Promise<void> {
     if (t.amount <= 0n) throw new Error(`transfer amount must be positive, got ${t.amount}`);
     await this.lockAccounts([t.debitAccountId, t.creditAccountId]);
-    await this.db.run(
+    // Inserted only when both accounts exist in the transfer's currency.
+    const inserted = await this.db.run(
       `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, payment_id, refund_id, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       SELECT ?, d.id, c.id, ?, ?, ?, ?, ?, ? FROM accounts d, accounts c
+       WHERE d.id = ? AND c.id = ? AND d.currency = ? AND c.currency = ?`,
       [
         t.id,
-        t.debitAccountId,
-        t.creditAccountId,
         t.amount,
         t.currency,
         t.kind,
         t.paymentId,
         t.refundId,
         t.createdAt,
+        t.debitAccountId,
+        t.creditAccountId,
+        t.currency,
+        t.currency,
       ],
     );
-    const debited = await this.db.run(
-      "UPDATE accounts SET balance = balance - ? WHERE id = ? AND currency = ?",
-      [t.amount, t.debitAccountId, t.currency],
-    );
-    const credited = await this.db.run(
-      "UPDATE accounts SET balance = balance + ? WHERE id = ? AND currency = ?",
-      [t.amount, t.creditAccountId, t.currency],
-    );
-    if (debited !== 1 || credited !== 1) {
+    if (inserted !== 1) {
       // Throwing rolls the whole transaction back, so the ledger cannot go out of balance.
       throw new Error(
         `transfer ${t.id}: account missing or not in ${t.currency} (${t.debitAccountId} → ${t.creditAccountId})`,
       );
     }
+    // The payer sides (zero, one or two; kinds never change) move their row,
+    // already locked above; a merchant or issuer side needs nothing more, the
+    // transfer row is its ledger entry.
+    await this.db.run(
+      `UPDATE accounts SET balance = CASE WHEN id = ? THEN balance - ? ELSE balance + ? END
+       WHERE id IN (?, ?) AND kind = 'payer'`,
+      [t.debitAccountId, t.amount, t.amount, t.debitAccountId, t.creditAccountId],
+    );
+    this.lockedRows.delete(t.debitAccountId);
+    this.lockedRows.delete(t.creditAccountId);
   }
 
   async ledgerTotal(currency: string): Promise<LedgerTotal> {
-    const sum = await this.one(
-      "SELECT COALESCE(SUM(balance), 0) AS total FROM accounts WHERE currency = ?",
-      [currency],
+    // One statement, so PostgreSQL sums payer rows and transfers in one snapshot.
+    const r = await this.one(
+      `SELECT
+         (SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE currency = ?)
+         + (SELECT COALESCE(SUM(CASE WHEN c.kind <> 'payer' THEN t.amount ELSE 0 END), 0)
+                 - COALESCE(SUM(CASE WHEN d.kind <> 'payer' THEN t.amount ELSE 0 END), 0)
+            FROM transfers t
+            JOIN accounts c ON c.id = t.credit_account_id
+            JOIN accounts d ON d.id = t.debit_account_id
+            WHERE t.currency = ?) AS total,
+         (SELECT COUNT(*) FROM transfers WHERE currency = ?) AS n`,
+      [currency, currency, currency],
     );
-    const count = await this.one("SELECT COUNT(*) AS n FROM transfers WHERE currency = ?", [
-      currency,
-    ]);
-    return { total: big(sum?.total ?? 0), transferCount: num(count?.n ?? 0) };
+    return { total: big(r?.total ?? 0), transferCount: num(r?.n ?? 0) };
   }
 
   async ledgerAudit(): Promise<LedgerMismatch[]> {
+    // For a ledger-derived account this reports a non-zero opening amount,
+    // i.e. a balance that is not the sum of its transfers.
     const rows = await this.db.query(
-      `SELECT a.id AS id, a.balance AS balance,
+      `SELECT a.id AS id, ${ACCOUNT_BALANCE} AS balance,
          COALESCE((SELECT SUM(amount) FROM transfers t WHERE t.credit_account_id = a.id), 0)
            - COALESCE((SELECT SUM(amount) FROM transfers t WHERE t.debit_account_id = a.id), 0) AS computed
        FROM accounts a`,

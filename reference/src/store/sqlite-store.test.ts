@@ -1,10 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { openStore } from "./open-store.js";
+import { sqliteDialect } from "./sql-dialect.js";
+import type { Row } from "./sql-executor.js";
 import { SqliteStore } from "./sqlite-store.js";
+import { TransactionRetry } from "./store.js";
 import { describeStoreContract } from "./store-contract.js";
+import { expectMigratedLedger, seedV1Ledger } from "./testing/v1-ledger.js";
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "paycode-store-"));
@@ -53,6 +58,182 @@ describe("SQLite store specifics", () => {
     } finally {
       await a.close();
       await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("group commit: concurrent transactions share one commit, and nothing shows before it", async () => {
+    const dir = tempDir();
+    const file = join(dir, "group.db");
+    const store = await openStore(file);
+    // Another connection sees only what has been committed.
+    const reader = new Database(file, { readonly: true });
+    const committed = () =>
+      Number(
+        reader
+          .prepare<[], { n: number }>(
+            "SELECT COUNT(*) AS n FROM used_codes WHERE wallet_id = 'group'",
+          )
+          .get()!.n,
+      );
+    try {
+      const seenInside: number[] = [];
+      const all = Array.from({ length: 10 }, (_, i) =>
+        store.transaction(async (tx) => {
+          await tx.burn({ usageKey: `g${i}`, walletId: "group", paymentId: null, createdAt: 0 });
+          seenInside.push(committed());
+          return i;
+        }),
+      );
+      expect(await Promise.all(all)).toEqual([...Array(10).keys()]);
+      // All ten ran in one SQLite transaction: none was committed while the group ran.
+      expect(seenInside).toEqual(Array(10).fill(0));
+      expect(committed()).toBe(10);
+
+      // At concurrency 1 each transaction commits on its own before it resolves.
+      for (let i = 10; i < 13; i++) {
+        await store.transaction((tx) =>
+          tx.burn({ usageKey: `g${i}`, walletId: "group", paymentId: null, createdAt: 0 }),
+        );
+        expect(committed()).toBe(i + 1);
+      }
+    } finally {
+      reader.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("group commit: when the COMMIT fails, every member rejects and nothing is kept", async () => {
+    const store = (await openStore("sqlite::memory:")) as SqliteStore;
+    const db = (store as unknown as { db: Database.Database }).db;
+    try {
+      const burn = (key: string) =>
+        store.transaction((tx) =>
+          tx.burn({ usageKey: key, walletId: "w", paymentId: null, createdAt: 0 }),
+        );
+      const members = [
+        burn("a"),
+        store.transaction(async (tx) => {
+          // A deferred foreign-key violation is only detected by COMMIT.
+          db.pragma("defer_foreign_keys = ON");
+          await tx.insertRefund({
+            id: "r",
+            paymentId: "no-such-payment",
+            merchantId: "m",
+            outRefundNo: null,
+            amount: 1n,
+            currency: "CNY",
+            reason: "",
+            createdAt: 0,
+          });
+        }),
+        burn("b"),
+        store.transaction(async () => {
+          throw new Error("own failure");
+        }),
+      ];
+      const outcomes = await Promise.allSettled(members);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        "rejected",
+        "rejected",
+        "rejected",
+        "rejected",
+      ]);
+      expect((outcomes[0] as PromiseRejectedResult).reason.code).toBe(
+        "SQLITE_CONSTRAINT_FOREIGNKEY",
+      );
+      expect((outcomes[3] as PromiseRejectedResult).reason.message).toBe("own failure");
+      await store.transaction(async (tx) => {
+        expect(await tx.isBurned("a")).toBe(false);
+        expect(await tx.isBurned("b")).toBe(false);
+      });
+      // The store keeps working.
+      expect(await burn("a")).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("group commit: a TransactionRetry re-runs in a later transaction, after the group commits", async () => {
+    const store = await openStore("sqlite::memory:");
+    try {
+      let runs = 0;
+      const order: string[] = [];
+      const burn = (key: string) =>
+        store.transaction(async (tx) => {
+          order.push(key);
+          return tx.burn({ usageKey: key, walletId: "w", paymentId: null, createdAt: 0 });
+        });
+      const results = await Promise.all([
+        burn("early"),
+        store.transaction(async (tx) => {
+          runs++;
+          order.push(`retrying run ${runs}`);
+          if (runs === 1) throw new TransactionRetry("again");
+          return tx.isBurned("late");
+        }),
+        burn("late"),
+      ]);
+      expect(order).toEqual(["early", "retrying run 1", "late", "retrying run 2"]);
+      expect(results).toEqual([true, true, true]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("group commit: when the first member throws, the others still commit", async () => {
+    const store = await openStore("sqlite::memory:");
+    try {
+      const burn = (key: string) =>
+        store.transaction((tx) =>
+          tx.burn({ usageKey: key, walletId: "w", paymentId: null, createdAt: 0 }),
+        );
+      const outcomes = await Promise.allSettled([
+        store.transaction(async (tx) => {
+          await tx.burn({ usageKey: "first", walletId: "w", paymentId: null, createdAt: 0 });
+          throw new Error("first fails");
+        }),
+        burn("x"),
+        burn("y"),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+      await store.transaction(async (tx) => {
+        expect(await tx.isBurned("first")).toBe(false);
+        expect(await tx.isBurned("x")).toBe(true);
+        expect(await tx.isBurned("y")).toBe(true);
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("migration 2 keeps every balance of a v1 database", async () => {
+    const dir = tempDir();
+    const file = join(dir, "v1.db");
+    try {
+      const raw = new Database(file);
+      raw.pragma("synchronous = OFF");
+      raw.defaultSafeIntegers(true);
+      const v1 = await seedV1Ledger(
+        {
+          query: async (sql, params) => raw.prepare(sql).all(...(params ?? [])) as Row[],
+          run: async (sql, params) => raw.prepare(sql).run(...(params ?? [])).changes,
+          exec: async (sql) => {
+            raw.exec(sql);
+          },
+        },
+        sqliteDialect,
+      );
+      raw.close();
+      const store = await openStore(file);
+      try {
+        expect(await store.schemaVersion()).toBe(2);
+        await expectMigratedLedger(store, v1);
+      } finally {
+        await store.close();
+      }
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -615,6 +615,191 @@ export function describeStoreContract(
           expect(await tx.ledgerAudit()).toEqual([]);
         });
       });
+
+      it("many concurrent transactions, some throwing: the others commit in order, the throwers leave no trace", async () => {
+        const cur = freshCurrency();
+        const counter = id("counter");
+        const prefix = id("group");
+        const { issuer, payer } = await store.transaction(async (tx) => ({
+          issuer: await newAccount(tx, cur, "issuer"),
+          payer: await newAccount(tx, cur),
+        }));
+        const retried = new Set<number>();
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) =>
+            store.transaction(async (tx) => {
+              // Serialises the read-modify-write on PostgreSQL; SQLite runs one at a time anyway.
+              await tx.lock(counter);
+              const seen = await tx.getDailyUsage(counter, "2030-01-15");
+              await tx.addDailyUsage(counter, "2030-01-15", 1n);
+              await tx.burn({
+                usageKey: `${prefix}:${i}`,
+                walletId: "w",
+                paymentId: null,
+                createdAt: T0,
+              });
+              await tx.transfer(transfer(issuer, payer, BigInt(i + 1), cur));
+              if (i % 7 === 3) throw new Error(`boom ${i}`);
+              if (i % 5 === 1 && !retried.has(i)) {
+                retried.add(i);
+                throw new TransactionRetry(`once ${i}`);
+              }
+              return seen.count;
+            }),
+          ),
+        );
+        const failed = outcomes.flatMap((o, i) => (o.status === "rejected" ? [i] : []));
+        expect(failed).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 7 === 3));
+        for (const i of failed) {
+          expect((outcomes[i] as PromiseRejectedResult).reason).toHaveProperty(
+            "message",
+            `boom ${i}`,
+          );
+        }
+        // Each committed transaction saw exactly the ones committed before it.
+        const seen = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+        expect([...seen].sort((a, b) => a - b)).toEqual(seen.map((_, k) => k));
+        const committed = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 7 !== 3);
+        const moved = committed.reduce((sum, i) => sum + BigInt(i + 1), 0n);
+        await store.transaction(async (tx) => {
+          expect(await tx.getDailyUsage(counter, "2030-01-15")).toEqual({
+            amount: BigInt(committed.length),
+            count: committed.length,
+          });
+          for (let i = 0; i < 40; i++)
+            expect(await tx.isBurned(`${prefix}:${i}`)).toBe(i % 7 !== 3);
+          expect((await tx.getAccount(payer))?.balance).toBe(moved);
+          expect((await tx.getAccount(issuer))?.balance).toBe(-moved);
+          expect(await tx.ledgerTotal(cur)).toEqual({
+            total: 0n,
+            transferCount: committed.length,
+          });
+        });
+      });
+
+      it("concurrent payments to one merchant: merchant balance = sum of successes, ledger total zero", async () => {
+        const cur = freshCurrency();
+        const { issuer, merchant, payers } = await store.transaction(async (tx) => {
+          const issuer = await newAccount(tx, cur, "issuer");
+          const { accountId: merchant } = await newMerchant(tx, cur);
+          const payers: string[] = [];
+          for (let i = 0; i < 12; i++) {
+            const p = await newAccount(tx, cur);
+            await tx.transfer(transfer(issuer, p, 25n, cur));
+            payers.push(p);
+          }
+          return { issuer, merchant, payers };
+        });
+        // Three payments of 10 per payer with 25 each: two succeed, one is refused.
+        const pay = (p: string) =>
+          store.transaction(async (tx) => {
+            await tx.lockAccounts([p, merchant]);
+            const balance = (await tx.getAccount(p, { forUpdate: true }))!.balance;
+            if (balance < 10n) return 0n;
+            await tx.transfer({ ...transfer(p, merchant, 10n, cur), kind: "payment" });
+            return 10n;
+          });
+        const totals: bigint[] = [];
+        const results = await Promise.all([
+          ...payers.flatMap((p) => [pay(p), pay(p), pay(p)]),
+          // Readers in between see a balanced ledger: one snapshot per total.
+          ...Array.from({ length: 6 }, () =>
+            store.transaction(async (tx) => {
+              totals.push((await tx.ledgerTotal(cur)).total);
+              return 0n;
+            }),
+          ),
+        ]);
+        const paid = results.reduce((a, b) => a + b, 0n);
+        expect(paid).toBe(BigInt(payers.length) * 20n);
+        expect(totals.every((t) => t === 0n)).toBe(true);
+        // A refund debits the merchant without any lock on its row.
+        await store.transaction((tx) =>
+          tx.transfer({ ...transfer(merchant, payers[0]!, 5n, cur), kind: "refund" }),
+        );
+        await store.transaction(async (tx) => {
+          expect((await tx.getAccount(merchant))?.balance).toBe(paid - 5n);
+          expect((await tx.getAccount(payers[0]!))?.balance).toBe(10n);
+          for (const p of payers.slice(1)) expect((await tx.getAccount(p))?.balance).toBe(5n);
+          expect((await tx.getAccount(issuer))?.balance).toBe(-25n * BigInt(payers.length));
+          expect(await tx.ledgerTotal(cur)).toEqual({
+            total: 0n,
+            transferCount: payers.length * 3 + 1,
+          });
+          expect(await tx.ledgerAudit()).toEqual([]);
+        });
+      });
+
+      it("payments to one merchant do not wait for each other's commit (PostgreSQL)", async () => {
+        // SQLite has one writer at a time by design; there the group commit carries concurrency.
+        if (store.kind !== "postgres") return;
+        const cur = freshCurrency();
+        const { issuer, merchant, a, b } = await store.transaction(async (tx) => {
+          const ids = {
+            issuer: await newAccount(tx, cur, "issuer"),
+            merchant: (await newMerchant(tx, cur)).accountId,
+            a: await newAccount(tx, cur),
+            b: await newAccount(tx, cur),
+          };
+          await tx.transfer(transfer(ids.issuer, ids.a, 100n, cur));
+          await tx.transfer(transfer(ids.issuer, ids.b, 100n, cur));
+          return ids;
+        });
+        let release!: () => void;
+        const held = new Promise<void>((r) => {
+          release = r;
+        });
+        let credited!: () => void;
+        const inside = new Promise<void>((r) => {
+          credited = r;
+        });
+        const slow = store.transaction(async (tx) => {
+          await tx.lockAccounts([a, merchant]);
+          await tx.transfer({ ...transfer(a, merchant, 30n, cur), kind: "payment" });
+          credited();
+          await held;
+        });
+        await inside;
+        const within = <T>(p: Promise<T>) =>
+          Promise.race([
+            p,
+            new Promise<never>((_, reject) =>
+              setTimeout(() => reject(new Error("blocked on the merchant row")), 5_000),
+            ),
+          ]);
+        try {
+          // A payment and a refund at the same merchant, and new funding from the issuer.
+          await within(
+            store.transaction(async (tx) => {
+              await tx.lockAccounts([b, merchant]);
+              await tx.transfer({ ...transfer(b, merchant, 20n, cur), kind: "payment" });
+            }),
+          );
+          await within(
+            store.transaction(async (tx) => {
+              await tx.lockAccounts([merchant, b]);
+              await tx.transfer({ ...transfer(merchant, b, 5n, cur), kind: "refund" });
+              await tx.transfer(transfer(issuer, b, 1n, cur));
+            }),
+          );
+          await within(
+            store.transaction(async (tx) => {
+              // The open transaction's credit is not visible yet.
+              expect((await tx.getAccount(merchant))?.balance).toBe(15n);
+              expect(await tx.ledgerTotal(cur)).toMatchObject({ total: 0n });
+            }),
+          );
+        } finally {
+          release();
+          await slow;
+        }
+        await store.transaction(async (tx) => {
+          expect((await tx.getAccount(merchant))?.balance).toBe(45n);
+          expect((await tx.getAccount(b))?.balance).toBe(86n);
+          expect(await tx.ledgerTotal(cur)).toEqual({ total: 0n, transferCount: 6 });
+          expect(await tx.ledgerAudit()).toEqual([]);
+        });
+      });
     });
   });
 }

@@ -36,8 +36,17 @@ export interface Tx {
 
   // Accounts and the double-entry ledger.
   insertAccount(account: NewAccount): Promise<boolean>;
+  /**
+   * A merchant's or the issuer's balance is derived from its transfers (see
+   * `SqlTx`); `forUpdate` locks the row but cannot freeze such a balance.
+   */
   getAccount(id: string, options?: ReadOptions): Promise<AccountRecord | undefined>;
-  /** Locks accounts in a fixed order (sorted ids) so concurrent transfers do not deadlock. */
+  /**
+   * Locks the payer accounts among `ids` in a fixed order (sorted ids) so
+   * concurrent transfers do not deadlock. Merchant and issuer accounts are
+   * not locked: transfers only insert entries for them, so payments to one
+   * merchant do not queue on its row.
+   */
   lockAccounts(ids: readonly string[]): Promise<void>;
   /** Records one transfer and moves both balances; the ledger stays balanced by construction. */
   transfer(transfer: TransferRecord): Promise<void>;
@@ -130,9 +139,12 @@ export interface Store {
   readonly kind: "sqlite" | "postgres";
   /**
    * Runs `fn` in one transaction: commits when it resolves, rolls back when
-   * it throws. `fn` may run more than once (PostgreSQL retries serialization
-   * failures and deadlocks, and both stores retry `TransactionRetry`), so it
-   * must not have effects outside the transaction before it resolves.
+   * it throws. The returned promise resolves only once the commit is durable.
+   * (SQLite may share one commit among concurrent transactions; one that
+   * throws is rolled back alone.) `fn` may run more than once (PostgreSQL
+   * retries serialization failures and deadlocks, and both stores retry
+   * `TransactionRetry`), so it must not have effects outside the transaction
+   * before it resolves.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** The highest applied migration version. */
