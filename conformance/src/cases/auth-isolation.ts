@@ -2,7 +2,17 @@ import { Code } from "@connectrpc/connect";
 import { MerchantService } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
 import { PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
 import { type Case, type CaseContext, defineCase } from "../case.js";
-import { balances, walletAndMerchant } from "./common.js";
+import { balances, refundRequest, walletAndMerchant } from "./common.js";
+
+/** A raw ScanRequest of 100 with a fresh order number, for calls made with chosen credentials. */
+function scanRequest(ctx: CaseContext, code: string) {
+  return {
+    outTradeNo: ctx.fixtures.orderNo(),
+    amount: ctx.fixtures.money(100n),
+    code,
+    subject: "",
+  };
+}
 
 /** Every call is authenticated by the right kind of credential; merchants see only their own objects. */
 export const authIsolationCases: Case[] = [
@@ -16,12 +26,7 @@ export const authIsolationCases: Case[] = [
       // A first, authenticated payment: a server must not remember it for the next caller.
       ctx.expect.succeeded(await merchant.scan(wallet.onlineCode(), 100n), "an authenticated Scan");
       const code = wallet.onlineCode();
-      const req = {
-        outTradeNo: ctx.fixtures.orderNo(),
-        amount: ctx.fixtures.money(100n),
-        code,
-        subject: "",
-      };
+      const req = scanRequest(ctx, code);
       await ctx.expect.error(
         ctx.raw.merchant().scan(req),
         Code.Unauthenticated,
@@ -45,12 +50,7 @@ export const authIsolationCases: Case[] = [
       // A first, authenticated call: an unknown key must not fall back to it.
       ctx.expect.succeeded(await merchant.scan(wallet.onlineCode(), 100n), "an authenticated Scan");
       const code = wallet.onlineCode();
-      const req = {
-        outTradeNo: ctx.fixtures.orderNo(),
-        amount: ctx.fixtures.money(100n),
-        code,
-        subject: "",
-      };
+      const req = scanRequest(ctx, code);
       const flipped = merchant.apiKey.slice(0, -1) + (merchant.apiKey.endsWith("A") ? "B" : "A");
       await ctx.expect.error(
         ctx.raw.merchant(flipped).scan(req),
@@ -74,12 +74,7 @@ export const authIsolationCases: Case[] = [
     async run(ctx: CaseContext) {
       const { wallet, merchant } = await walletAndMerchant(ctx);
       const terminal = await ctx.fixtures.terminal(merchant);
-      const scan = {
-        outTradeNo: ctx.fixtures.orderNo(),
-        amount: ctx.fixtures.money(100n),
-        code: wallet.onlineCode(),
-        subject: "",
-      };
+      const scan = scanRequest(ctx, wallet.onlineCode());
       await ctx.expect.error(
         ctx.raw.merchant(terminal.apiKey).scan(scan),
         Code.Unauthenticated,
@@ -237,22 +232,12 @@ export const authIsolationCases: Case[] = [
       const p = await merchant.scan(wallet.onlineCode(), 1_000n);
       ctx.expect.succeeded(p, "Scan");
       await ctx.expect.error(
-        other.client.refundPayment({
-          paymentId: p.paymentId,
-          outRefundNo: ctx.fixtures.uniqueId("rf"),
-          amount: ctx.fixtures.money(500n),
-          reason: "",
-        }),
+        other.client.refundPayment(refundRequest(ctx, p.paymentId, 500n)),
         Code.NotFound,
         "RefundPayment by another merchant",
       );
       await ctx.expect.error(
-        merchant.client.refundPayment({
-          paymentId: `${p.paymentId}-missing`,
-          outRefundNo: ctx.fixtures.uniqueId("rf"),
-          amount: ctx.fixtures.money(500n),
-          reason: "",
-        }),
+        merchant.client.refundPayment(refundRequest(ctx, `${p.paymentId}-missing`, 500n)),
         Code.NotFound,
         "RefundPayment of a missing payment",
       );

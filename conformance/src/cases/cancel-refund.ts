@@ -2,9 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { CancelAction } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
 import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
 import { type Case, type CaseContext, defineCase } from "../case.js";
-import { balances, walletAndMerchant } from "./common.js";
-
-const byId = (paymentId: string) => ({ lookup: { case: "paymentId" as const, value: paymentId } });
+import { balances, byId, refundRequest, walletAndMerchant } from "./common.js";
 
 /** CancelPayment and RefundPayment move money back exactly once. */
 export const cancelRefundCases: Case[] = [
@@ -76,12 +74,9 @@ export const cancelRefundCases: Case[] = [
       const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.succeeded(p, "Scan");
-      const r = await merchant.client.refundPayment({
-        paymentId: p.paymentId,
-        outRefundNo: ctx.fixtures.uniqueId("rf"),
-        amount: ctx.fixtures.money(1_000n),
-        reason: "partial",
-      });
+      const r = await merchant.client.refundPayment(
+        refundRequest(ctx, p.paymentId, 1_000n, "partial"),
+      );
       ctx.expect.that(r.refund?.refundId, "RefundPayment: no refund id");
       ctx.expect.money(r.refund.amount, 1_000n, "Refund.amount");
       const after = ctx.expect.payment(r, "RefundPayment");
@@ -101,12 +96,7 @@ export const cancelRefundCases: Case[] = [
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.succeeded(p, "Scan");
       for (const amount of [1_000n, 2_000n]) {
-        await merchant.client.refundPayment({
-          paymentId: p.paymentId,
-          outRefundNo: ctx.fixtures.uniqueId("rf"),
-          amount: ctx.fixtures.money(amount),
-          reason: "",
-        });
+        await merchant.client.refundPayment(refundRequest(ctx, p.paymentId, amount));
       }
       const g = ctx.expect.payment(
         await merchant.client.getPayment(byId(p.paymentId)),
@@ -126,19 +116,9 @@ export const cancelRefundCases: Case[] = [
       const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.succeeded(p, "Scan");
-      await merchant.client.refundPayment({
-        paymentId: p.paymentId,
-        outRefundNo: ctx.fixtures.uniqueId("rf"),
-        amount: ctx.fixtures.money(2_000n),
-        reason: "",
-      });
+      await merchant.client.refundPayment(refundRequest(ctx, p.paymentId, 2_000n));
       await ctx.expect.error(
-        merchant.client.refundPayment({
-          paymentId: p.paymentId,
-          outRefundNo: ctx.fixtures.uniqueId("rf"),
-          amount: ctx.fixtures.money(1_001n),
-          reason: "",
-        }),
+        merchant.client.refundPayment(refundRequest(ctx, p.paymentId, 1_001n)),
         Code.FailedPrecondition,
         "RefundPayment of 1001 with 1000 left",
       );
@@ -164,12 +144,7 @@ export const cancelRefundCases: Case[] = [
         ["pending", pending],
       ] as const) {
         await ctx.expect.error(
-          merchant.client.refundPayment({
-            paymentId: p.paymentId,
-            outRefundNo: ctx.fixtures.uniqueId("rf"),
-            amount: ctx.fixtures.money(100n),
-            reason: "",
-          }),
+          merchant.client.refundPayment(refundRequest(ctx, p.paymentId, 100n)),
           Code.FailedPrecondition,
           `RefundPayment of a ${what} payment`,
         );
@@ -187,12 +162,7 @@ export const cancelRefundCases: Case[] = [
       const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.succeeded(p, "Scan");
-      const req = {
-        paymentId: p.paymentId,
-        outRefundNo: ctx.fixtures.uniqueId("rf"),
-        amount: ctx.fixtures.money(500n),
-        reason: "",
-      };
+      const req = refundRequest(ctx, p.paymentId, 500n);
       const a = await merchant.client.refundPayment(req);
       const b = await merchant.client.refundPayment(req);
       ctx.expect.equal(b.refund?.refundId, a.refund?.refundId, "refund_id of the retry");
@@ -237,12 +207,7 @@ export const cancelRefundCases: Case[] = [
       const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.succeeded(p, "Scan");
-      await merchant.client.refundPayment({
-        paymentId: p.paymentId,
-        outRefundNo: ctx.fixtures.uniqueId("rf"),
-        amount: ctx.fixtures.money(1_000n),
-        reason: "",
-      });
+      await merchant.client.refundPayment(refundRequest(ctx, p.paymentId, 1_000n));
       const c = await merchant.client.cancelPayment(byId(p.paymentId));
       ctx.expect.equal(CancelAction[c.action], "REFUNDED", "CancelPayment.action");
       ctx.expect.money(ctx.expect.payment(c, "CancelPayment").refunded, 3_000n, "Payment.refunded");

@@ -1,17 +1,35 @@
 import type { CaseContext } from "../case.js";
-import type { AccountSpec, Merchant } from "../fixtures/fixtures.js";
+import type { Account, AccountSpec, Merchant } from "../fixtures/fixtures.js";
 import type { SimWallet } from "../fixtures/sim-wallet.js";
 
 /** A payer wallet (with a fresh account) and a merchant, made concurrently. */
 export async function walletAndMerchant(
   ctx: CaseContext,
-  spec: AccountSpec = {},
+  spec: AccountSpec | Account = {},
 ): Promise<{ wallet: SimWallet; merchant: Merchant }> {
   const [wallet, merchant] = await Promise.all([
     ctx.fixtures.wallet(spec),
     ctx.fixtures.merchant(),
   ]);
   return { wallet, merchant };
+}
+
+/** The feature offline-settlement cases declare. */
+export const OFFLINE = ["offline-settlement"] as const;
+
+/** A GetPayment/CancelPayment lookup by payment id. */
+export const byId = (paymentId: string) => ({
+  lookup: { case: "paymentId" as const, value: paymentId },
+});
+
+/** A RefundPayment request with a fresh out_refund_no (drawn before the amount is built). */
+export function refundRequest(ctx: CaseContext, paymentId: string, amount: bigint, reason = "") {
+  return {
+    paymentId,
+    outRefundNo: ctx.fixtures.uniqueId("rf"),
+    amount: ctx.fixtures.money(amount),
+    reason,
+  };
 }
 
 export const payerOf = (w: SimWallet) => ({ accountId: w.accountId });

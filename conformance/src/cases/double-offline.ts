@@ -23,19 +23,14 @@ import {
   type SimWallet,
 } from "../fixtures/sim-wallet.js";
 import { sleep } from "../target-clock.js";
-import { balances, payerOf } from "./common.js";
-
-const OFFLINE = ["offline-settlement"] as const;
+import { balances, OFFLINE, payerOf, walletAndMerchant } from "./common.js";
 
 /** A payer wallet, a merchant and a terminal of it that has synced its keys. */
 async function offlineSetup(
   ctx: CaseContext,
   spec: Parameters<CaseContext["fixtures"]["wallet"]>[0] = {},
 ): Promise<{ wallet: SimWallet; merchant: Merchant; terminal: Terminal }> {
-  const [wallet, merchant] = await Promise.all([
-    ctx.fixtures.wallet(spec),
-    ctx.fixtures.merchant(),
-  ]);
+  const { wallet, merchant } = await walletAndMerchant(ctx, spec);
   const terminal = await ctx.fixtures.terminal(merchant);
   await terminal.sync();
   return { wallet, merchant, terminal };
@@ -437,10 +432,7 @@ export const doubleOfflineCases: Case[] = [
     requirements: ["SETTLE-12", "WALLET-7", "SETTLE-2"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({ balance: 10_000n }),
-        ctx.fixtures.merchant(),
-      ]);
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
       const terminal = await ctx.fixtures.terminal(merchant);
       const before = await terminal.sync();
       await wallet.client.revokeSeed({ reason: "lost phone" });

@@ -3,9 +3,14 @@ import { Code } from "@connectrpc/connect";
 import { CancelAction } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
 import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
 import { type Case, type CaseContext, defineCase } from "../case.js";
-import { balances, walletAndMerchant } from "./common.js";
+import type { AccountSpec } from "../fixtures/fixtures.js";
+import { balances, byId, walletAndMerchant } from "./common.js";
 
-const byId = (paymentId: string) => ({ lookup: { case: "paymentId" as const, value: paymentId } });
+/** The account most step-up cases start from: balance 10 000, per-payment password-free limit 1 000. */
+const PASSWORD_FREE_UP_TO_1000: AccountSpec = {
+  balance: 10_000n,
+  limits: { perPaymentPasswordFree: 1_000n },
+};
 
 /** Step-up: above the password-free limits a payment waits for the payer's password. */
 export const overLimitCases: Case[] = [
@@ -15,10 +20,7 @@ export const overLimitCases: Case[] = [
       "A payment above per_payment_password_free is PENDING_CONFIRMATION with deadline created_at + timeout; no money moves",
     requirements: ["LIMIT-1", "PAY-2", "SCAN-7"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 1_001n);
       ctx.expect.pending(p, "Scan above the per-payment password-free limit");
       ctx.expect.that(
@@ -45,10 +47,7 @@ export const overLimitCases: Case[] = [
     title: "A payment exactly at per_payment_password_free succeeds without confirmation",
     requirements: ["LIMIT-1", "SCAN-11"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       ctx.expect.succeeded(await merchant.scan(wallet.onlineCode(), 1_000n), "Scan at the limit");
     },
   }),
@@ -57,10 +56,7 @@ export const overLimitCases: Case[] = [
     title: "ConfirmPayment with the right password completes a pending payment with one transfer",
     requirements: ["PAY-7", "PAY-6", "PAY-5"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 4_000n);
       ctx.expect.pending(p, "Scan");
       const c = await wallet.client.confirmPayment({
@@ -88,10 +84,7 @@ export const overLimitCases: Case[] = [
       "ConfirmPayment with a wrong password fails permission_denied; the payment stays pending, unpaid",
     requirements: ["PAY-8"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.pending(p, "Scan");
       await ctx.expect.error(
@@ -118,10 +111,7 @@ export const overLimitCases: Case[] = [
       "CancelPayment of a pending payment closes it (CANCEL_ACTION_CLOSED); no money moves; confirm then fails",
     requirements: ["REFUND-1", "PAY-10", "PAY-1"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.pending(p, "Scan");
       const c = await merchant.client.cancelPayment(byId(p.paymentId));
@@ -146,10 +136,7 @@ export const overLimitCases: Case[] = [
     requirements: ["PAY-3", "PAY-10", "CTRL-6"],
     features: ["controllable-clock"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.pending(p, "Scan");
       await ctx.clock.advance(wallet.profile.confirmationTimeoutSeconds + 1);
@@ -179,10 +166,7 @@ export const overLimitCases: Case[] = [
     requirements: ["PAY-10", "PAY-3"],
     features: ["controllable-clock"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.pending(p, "Scan");
       const now = await ctx.clock.sync();
@@ -332,10 +316,7 @@ export const overLimitCases: Case[] = [
     title: "ConfirmPayment by a wallet that did not start the payment fails not_found",
     requirements: ["PAY-9", "AUTH-2"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const stranger = await ctx.fixtures.wallet({ password: wallet.password });
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.pending(p, "Scan");
@@ -357,10 +338,7 @@ export const overLimitCases: Case[] = [
     title: "ConfirmPayment with a revoked wallet's token fails permission_denied",
     requirements: ["PAY-11"],
     async run(ctx: CaseContext) {
-      const { wallet, merchant } = await walletAndMerchant(ctx, {
-        balance: 10_000n,
-        limits: { perPaymentPasswordFree: 1_000n },
-      });
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
       const p = await merchant.scan(wallet.onlineCode(), 3_000n);
       ctx.expect.pending(p, "Scan");
       await wallet.client.revokeSeed({ reason: "conformance" });

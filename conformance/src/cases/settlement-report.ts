@@ -3,7 +3,7 @@ import type { GetSettlementReportResponse } from "../../../reference/src/gen/pay
 import { RecordOutcome } from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import type { Merchant } from "../fixtures/fixtures.js";
-import { utcDay, walletAndMerchant } from "./common.js";
+import { refundRequest, utcDay, walletAndMerchant } from "./common.js";
 
 interface Totals {
   paymentCount: bigint;
@@ -89,12 +89,7 @@ export const settlementReportCases: Case[] = [
       const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
       const a = await merchant.scan(wallet.onlineCode(), 3_000n);
       const b = await merchant.scan(wallet.onlineCode(), 1_000n);
-      await merchant.client.refundPayment({
-        paymentId: a.paymentId,
-        outRefundNo: ctx.fixtures.uniqueId("rf"),
-        amount: ctx.fixtures.money(500n),
-        reason: "",
-      });
+      await merchant.client.refundPayment(refundRequest(ctx, a.paymentId, 500n));
       await merchant.client.cancelPayment({ lookup: { case: "paymentId", value: b.paymentId } });
       const day = await utcDay(ctx);
       expectTotals(

@@ -3,10 +3,29 @@ import type { AcceptResult } from "../../../reference/src/clients/index.js";
 import { OfflineCodeSchema } from "../../../reference/src/gen/paycode/v1/offline_code_pb.js";
 import { RecordOutcome } from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
 import { type Case, type CaseContext, defineCase } from "../case.js";
+import type { AccountSpec, Merchant } from "../fixtures/fixtures.js";
 import { decodeOwnOfflineCode, encodeOfflineEnvelope } from "../fixtures/sim-wallet.js";
-import { balances } from "./common.js";
+import { balances, OFFLINE, walletAndMerchant } from "./common.js";
 
-const OFFLINE = ["offline-settlement"] as const;
+/** A payer wallet, a merchant, a terminal of it and the reference terminal on that terminal's credentials (not synced). */
+async function withReferenceTerminal(ctx: CaseContext, spec: AccountSpec) {
+  const { wallet, merchant } = await walletAndMerchant(ctx, spec);
+  const t = await ctx.fixtures.terminal(merchant);
+  const terminal = await ctx.fixtures.referenceTerminal(t);
+  return { wallet, merchant, t, terminal };
+}
+
+/** Two terminals of `merchant`, each driven by a reference terminal, both synced. */
+async function twoSyncedReferenceTerminals(ctx: CaseContext, merchant: Merchant) {
+  const [ta, tb] = await Promise.all([
+    ctx.fixtures.terminal(merchant),
+    ctx.fixtures.terminal(merchant),
+  ]);
+  const a = await ctx.fixtures.referenceTerminal(ta);
+  const b = await ctx.fixtures.referenceTerminal(tb);
+  await Promise.all([a.sync(), b.sync()]);
+  return [a, b] as const;
+}
 
 function expectRefused(ctx: CaseContext, r: AcceptResult, reason: string, what: string): void {
   if (r.accepted)
@@ -33,12 +52,9 @@ export const terminalCases: Case[] = [
     requirements: ["TERM-6", "TERM-7", "SETTLE-16", "AUTH-4", "SETTLE-1", "QR-7"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({ balance: 10_000n }),
-        ctx.fixtures.merchant(),
-      ]);
-      const t = await ctx.fixtures.terminal(merchant);
-      const terminal = await ctx.fixtures.referenceTerminal(t);
+      const { wallet, merchant, terminal } = await withReferenceTerminal(ctx, {
+        balance: 10_000n,
+      });
       await terminal.sync();
       const money = (n: bigint) => ({ currency: ctx.profile.currency, amountMinor: n });
       expectAccepted(ctx, terminal.accept(wallet.offlineCode(), money(1_000n)), "first code");
@@ -60,12 +76,9 @@ export const terminalCases: Case[] = [
     requirements: ["TERM-3", "WALLET-7", "SETTLE-12", "SETTLE-2"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({ balance: 10_000n }),
-        ctx.fixtures.merchant(),
-      ]);
-      const t = await ctx.fixtures.terminal(merchant);
-      const terminal = await ctx.fixtures.referenceTerminal(t);
+      const { wallet, merchant, t, terminal } = await withReferenceTerminal(ctx, {
+        balance: 10_000n,
+      });
       await wallet.client.revokeSeed({ reason: "stolen" });
       await terminal.sync();
       const code = wallet.offlineCode();
@@ -92,12 +105,9 @@ export const terminalCases: Case[] = [
     requirements: ["TERM-2", "SETTLE-1", "QR-7", "VERIFY-7"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({ balance: 10_000n }),
-        ctx.fixtures.merchant(),
-      ]);
-      const t = await ctx.fixtures.terminal(merchant);
-      const terminal = await ctx.fixtures.referenceTerminal(t);
+      const { wallet, merchant, t, terminal } = await withReferenceTerminal(ctx, {
+        balance: 10_000n,
+      });
       await terminal.sync();
       const money = { currency: ctx.profile.currency, amountMinor: 300n };
       expectAccepted(ctx, terminal.accept(wallet.offlineCode(), money), "a genuine code");
@@ -131,17 +141,8 @@ export const terminalCases: Case[] = [
     requirements: ["TERM-4", "SETTLE-14"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({ balance: 10_000n }),
-        ctx.fixtures.merchant(),
-      ]);
-      const [ta, tb] = await Promise.all([
-        ctx.fixtures.terminal(merchant),
-        ctx.fixtures.terminal(merchant),
-      ]);
-      const a = await ctx.fixtures.referenceTerminal(ta);
-      const b = await ctx.fixtures.referenceTerminal(tb);
-      await Promise.all([a.sync(), b.sync()]);
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const [a, b] = await twoSyncedReferenceTerminals(ctx, merchant);
       const money = { currency: ctx.profile.currency, amountMinor: 400n };
       const code = wallet.offlineCode();
       expectAccepted(ctx, a.accept(code, money), "terminal A, first time");
@@ -165,20 +166,11 @@ export const terminalCases: Case[] = [
     requirements: ["TERM-5", "SETTLE-15", "QR-6"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({
-          balance: 10_000n,
-          limits: { perPaymentOffline: 1_000n, cumulativeOffline: 1_500n },
-        }),
-        ctx.fixtures.merchant(),
-      ]);
-      const [ta, tb] = await Promise.all([
-        ctx.fixtures.terminal(merchant),
-        ctx.fixtures.terminal(merchant),
-      ]);
-      const a = await ctx.fixtures.referenceTerminal(ta);
-      const b = await ctx.fixtures.referenceTerminal(tb);
-      await Promise.all([a.sync(), b.sync()]);
+      const { wallet, merchant } = await walletAndMerchant(ctx, {
+        balance: 10_000n,
+        limits: { perPaymentOffline: 1_000n, cumulativeOffline: 1_500n },
+      });
+      const [a, b] = await twoSyncedReferenceTerminals(ctx, merchant);
       const m = (n: bigint) => ({ currency: ctx.profile.currency, amountMinor: n });
       expectAccepted(ctx, a.accept(wallet.offlineCode(), m(1_000n)), "terminal A, 1000 of 1500");
       expectRefused(
@@ -210,12 +202,9 @@ export const terminalCases: Case[] = [
     requirements: ["TERM-1", "SETTLE-11", "SETTLE-2"],
     features: [...OFFLINE, "controllable-clock"],
     async run(ctx: CaseContext) {
-      const [wallet, merchant] = await Promise.all([
-        ctx.fixtures.wallet({ balance: 10_000n }),
-        ctx.fixtures.merchant(),
-      ]);
-      const t = await ctx.fixtures.terminal(merchant);
-      const terminal = await ctx.fixtures.referenceTerminal(t);
+      const { wallet, merchant, t, terminal } = await withReferenceTerminal(ctx, {
+        balance: 10_000n,
+      });
       await Promise.all([terminal.sync(), t.sync()]);
       await ctx.clock.advance(wallet.profile.maxKeyAgeSeconds + 120);
       const code = wallet.offlineCode();

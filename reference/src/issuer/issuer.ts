@@ -407,52 +407,64 @@ export class Issuer implements IssuerApi {
   // ----------------------------------------------------------- authentication
 
   async authenticateMerchant(apiKey: string): Promise<MerchantPrincipal> {
-    const hash = hashBearerKey(apiKey);
-    const key = Buffer.from(hash).toString("hex");
-    const cached = this.merchantKeys.get(key);
-    if (cached) return cached;
-    const m = apiKey
-      ? await this.store.transaction((tx) => tx.getMerchantByKeyHash(hash))
-      : undefined;
-    if (!m || !bearerHashesEqual(m.apiKeyHash, hash))
-      throw unauthenticated("invalid merchant API key");
-    const principal: MerchantPrincipal = { kind: "merchant", merchantId: m.id };
-    this.merchantKeys.set(key, principal);
-    this.merchantAccounts.set(m.id, m.accountId);
-    return principal;
+    return this.authenticateBearer(
+      apiKey,
+      this.merchantKeys,
+      (tx, hash) => tx.getMerchantByKeyHash(hash),
+      (m) => m.apiKeyHash,
+      "invalid merchant API key",
+      (m) => {
+        this.merchantAccounts.set(m.id, m.accountId);
+        return { kind: "merchant", merchantId: m.id };
+      },
+    );
   }
 
   async authenticateTerminal(apiKey: string): Promise<TerminalPrincipal> {
-    const hash = hashBearerKey(apiKey);
-    const key = Buffer.from(hash).toString("hex");
-    const cached = this.terminalKeys.get(key);
-    if (cached) return cached;
-    const t = apiKey
-      ? await this.store.transaction((tx) => tx.getTerminalByKeyHash(hash))
-      : undefined;
-    if (!t || !bearerHashesEqual(t.apiKeyHash, hash))
-      throw unauthenticated("invalid terminal API key");
-    const principal: TerminalPrincipal = {
-      kind: "terminal",
-      terminalId: t.id,
-      merchantId: t.merchantId,
-    };
-    this.terminalKeys.set(key, principal);
-    return principal;
+    return this.authenticateBearer(
+      apiKey,
+      this.terminalKeys,
+      (tx, hash) => tx.getTerminalByKeyHash(hash),
+      (t) => t.apiKeyHash,
+      "invalid terminal API key",
+      (t) => ({ kind: "terminal", terminalId: t.id, merchantId: t.merchantId }),
+    );
   }
 
   /** A revoked wallet still authenticates (GetWallet reports it revoked); its codes and confirmations are refused. */
   async authenticateWallet(walletToken: string): Promise<WalletPrincipal> {
-    const hash = hashBearerKey(walletToken);
+    return this.authenticateBearer(
+      walletToken,
+      this.walletTokens,
+      (tx, hash) => tx.getWalletByTokenHash(hash),
+      (w) => w.tokenHash,
+      "invalid wallet token",
+      (w) => ({ kind: "wallet", walletId: w.id, accountId: w.accountId }),
+    );
+  }
+
+  /**
+   * Shared by the three authenticate* methods: hashes the bearer secret, answers
+   * from `cache` when it can, else looks the hash up (an empty secret never
+   * reaches the store), compares in constant time and caches the principal.
+   */
+  private async authenticateBearer<R, P>(
+    secret: string,
+    cache: BoundedCache<string, P>,
+    lookup: (tx: Tx, hash: Uint8Array) => Promise<R | undefined>,
+    storedHash: (record: R) => Uint8Array,
+    invalidMessage: string,
+    principalOf: (record: R) => P,
+  ): Promise<P> {
+    const hash = hashBearerKey(secret);
     const key = Buffer.from(hash).toString("hex");
-    const cached = this.walletTokens.get(key);
+    const cached = cache.get(key);
     if (cached) return cached;
-    const w = walletToken
-      ? await this.store.transaction((tx) => tx.getWalletByTokenHash(hash))
-      : undefined;
-    if (!w || !bearerHashesEqual(w.tokenHash, hash)) throw unauthenticated("invalid wallet token");
-    const principal: WalletPrincipal = { kind: "wallet", walletId: w.id, accountId: w.accountId };
-    this.walletTokens.set(key, principal);
+    const record = secret ? await this.store.transaction((tx) => lookup(tx, hash)) : undefined;
+    if (!record || !bearerHashesEqual(storedHash(record), hash))
+      throw unauthenticated(invalidMessage);
+    const principal = principalOf(record);
+    cache.set(key, principal);
     return principal;
   }
 

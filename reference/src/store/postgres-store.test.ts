@@ -4,7 +4,7 @@ import { openStore } from "./open-store.js";
 import { PostgresStore } from "./postgres-store.js";
 import { numberedPlaceholders, postgresDialect } from "./sql-dialect.js";
 import type { SqlValue } from "./sql-executor.js";
-import { describeStoreContract } from "./store-contract.js";
+import { describeStoreContract, expectOneBurnWins } from "./store-contract.js";
 import { createPostgresTestDb } from "./testing/postgres-test-db.js";
 import { expectMigratedLedger, seedV1Ledger, type V1Ledger } from "./testing/v1-ledger.js";
 
@@ -65,14 +65,7 @@ describe.skipIf(!db)("PostgreSQL store", () => {
     const a = await openStore(db!.url);
     const b = await openStore(db!.url);
     try {
-      const results = await Promise.all(
-        Array.from({ length: 16 }, (_, i) =>
-          (i % 2 ? a : b).transaction((tx) =>
-            tx.burn({ usageKey: "two-servers", walletId: "w", paymentId: null, createdAt: 0 }),
-          ),
-        ),
-      );
-      expect(results.filter(Boolean)).toHaveLength(1);
+      await expectOneBurnWins(a, b, 16, "two-servers");
     } finally {
       await a.close();
       await b.close();

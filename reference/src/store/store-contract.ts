@@ -122,6 +122,26 @@ function payment(
 }
 
 /**
+ * Two stores on one database (two servers' view) race `attempts` burns of one
+ * usage key, alternating between them: exactly one may win.
+ */
+export async function expectOneBurnWins(
+  a: Store,
+  b: Store,
+  attempts: number,
+  usageKey: string,
+): Promise<void> {
+  const results = await Promise.all(
+    Array.from({ length: attempts }, (_, i) =>
+      (i % 2 ? a : b).transaction((tx) =>
+        tx.burn({ usageKey, walletId: "w", paymentId: null, createdAt: 0 }),
+      ),
+    ),
+  );
+  expect(results.filter(Boolean)).toHaveLength(1);
+}
+
+/**
  * The behaviour every `Store` must have. Each store's test file calls this
  * with a harness on a real database; tests share one database and keep out
  * of each other's way with fresh ids and a fresh currency each.

@@ -2,14 +2,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JsonFileWalletStateStore, WalletClient } from "../../clients/index.js";
 import { PASSWORD, TestServer } from "../../clients/test-server.js";
-import { registerReport } from "./report.js";
-import { registerScan } from "./scan.js";
-import { registerTerminal } from "./terminal.js";
-import { registerWallet } from "./wallet.js";
+import { paycodeInProcess as paycode } from "../testing/in-process-cli.js";
 
 let ts: TestServer;
 let dir: string;
@@ -22,29 +18,6 @@ afterAll(async () => {
   await ts.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function paycode(...args: string[]) {
-  const program = new Command("paycode").exitOverride();
-  registerWallet(program);
-  registerScan(program);
-  registerTerminal(program);
-  registerReport(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    await program.parseAsync(args, { from: "user" });
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const status = process.exitCode ?? 0;
-  process.exitCode = undefined;
-  return { stdout: out.join("\n"), stderr: err.join(""), status };
-}
 
 describe("paycode client commands against the reference server", () => {
   it("provision → code → scan (success, then a clearly printed decline) → report", async () => {

@@ -2,17 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toBinary } from "@bufbuild/protobuf";
-import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryWalletStateStore, OfflineTerminal, WalletClient } from "../../clients/index.js";
 import { issuerKeysResponse, provisionedState } from "../../clients/testing.js";
 import { JsonFileWalletStateStore } from "../../clients/wallet-state.js";
 import { GetIssuerKeysResponseSchema } from "../../gen/paycode/v1/settlement_service_pb.js";
+import { paycodeInProcess as paycode } from "../testing/in-process-cli.js";
 import { amountFrom } from "./amount-options.js";
-import { registerReport } from "./report.js";
-import { registerScan } from "./scan.js";
-import { registerTerminal } from "./terminal.js";
-import { registerWallet } from "./wallet.js";
 
 let dir: string;
 beforeEach(() => {
@@ -24,30 +20,6 @@ afterEach(() => {
   process.exitCode = undefined;
   vi.restoreAllMocks();
 });
-
-/** Runs `paycode <args>` in-process; returns stdout, stderr and the exit status. */
-async function paycode(...args: string[]) {
-  const program = new Command("paycode").exitOverride();
-  registerWallet(program);
-  registerScan(program);
-  registerTerminal(program);
-  registerReport(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    err.push(String(chunk));
-    return true;
-  });
-  try {
-    await program.parseAsync(args, { from: "user" });
-  } finally {
-    vi.restoreAllMocks();
-  }
-  const status = process.exitCode ?? 0;
-  process.exitCode = undefined;
-  return { stdout: out.join("\n"), stderr: err.join(""), status };
-}
 
 describe("amount options", () => {
   it("parse exactly with the currency exponent", () => {
