@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Runs every benchmark that docs/benchmarks.md reports, once, and leaves the
+# text output, JSON and SVG of each in OUT. Needs a quiet machine: anything
+# else running shifts every figure. PostgreSQL runs only when PAYCODE_BENCH_PG
+# names a server URL without a database (e.g. postgres://postgres@127.0.0.1:5432);
+# a database paycode_bench_<random> is created there and dropped at the end.
+#
+#   bash bench/run-benchmarks.sh [OUT] [--skip-1m]
+#
+# PAYCODE_BENCH_DURATION / PAYCODE_BENCH_WARMUP set the seconds per phase
+# (default 10 / 3); PAYCODE_BENCH_QUICK=1 makes a short rehearsal (1 s
+# phases, short micro, 1/10 of the wallets, no 10^6 run).
+# PAYCODE_BENCH_SEEDED=DIR keeps the 10^6-wallet store (w1m.db, w1m.wallets,
+# master.key) in DIR and reuses it when present: seeding takes minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${1:-bench-results}
+SKIP_1M=${2:-}
+PAYCODE=(node reference/bin/paycode.js)
+DURATION=${PAYCODE_BENCH_DURATION:-10}
+WARMUP=${PAYCODE_BENCH_WARMUP:-3}
+MICRO=(--time 1000 --rounds 3)
+DIV=1
+if [[ -n "${PAYCODE_BENCH_QUICK:-}" ]]; then
+  DURATION=1 WARMUP=0 MICRO=(--time 100) DIV=10 SKIP_1M=--skip-1m
+fi
+WORK=$(mktemp -d /tmp/paycode-bench-XXXXXX)
+mkdir -p "$OUT"
+SEEDED=${PAYCODE_BENCH_SEEDED:-$WORK}
+mkdir -p "$SEEDED"
+# One master key for seeding and serving, kept with the reusable store.
+if [[ ! -f "$SEEDED/master.key" ]]; then
+  node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))' >"$SEEDED/master.key"
+fi
+PAYCODE_MASTER_KEY=$(cat "$SEEDED/master.key")
+export PAYCODE_MASTER_KEY
+SERVERS=()
+PG_DB=""
+
+cleanup() {
+  for pid in "${SERVERS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [[ -n "$PG_DB" ]]; then psql "$PAYCODE_BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB" || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# serve STORE PORT: starts a server with test control, waits until it listens, sets SERVER_PID.
+serve() {
+  "${PAYCODE[@]}" serve --store "$1" --port "$2" --enable-test-control >"$OUT/serve-$2.log" 2>&1 &
+  SERVER_PID=$!
+  SERVERS+=("$SERVER_PID")
+  for _ in $(seq 100); do
+    grep -q "listening on" "$OUT/serve-$2.log" && return 0
+    sleep 0.1
+  done
+  echo "server on port $2 did not start" >&2
+  cat "$OUT/serve-$2.log" >&2
+  return 1
+}
+
+stop() {
+  kill -INT "$1"
+  wait "$1" 2>/dev/null || true
+}
+
+# load NAME ARGS...: one `bench load` run, text to NAME.txt, JSON to NAME.json.
+load() {
+  local name=$1
+  shift
+  echo "== load $name: $*"
+  "${PAYCODE[@]}" bench load --duration "$DURATION" --warmup "$WARMUP" \
+    --json "$OUT/$name.json" "$@" | tee "$OUT/$name.txt"
+}
+
+scan_rate() { node -e 'console.log(Math.round(require(process.argv[1]).phases.scan.throughput))' "$(realpath "$1")"; }
+
+echo "== machine"
+uptime | tee "$OUT/uptime-start.txt"
+
+echo "== micro"
+"${PAYCODE[@]}" bench micro "${MICRO[@]}" --json "$OUT/micro.json" | tee "$OUT/micro.txt"
+
+echo "== bare HTTP floor"
+"${PAYCODE[@]}" bench floor-http --concurrency 16 --duration "$DURATION" --warmup "$WARMUP" \
+  --json "$OUT/floor-http-h2.json" | tee "$OUT/floor-http-h2.txt"
+"${PAYCODE[@]}" bench floor-http --concurrency 16 --duration "$DURATION" --warmup "$WARMUP" \
+  --http 1.1 --json "$OUT/floor-http-h1.json" | tee "$OUT/floor-http-h1.txt"
+
+echo "== SQLite: Scan vs Ping vs bare HTTP"
+# Codes burn: runs minutes apart must not share wallets, so each gets its own.
+for part in c16:20000 c1:5000 open:20000; do
+  "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/main.db" --count $((${part#*:} / DIV)) \
+    --out "$WORK/${part%%:*}.wallets"
+done
+serve "sqlite:$WORK/main.db" 18090
+load sqlite-c16 --target http://127.0.0.1:18090 --concurrency 16 --wallet-file "$WORK/c16.wallets" \
+  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, synchronous=FULL)" --floor-http \
+  --svg "$OUT/sqlite-c16.svg"
+load sqlite-c1 --target http://127.0.0.1:18090 --concurrency 1 --wallet-file "$WORK/c1.wallets" \
+  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, synchronous=FULL)" --floor-http
+RATE=$(($(scan_rate "$OUT/sqlite-c16.json") / 2))
+RATE=$((RATE < 50 ? 50 : RATE))
+load sqlite-open --target http://127.0.0.1:18090 --rate "$RATE" --wallet-file "$WORK/open.wallets" \
+  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, synchronous=FULL)" \
+  --svg "$OUT/sqlite-open.svg"
+stop "$SERVER_PID"
+
+echo "== scale: 10^3 vs 10^6 wallets (SQLite)"
+"${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/w1k.db" --count 1000 --out "$WORK/w1k.wallets"
+serve "sqlite:$WORK/w1k.db" 18091
+# 10^3 wallets make at most 24-32k codes at once: keep the phase short.
+load scale-1k --target http://127.0.0.1:18091 --concurrency 16 --wallet-file "$WORK/w1k.wallets" \
+  --server-pid "$SERVER_PID" --store-label "sqlite, 10^3 wallets" --duration $((DURATION < 5 ? DURATION : 5)) --warmup 1
+stop "$SERVER_PID"
+if [[ "$SKIP_1M" != "--skip-1m" ]]; then
+  if [[ ! -f "$SEEDED/w1m.wallets" ]]; then
+    rm -f "$SEEDED"/w1m.db*
+    "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$SEEDED/w1m.db" --count 1000000 --batch 10000 \
+      --out "$SEEDED/w1m.wallets.tmp" | tail -1 | tee "$OUT/seed-1m.txt"
+    mv "$SEEDED/w1m.wallets.tmp" "$SEEDED/w1m.wallets"
+  fi
+  serve "sqlite:$SEEDED/w1m.db" 18092
+  load scale-1m --target http://127.0.0.1:18092 --concurrency 16 --wallet-file "$SEEDED/w1m.wallets" \
+    --server-pid "$SERVER_PID" --store-label "sqlite, 10^6 wallets" --duration $((DURATION < 5 ? DURATION : 5)) --warmup 1
+  stop "$SERVER_PID"
+fi
+
+if [[ -n "${PAYCODE_BENCH_PG:-}" ]]; then
+  echo "== PostgreSQL"
+  PG_DB="paycode_bench_$(node -e 'console.log(require("crypto").randomBytes(4).toString("hex"))')"
+  psql "$PAYCODE_BENCH_PG/postgres" -qc "CREATE DATABASE $PG_DB"
+  "${PAYCODE[@]}" bench seed-wallets --store "$PAYCODE_BENCH_PG/$PG_DB" --count $((20000 / DIV)) \
+    --batch 2000 --out "$WORK/pg.wallets"
+  serve "$PAYCODE_BENCH_PG/$PG_DB" 18093
+  load pg-c16 --target http://127.0.0.1:18093 --concurrency 16 --wallet-file "$WORK/pg.wallets" \
+    --server-pid "$SERVER_PID" --store-label "postgresql 15 (synchronous_commit=on)" \
+    --svg "$OUT/pg-c16.svg"
+  stop "$SERVER_PID"
+fi
+
+uptime | tee "$OUT/uptime-end.txt"
+echo "results in $OUT"

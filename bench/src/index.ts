@@ -1,0 +1,13 @@
+export { formatCount, formatMicros, formatRatio, formatTable } from "./format.js";
+export * from "./load/index.js";
+export { describeMachine, type MachineInfo, machineInfo } from "./machine.js";
+export {
+  formatMicroReport,
+  type MicroGroup,
+  type MicroOptions,
+  type MicroReport,
+  type MicroTaskResult,
+  microTasks,
+  runMicro,
+} from "./micro.js";
+export { summarizeResults } from "./summarize.js";

@@ -1,0 +1,123 @@
+import { generateKeyPairSync } from "node:crypto";
+import { ConformanceService } from "../../../reference/src/gen/paycode/v1/conformance_service_pb.js";
+import { HealthService } from "../../../reference/src/gen/paycode/v1/health_service_pb.js";
+import { WalletService } from "../../../reference/src/gen/paycode/v1/wallet_service_pb.js";
+import type { CodeProfile, WalletSecret } from "./codes.js";
+import { callUnary } from "./connect-unary.js";
+import type { UnaryTransport } from "./transport.js";
+
+export interface TargetInfo {
+  implementation: string;
+  profile: CodeProfile;
+  currency: string;
+  /** Issuer clock minus this machine's clock, ms (midpoint of the call). */
+  clockOffsetMs: number;
+}
+
+/** Reads the issuer profile and clock through test control. */
+export async function fetchTargetInfo(t: UnaryTransport): Promise<TargetInfo> {
+  const before = Date.now();
+  let caps: Awaited<ReturnType<typeof getCaps>>;
+  try {
+    caps = await getCaps(t);
+  } catch (e) {
+    throw new Error(
+      `test control (ConformanceService) is not reachable: ${(e as Error).message}. ` +
+        "Start the target with test control enabled (paycode serve --enable-test-control).",
+    );
+  }
+  const after = Date.now();
+  const p = caps.profile;
+  if (!p) throw new Error("GetCapabilities returned no profile");
+  const serverMs = caps.now
+    ? Number(caps.now.seconds) * 1000 + Math.floor(caps.now.nanos / 1e6)
+    : (before + after) / 2;
+  return {
+    implementation: caps.implementation,
+    profile: {
+      prefix: p.issuerPrefix,
+      codeKey: p.codeKey,
+      windowBackSteps: p.windowBackSteps,
+      windowAheadSteps: p.windowAheadSteps,
+      lookbackSteps: p.lookbackSteps,
+    },
+    currency: p.currency || "CNY",
+    clockOffsetMs: Math.round(serverMs - (before + after) / 2),
+  };
+}
+
+function getCaps(t: UnaryTransport) {
+  return callUnary(t, ConformanceService.method.getCapabilities, {});
+}
+
+/** Checks the target answers the no-op RPC before anything else. */
+export async function ping(t: UnaryTransport): Promise<void> {
+  await callUnary(t, HealthService.method.ping, {});
+}
+
+export async function createBenchMerchant(
+  t: UnaryTransport,
+  name: string,
+): Promise<{ merchantId: string; apiKey: string }> {
+  const r = await callUnary(t, ConformanceService.method.createMerchant, { name });
+  return { merchantId: r.merchantId, apiKey: r.apiKey };
+}
+
+const PASSWORD = "bench-password";
+const MAX_U32 = 4_294_967_295;
+
+/**
+ * Limits high enough that no bench Scan ever steps up to password
+ * confirmation or runs out of money: the benchmark measures the
+ * password-free success path.
+ */
+export function benchAccountInit(currency: string) {
+  const money = (amountMinor: bigint) => ({ currency, amountMinor });
+  return {
+    password: PASSWORD,
+    balance: money(1_000_000_000_000n),
+    limits: {
+      perPaymentPasswordFree: money(1_000_000_000n),
+      dailyPasswordFreeAmount: money(1_000_000_000_000n),
+      dailyPasswordFreeCount: MAX_U32,
+    },
+  };
+}
+
+/**
+ * Provisions wallets the way a phone does: CreateAccount (test control)
+ * then WalletService.ProvisionSeed, `parallel` at a time. Slow by design
+ * (two password hashes per wallet); `bench seed-wallets` is the bulk path.
+ */
+export async function provisionWallets(
+  t: UnaryTransport,
+  count: number,
+  currency: string,
+  parallel: number,
+  onProgress?: (done: number) => void,
+): Promise<WalletSecret[]> {
+  const jwk = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
+  // One public key for all bench wallets: offline codes are not exercised.
+  const walletPublicKey = new Uint8Array(Buffer.from(jwk.x!, "base64url"));
+  const account = benchAccountInit(currency);
+  const out: WalletSecret[] = new Array(count);
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const { accountId } = await callUnary(t, ConformanceService.method.createAccount, account);
+      const r = await callUnary(t, WalletService.method.provisionSeed, {
+        accountId,
+        password: PASSWORD,
+        walletPublicKey,
+        deviceLabel: "bench",
+      });
+      out[i] = { handle: r.handle, seed: r.seed };
+      done++;
+      if (done % 50 === 0 || done === count) onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, worker));
+  return out;
+}

@@ -1,0 +1,33 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { describe, expect, it } from "vitest";
+import { ScanResponseSchema } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
+import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { scanOutcome } from "./sources.js";
+
+describe("scanOutcome", () => {
+  it("reads status and decline reason off the wire, other fields skipped", () => {
+    const body = toBinary(
+      ScanResponseSchema,
+      create(ScanResponseSchema, {
+        payment: {
+          paymentId: "pay_x",
+          outTradeNo: "o-1",
+          amount: { currency: "CNY", amountMinor: 12n },
+          status: PaymentStatus.DECLINED,
+          declineReason: DeclineReason.CODE_REUSED,
+          subject: "s",
+          createdAt: timestampFromMs(1_700_000_000_000),
+        },
+      }),
+    );
+    expect(scanOutcome(body)).toEqual({
+      status: PaymentStatus.DECLINED,
+      declineReason: DeclineReason.CODE_REUSED,
+    });
+  });
+
+  it("gives undefined for a response without a payment", () => {
+    expect(scanOutcome(new Uint8Array(0))).toBeUndefined();
+  });
+});

@@ -1,0 +1,203 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { formatCount, formatMicros, formatRatio } from "./format.js";
+import type { PhaseResult } from "./load/drive.js";
+import type { LoadReport } from "./load/load.js";
+import { describeMode } from "./load/report.js";
+import { describeMachine } from "./machine.js";
+import type { MicroReport } from "./micro.js";
+
+function md(headers: string[], rows: string[][]): string {
+  return [
+    `| ${headers.join(" | ")} |`,
+    `|${headers.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+function read<T>(dir: string, name: string): T | undefined {
+  const f = join(dir, name);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, "utf8")) as T) : undefined;
+}
+
+const verdict = (value: number | undefined, target: number) =>
+  value === undefined ? "-" : value >= target ? "met" : "**missed**";
+
+function microSection(r: MicroReport): string {
+  const targets: Record<string, { floor?: number; peer?: number }> = {
+    "ours.online-verify-valid": { floor: 1 / 3, peer: 2 },
+    "ours.offline-verify": { floor: 0.9 },
+  };
+  const rows = r.tasks.map((t) => {
+    const goal = targets[t.id];
+    const goals = [
+      goal?.floor !== undefined
+        ? `≥ ${goal.floor.toFixed(2)}× floor: ${verdict(t.floorRatio, goal.floor)}`
+        : "",
+      goal?.peer !== undefined ? `≥ ${goal.peer}× peer: ${verdict(t.peerRatio, goal.peer)}` : "",
+    ].filter((g) => g !== "");
+    return [
+      `\`${t.id}\``,
+      formatCount(t.opsPerSec),
+      formatMicros(t.p50Us),
+      formatMicros(t.p99Us),
+      t.floorRatio !== undefined ? `${formatRatio(t.floorRatio)} \`${t.floor}\`` : "",
+      t.peerRatio !== undefined ? `${formatRatio(t.peerRatio)} \`${t.peer}\`` : "",
+      goals.join("; "),
+    ];
+  });
+  return [
+    `Median of ${r.options.rounds} interleaved rounds of ${r.options.timeMs} ms per task.`,
+    "",
+    md(["task", "ops/s", "p50 µs", "p99 µs", "vs floor", "vs peer", "target"], rows),
+  ].join("\n");
+}
+
+function phaseRows(phases: PhaseResult[]): string[][] {
+  return phases.map((p) => [
+    p.name,
+    formatCount(p.throughput),
+    formatMicros(p.latency.p50Us),
+    formatMicros(p.latency.p90Us),
+    formatMicros(p.latency.p99Us),
+    formatMicros(p.latency.p999Us),
+    formatMicros(p.latency.maxUs),
+    p.cpu ? `${formatMicros(p.cpu.clientUsPerCall)}` : "-",
+    p.cpu?.serverUsPerCall !== undefined ? `${formatMicros(p.cpu.serverUsPerCall)}` : "-",
+    Object.entries(p.errors)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ") || "0",
+  ]);
+}
+
+const PHASE_HEADERS = [
+  "phase",
+  "ok/s",
+  "p50 µs",
+  "p90 µs",
+  "p99 µs",
+  "p99.9 µs",
+  "max µs",
+  "client CPU µs/call",
+  "server CPU µs/call",
+  "errors",
+];
+
+function loadSection(r: LoadReport): string {
+  const phases = [r.phases.ping, r.phases.scan, r.phases.bareHttp].filter(
+    (p): p is PhaseResult => p !== undefined,
+  );
+  const q = r.ratios;
+  const lines = [
+    `${r.storeLabel ?? "store ?"}; ${describeMode(r.options.mode)}; ${r.options.warmupS} s warm-up + ${r.options.durationS} s per phase; ${r.transport}.`,
+    `Wallets: population ${formatCount(r.setup.walletPopulation)}, ${formatCount(r.setup.walletsUsed)} used, ${formatCount(r.setup.codesPrepared)} codes prepared.` +
+      (r.setup.calibrationRate !== undefined
+        ? ` Calibration: ${formatCount(r.setup.calibrationRate)} scans/s.`
+        : ""),
+    "",
+    md(PHASE_HEADERS, phaseRows(phases)),
+    "",
+  ];
+  const ratios: string[] = [];
+  if (q.scanToPingThroughput !== undefined) {
+    ratios.push(`Scan / Ping throughput **${formatRatio(q.scanToPingThroughput)}**`);
+  }
+  if (q.scanToPingP50 !== undefined) {
+    ratios.push(
+      `Scan / Ping latency p50 ${formatRatio(q.scanToPingP50)}, p99 ${formatRatio(q.scanToPingP99)}`,
+    );
+  }
+  if (q.pingToBareThroughput !== undefined) {
+    ratios.push(`Ping / bare HTTP throughput **${formatRatio(q.pingToBareThroughput)}**`);
+  }
+  lines.push(`${ratios.join("; ")}.`);
+  const outcomes = Object.entries(r.scanOutcomes)
+    .map(([k, v]) => `${k} ${formatCount(v)}`)
+    .join(", ");
+  lines.push(`Scan outcomes (warm-up included): ${outcomes || "none"}.`);
+  for (const w of r.setup.warnings) lines.push(`Warning from the run: ${w}`);
+  return lines.join("\n");
+}
+
+/**
+ * Markdown tables of one `bench/run-benchmarks.sh` output directory, for
+ * docs/benchmarks.md: every figure comes from the JSON the tools wrote.
+ */
+export function summarizeResults(dir: string): string {
+  const out: string[] = [];
+  const micro = read<MicroReport>(dir, "micro.json");
+  if (micro) {
+    out.push(
+      `Machine: ${describeMachine(micro.machine)}.`,
+      "",
+      "### Micro",
+      "",
+      microSection(micro),
+      "",
+    );
+  }
+  for (const [file, title] of [
+    ["sqlite-c16.json", "Load: SQLite, 16 in flight"],
+    ["sqlite-c1.json", "Load: SQLite, 1 in flight"],
+    ["sqlite-open.json", "Load: SQLite, open loop"],
+    ["pg-c16.json", "Load: PostgreSQL, 16 in flight"],
+  ] as const) {
+    const r = read<LoadReport>(dir, file);
+    if (r) out.push(`### ${title}`, "", loadSection(r), "");
+  }
+  const s1k = read<LoadReport>(dir, "scale-1k.json");
+  const s1m = read<LoadReport>(dir, "scale-1m.json");
+  if (s1k) {
+    const rows = [s1k, s1m]
+      .filter((r): r is LoadReport => r !== undefined)
+      .map((r) => [
+        formatCount(r.setup.walletPopulation),
+        formatCount(r.setup.walletsUsed),
+        formatCount(r.phases.scan.throughput),
+        formatMicros(r.phases.scan.latency.p50Us),
+        formatMicros(r.phases.scan.latency.p99Us),
+        r.phases.scan.cpu?.serverUsPerCall !== undefined
+          ? formatMicros(r.phases.scan.cpu.serverUsPerCall)
+          : "-",
+        formatCount(r.phases.ping?.throughput ?? 0),
+        formatRatio(r.ratios.scanToPingThroughput),
+      ]);
+    out.push(
+      "### Scale: 10^3 vs 10^6 wallets",
+      "",
+      md(
+        [
+          "wallets in store",
+          "wallets used",
+          "Scan ok/s",
+          "p50 µs",
+          "p99 µs",
+          "server CPU µs/scan",
+          "Ping ok/s",
+          "Scan / Ping",
+        ],
+        rows,
+      ),
+      "",
+    );
+    if (s1m) {
+      const r = s1m.phases.scan.throughput / s1k.phases.scan.throughput;
+      out.push(
+        `10^6 / 10^3 Scan throughput: **${formatRatio(r)}** (target ≥ 0.9×: ${verdict(r, 0.9)}).`,
+        "",
+      );
+    }
+  }
+  const floors = [
+    ["floor-http-h2.json", "HTTP/2 (h2c)"],
+    ["floor-http-h1.json", "HTTP/1.1"],
+  ] as const;
+  const floorRows = floors.flatMap(([file, label]) => {
+    const f = read<{ phase: PhaseResult }>(dir, file);
+    return f ? phaseRows([{ ...f.phase, name: label }]) : [];
+  });
+  if (floorRows.length > 0) {
+    out.push("### Bare HTTP floor, 16 in flight", "", md(PHASE_HEADERS, floorRows), "");
+  }
+  return out.join("\n");
+}
