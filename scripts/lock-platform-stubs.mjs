@@ -13,7 +13,9 @@ const packages = lock.packages;
 
 function platformOf(name) {
   const tail = name.split("/").pop();
-  const os = ["android", "darwin", "linux", "win32", "freebsd"].find((o) => tail.includes(`-${o}-`));
+  const os = ["android", "darwin", "linux", "win32", "freebsd"].find((o) =>
+    tail.includes(`-${o}-`),
+  );
   const cpu = ["arm64", "x64", "armv7", "arm", "ia32"].find((c) =>
     new RegExp(`-${c}(-|$)`).test(tail),
   );
