@@ -69,6 +69,7 @@ export function renderPercentilePlot(plot: PercentilePlot): string {
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
       `font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<title>${esc(plot.title)}</title>`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(plot.title)}</text>`,
   );
