@@ -42,6 +42,7 @@ describe("paycode CLI", () => {
       "--tls-cert",
       "--master-key-file",
       "--mutant",
+      "--pg-pool-size",
     ]) {
       expect(serveHelp.stdout).toContain(flag);
     }
@@ -74,6 +75,13 @@ describe("paycode CLI", () => {
     ],
     ["an unknown mutant", ["serve", "--mutant", "nope", "--port", "0"], /unknown mutant "nope"/],
     ["an unknown --http", ["serve", "--http", "3"], /--http/],
+    ["a pool size of 0", ["serve", "--pg-pool-size", "0"], /--pg-pool-size/],
+    ["a pool size that is no number", ["serve", "--pg-pool-size", "ten"], /--pg-pool-size/],
+    [
+      "a pool size for a SQLite store",
+      ["serve", "--store", "sqlite:x.db", "--pg-pool-size", "4", "--port", "0"],
+      /--pg-pool-size needs a postgres:\/\/ store/,
+    ],
   ])("rejects %s with exit code 2 and one line", async (_name, args, pattern) => {
     const r = await runPaycode(args, { env: noKey, cwd: dir });
     expect(r.code).toBe(2);

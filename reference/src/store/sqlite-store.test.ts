@@ -25,7 +25,7 @@ describeStoreContract("SQLite file", async () => {
 });
 
 describe("SQLite store specifics", () => {
-  it("opens WAL with synchronous=FULL, by sqlite: URL or bare path", async () => {
+  it("opens a WAL-mode file, by sqlite: URL or bare path", async () => {
     const dir = tempDir();
     try {
       const store = await openStore(join(dir, "a.db"));
@@ -227,6 +227,90 @@ describe("SQLite store specifics", () => {
         await store.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("off-loop flush: nobody is answered before the WAL flush that follows their COMMIT", async () => {
+    const dir = tempDir();
+    const file = join(dir, "flush.db");
+    const flushes: { fd: number; release: () => void }[] = [];
+    let holding = false;
+    const store = await SqliteStore.open(file, {
+      syncWal: (fd) =>
+        holding ? new Promise<void>((release) => flushes.push({ fd, release })) : Promise.resolve(),
+    });
+    const reader = new Database(file, { readonly: true });
+    const committed = () =>
+      Number(
+        reader
+          .prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM used_codes WHERE wallet_id = 'f'")
+          .get()!.n,
+      );
+    try {
+      holding = true;
+      let answered = 0;
+      const burn = (key: string) =>
+        store
+          .transaction((tx) =>
+            tx.burn({ usageKey: key, walletId: "f", paymentId: null, createdAt: 0 }),
+          )
+          .then((v) => {
+            answered++;
+            return v;
+          });
+      const first = burn("a");
+      await new Promise((r) => setTimeout(r, 20));
+      // Committed (another connection sees it) and being flushed, but not answered.
+      expect(committed()).toBe(1);
+      expect(flushes).toHaveLength(1);
+      expect(answered).toBe(0);
+      // The next group commits while the flush runs; it waits for a flush of its own.
+      const second = burn("b");
+      await new Promise((r) => setTimeout(r, 20));
+      expect(committed()).toBe(2);
+      expect(answered).toBe(0);
+      flushes[0]!.release();
+      expect(await first).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(answered).toBe(1);
+      expect(flushes).toHaveLength(2);
+      flushes[1]!.release();
+      expect(await second).toBe(true);
+      // The flushed descriptor is the WAL file's.
+      expect(flushes[0]!.fd).toBeGreaterThan(2);
+    } finally {
+      holding = false;
+      for (const f of flushes) f.release();
+      reader.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("off-loop flush: a failed flush rejects its members and the store refuses further work", async () => {
+    const dir = tempDir();
+    const file = join(dir, "eio.db");
+    let fail = false;
+    const store = await SqliteStore.open(file, {
+      syncWal: async () => {
+        if (fail) throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+      },
+    });
+    try {
+      const burn = (key: string) =>
+        store.transaction((tx) =>
+          tx.burn({ usageKey: key, walletId: "w", paymentId: null, createdAt: 0 }),
+        );
+      expect(await burn("ok")).toBe(true);
+      fail = true;
+      const outcomes = await Promise.allSettled([burn("x"), burn("y")]);
+      expect(outcomes.map((o) => o.status)).toEqual(["rejected", "rejected"]);
+      expect((outcomes[0] as PromiseRejectedResult).reason.code).toBe("EIO");
+      fail = false;
+      await expect(burn("z")).rejects.toThrow(/EIO/);
+    } finally {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,3 +1,5 @@
+import { closeSync, fdatasync, fsyncSync, openSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { applyMigrations, currentSchemaVersion } from "./migrate.js";
@@ -21,16 +23,43 @@ interface Job {
 
 type Outcome = { job: Job; ok: true; value: unknown } | { job: Job; ok: false; error: unknown };
 
+/** A finished group whose members learn their outcomes once the data they saw is on disk. */
+interface Finished {
+  outcomes: Outcome[];
+  /** Set when the group ended without COMMIT: what its successful members get instead. */
+  abort: { error: unknown } | undefined;
+}
+
+/** The prepared transaction-control statements of one connection. */
+interface Control {
+  begin: Database.Statement;
+  commit: Database.Statement;
+  rollback: Database.Statement;
+  savepoint: Database.Statement;
+  release: Database.Statement;
+  rollbackTo: Database.Statement;
+}
+
+/** `fs.fdatasync` as a promise: runs on libuv's thread pool, off the event loop. */
+const fdatasyncOffLoop = (fd: number): Promise<void> =>
+  new Promise((resolve, reject) => fdatasync(fd, (e) => (e ? reject(e) : resolve())));
+
 export interface SqliteStoreOptions {
   /** Milliseconds a transaction waits for another connection's write lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
   /** Clock for `schema_migrations.applied_at`. */
   now?: () => number;
+  /**
+   * Flushes the WAL file to disk (tests inject failures and delays here);
+   * default `fs.fdatasync` on libuv's thread pool.
+   */
+  syncWal?: (fd: number) => Promise<void>;
 }
 
 /**
- * The embedded store: one SQLite file in WAL mode with `synchronous=FULL`, so
- * a commit is on disk before a payment is reported. better-sqlite3 is
+ * The embedded store: one SQLite file in WAL mode whose commits are on disk
+ * before a payment is reported (the WAL is fdatasync'ed before anyone hears
+ * an outcome; see below). better-sqlite3 is
  * synchronous and has one connection, so transactions run one at a time;
  * `BEGIN IMMEDIATE` takes the write lock up front, which also orders writers
  * across processes sharing the file.
@@ -46,12 +75,35 @@ export interface SqliteStoreOptions {
  * nothing queued it is a plain transaction, so latency at concurrency 1 is
  * unchanged. `TransactionRetry` rolls the member back and re-runs it in the
  * next group, after this one's commit, in a fresh transaction as before.
+ *
+ * The fsync, off the event loop: a file store runs with `synchronous=NORMAL`,
+ * so COMMIT writes the group's WAL frames without waiting for the disk, and
+ * the store then flushes the WAL itself with `fdatasync` on libuv's thread
+ * pool. Members learn their outcomes only when that flush, started after
+ * their COMMIT, has finished: nobody is answered before the data is on disk,
+ * as with `synchronous=FULL`, but the event loop keeps parsing requests and
+ * running the next group meanwhile. A group that read data not yet on disk
+ * waits for it too: outcomes are released in commit order, and WAL recovery
+ * keeps a prefix of the commits, so a later group never survives a crash
+ * without the earlier ones. Checkpoints are still synced by SQLite itself
+ * (WAL before, database file after). If a flush fails, its members reject
+ * and the store refuses all further work: what reached the disk is unknown.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly executor: SqlExecutor;
+  private readonly control: Control;
   private readonly queue: Job[] = [];
+  /** Groups done but not yet answered, in commit order (file stores only). */
+  private readonly unsynced: Finished[] = [];
+  /** A COMMIT happened since the last WAL flush started. */
+  private dirty = false;
+  /** The flush loop, while it runs. */
+  private syncing: Promise<void> | undefined;
+  /** Set when a WAL flush failed: the store refuses all further work. */
+  private failed: { error: unknown } | undefined;
+  private walFd: number | undefined;
   /** Settles when the queue has been drained; replaced each time draining starts. */
   private drained: Promise<void> = Promise.resolve();
   private draining = false;
@@ -61,7 +113,18 @@ export class SqliteStore implements Store {
   private constructor(
     private readonly db: Database.Database,
     private readonly busyTimeoutMs: number,
+    /** The WAL file to flush after each COMMIT; undefined when SQLite syncs (or nothing is durable). */
+    private readonly walFile: string | undefined,
+    private readonly syncWal: (fd: number) => Promise<void>,
   ) {
+    this.control = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT member"),
+      release: db.prepare("RELEASE member"),
+      rollbackTo: db.prepare("ROLLBACK TO member"),
+    };
     const prepare = (sql: string): Database.Statement => {
       let s = this.statements.get(sql);
       if (!s) {
@@ -70,12 +133,18 @@ export class SqliteStore implements Store {
       }
       return s;
     };
-    const bind = (params: readonly SqlValue[] | undefined): unknown[] =>
-      (params ?? []).map((p) =>
-        p instanceof Uint8Array && !Buffer.isBuffer(p)
-          ? Buffer.from(p.buffer, p.byteOffset, p.byteLength)
-          : p,
-      );
+    const bind = (params: readonly SqlValue[] | undefined): readonly unknown[] => {
+      if (params === undefined) return [];
+      let out: unknown[] | undefined;
+      for (let i = 0; i < params.length; i++) {
+        const p = params[i];
+        if (p instanceof Uint8Array && !Buffer.isBuffer(p)) {
+          out ??= params.slice();
+          out[i] = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+        }
+      }
+      return out ?? params;
+    };
     this.executor = {
       query: async (sql, params) => prepare(sql).all(...bind(params)) as Row[],
       run: async (sql, params) => prepare(sql).run(...bind(params)).changes,
@@ -88,8 +157,12 @@ export class SqliteStore implements Store {
   static async open(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     const db = new Database(file);
     try {
-      db.pragma("journal_mode = WAL");
-      db.pragma("synchronous = FULL");
+      const wal = db.pragma("journal_mode = WAL", { simple: true }) === "wal";
+      // A file in WAL mode: COMMIT writes without waiting for the disk and the
+      // store flushes the WAL off the event loop before answering anyone (see
+      // the class comment). Anything else keeps SQLite's own syncing.
+      const walFile = wal && !db.memory ? `${resolve(db.name)}-wal` : undefined;
+      db.pragma(walFile !== undefined ? "synchronous = NORMAL" : "synchronous = FULL");
       db.pragma("foreign_keys = ON");
       // Members of a commit group run in savepoints, whose undo pages go to a
       // sub-journal; in memory that costs no file writes (it is never needed
@@ -99,7 +172,12 @@ export class SqliteStore implements Store {
       // for another connection's write lock happens in begin(), asynchronously.
       db.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
       db.defaultSafeIntegers(true);
-      const store = new SqliteStore(db, Math.max(0, options.busyTimeoutMs ?? 5000));
+      const store = new SqliteStore(
+        db,
+        Math.max(0, options.busyTimeoutMs ?? 5000),
+        walFile,
+        options.syncWal ?? fdatasyncOffLoop,
+      );
       await store.enqueue(() =>
         applyMigrations(store.executor, sqliteDialect, (options.now ?? Date.now)()),
       );
@@ -120,6 +198,7 @@ export class SqliteStore implements Store {
 
   private enqueue<T>(body: () => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(new Error("store is closed"));
+    if (this.failed) return Promise.reject(this.failed.error);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ body, resolve: resolve as (value: unknown) => void, reject, attempts: 0 });
       if (!this.draining) {
@@ -161,9 +240,9 @@ export class SqliteStore implements Store {
       let failure: { error: unknown } | undefined;
       let value: unknown;
       try {
-        if (!first) this.db.exec("SAVEPOINT member");
+        if (!first) this.control.savepoint.run();
         value = await job.body();
-        if (!first) this.db.exec("RELEASE member");
+        if (!first) this.control.release.run();
       } catch (e) {
         failure = { error: e };
       }
@@ -181,8 +260,8 @@ export class SqliteStore implements Store {
         break;
       }
       try {
-        this.db.exec("ROLLBACK TO member");
-        this.db.exec("RELEASE member");
+        this.control.rollbackTo.run();
+        this.control.release.run();
       } catch (fatal) {
         // SQLite already rolled the whole transaction back (I/O error, disk full, ...).
         abort = { error: fatal };
@@ -191,27 +270,66 @@ export class SqliteStore implements Store {
     }
     if (!abort) {
       try {
-        this.db.exec("COMMIT");
+        this.control.commit.run();
+        this.dirty = true;
       } catch (e) {
         abort = { error: e };
       }
     }
     if (abort && this.db.inTransaction) {
       try {
-        this.db.exec("ROLLBACK");
+        this.control.rollback.run();
       } catch {
         // The transaction is gone either way; what matters is that nothing is reported as done.
       }
     }
     // Re-run after this commit, ahead of later arrivals, as if each had rolled back alone.
     this.queue.unshift(...retry);
-    // Only now, after the COMMIT that covers them all, does anyone learn an outcome,
-    // failures included: a member's error may rest on what earlier members wrote.
-    for (const o of outcomes) {
-      if (!o.ok) o.job.reject(o.error);
-      else if (abort) o.job.reject(abort.error);
-      else o.job.resolve(o.value);
+    // Only after the COMMIT that covers them all, and the flush that puts it on
+    // disk, does anyone learn an outcome, failures included: a member's error
+    // may rest on what earlier members (or earlier groups) wrote.
+    if (this.walFile === undefined) {
+      settle({ outcomes, abort });
+      return;
     }
+    this.unsynced.push({ outcomes, abort });
+    this.syncing ??= this.flushLoop().finally(() => {
+      this.syncing = undefined;
+    });
+  }
+
+  /**
+   * Flushes the WAL and answers the groups committed before each flush began,
+   * until none is waiting; one flush covers every group committed meanwhile.
+   */
+  private async flushLoop(): Promise<void> {
+    while (this.unsynced.length > 0) {
+      const batch = this.unsynced.splice(0);
+      if (this.dirty && !this.failed) {
+        this.dirty = false;
+        try {
+          await this.syncWal(this.openWal());
+        } catch (e) {
+          this.failed = { error: e };
+        }
+      }
+      for (const f of batch) settle(this.failed ? { outcomes: f.outcomes, abort: this.failed } : f);
+    }
+  }
+
+  /** The WAL file, opened once (after a COMMIT it exists); its directory entry is synced once too. */
+  private openWal(): number {
+    if (this.walFd === undefined) {
+      const fd = openSync(this.walFile!, "r+");
+      try {
+        syncDirectory(dirname(this.walFile!));
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+      this.walFd = fd;
+    }
+    return this.walFd;
   }
 
   /** BEGIN IMMEDIATE, retrying SQLITE_BUSY with async backoff so other connections can finish. */
@@ -219,7 +337,7 @@ export class SqliteStore implements Store {
     const deadline = Date.now() + this.busyTimeoutMs;
     for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
       try {
-        this.db.exec("BEGIN IMMEDIATE");
+        this.control.begin.run();
         return;
       } catch (e) {
         const code = (e as { code?: string }).code;
@@ -232,9 +350,34 @@ export class SqliteStore implements Store {
   close(): Promise<void> {
     // Refuse new transactions, let those already queued finish, then close.
     this.closing = true;
-    this.closed ??= this.drained.then(() => {
-      this.db.close();
-    });
+    this.closed ??= this.drained
+      .then(async () => {
+        while (this.syncing) await this.syncing;
+      })
+      .then(() => {
+        if (this.walFd !== undefined) closeSync(this.walFd);
+        this.db.close();
+      });
     return this.closed;
+  }
+}
+
+/** Answers every member of a finished group. */
+function settle({ outcomes, abort }: Finished): void {
+  for (const o of outcomes) {
+    if (!o.ok) o.job.reject(o.error);
+    else if (abort) o.job.reject(abort.error);
+    else o.job.resolve(o.value);
+  }
+}
+
+/** Makes a new file's directory entry durable (POSIX; Windows cannot open a directory and needs none). */
+function syncDirectory(dir: string): void {
+  if (process.platform === "win32") return;
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

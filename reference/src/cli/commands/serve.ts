@@ -18,11 +18,19 @@ export interface ServeOptions {
   tlsKey?: string;
   masterKeyFile?: string;
   mutant?: string;
+  pgPoolSize?: number;
 }
 
 function parsePort(value: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
     throw new InvalidArgumentError("expected a port number from 0 to 65535 (0 picks a free port)");
+  }
+  return Number(value);
+}
+
+function parsePoolSize(value: string): number {
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+    throw new InvalidArgumentError("expected a number of connections from 1 to 1000");
   }
   return Number(value);
 }
@@ -48,6 +56,11 @@ export function registerServe(program: Command): void {
       `file with the 32-byte master key (64 hex characters); default: $${MASTER_KEY_ENV}`,
     )
     .option("--mutant <name>", "break one issuer rule on purpose, to test the conformance suite")
+    .option(
+      "--pg-pool-size <n>",
+      "PostgreSQL store: connections in the pool (default: 10)",
+      parsePoolSize,
+    )
     .addHelpText(
       "after",
       `
@@ -68,6 +81,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (opts.mutant !== undefined && !isMutantName(opts.mutant)) {
     throw new UsageError(`unknown mutant "${opts.mutant}"; known: ${MUTANT_NAMES.join(", ")}`);
   }
+  if (opts.pgPoolSize !== undefined && location.kind !== "postgres") {
+    throw new UsageError("--pg-pool-size needs a postgres:// store");
+  }
   const master = resolveMasterKey({
     file: opts.masterKeyFile,
     env: process.env[MASTER_KEY_ENV],
@@ -81,7 +97,10 @@ async function serve(opts: ServeOptions): Promise<void> {
 
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openStore(location.url);
+    store = await openStore(
+      location.url,
+      opts.pgPoolSize !== undefined ? { maxConnections: opts.pgPoolSize } : {},
+    );
   } catch (err) {
     throw new CliError(
       `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,
