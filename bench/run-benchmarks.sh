@@ -46,9 +46,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# serve STORE PORT: starts a server with test control, waits until it listens, sets SERVER_PID.
+# serve STORE PORT [SERVE ARGS...]: starts a server with test control, waits until it listens, sets SERVER_PID.
 serve() {
-  "${PAYCODE[@]}" serve --store "$1" --port "$2" --enable-test-control >"$OUT/serve-$2.log" 2>&1 &
+  "${PAYCODE[@]}" serve --store "$1" --port "$2" --enable-test-control "${@:3}" >"$OUT/serve-$2.log" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
   for _ in $(seq 100); do
@@ -96,14 +96,14 @@ for part in c16:20000 c1:5000 open:20000; do
 done
 serve "sqlite:$WORK/main.db" 18090
 load sqlite-c16 --target http://127.0.0.1:18090 --concurrency 16 --wallet-file "$WORK/c16.wallets" \
-  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, synchronous=FULL)" --floor-http \
+  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, WAL fdatasync before acknowledging)" --floor-http \
   --svg "$OUT/sqlite-c16.svg"
 load sqlite-c1 --target http://127.0.0.1:18090 --concurrency 1 --wallet-file "$WORK/c1.wallets" \
-  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, synchronous=FULL)" --floor-http
+  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, WAL fdatasync before acknowledging)" --floor-http
 RATE=$(($(scan_rate "$OUT/sqlite-c16.json") / 2))
 RATE=$((RATE < 50 ? 50 : RATE))
 load sqlite-open --target http://127.0.0.1:18090 --rate "$RATE" --wallet-file "$WORK/open.wallets" \
-  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, synchronous=FULL)" \
+  --server-pid "$SERVER_PID" --store-label "sqlite (WAL, WAL fdatasync before acknowledging)" \
   --svg "$OUT/sqlite-open.svg"
 stop "$SERVER_PID"
 
@@ -133,9 +133,9 @@ if [[ -n "${PAYCODE_BENCH_PG:-}" ]]; then
   psql "$PAYCODE_BENCH_PG/postgres" -qc "CREATE DATABASE $PG_DB"
   "${PAYCODE[@]}" bench seed-wallets --store "$PAYCODE_BENCH_PG/$PG_DB" --count $((20000 / DIV)) \
     --batch 2000 --out "$WORK/pg.wallets"
-  serve "$PAYCODE_BENCH_PG/$PG_DB" 18093
+  serve "$PAYCODE_BENCH_PG/$PG_DB" 18093 --pg-pool-size 16
   load pg-c16 --target http://127.0.0.1:18093 --concurrency 16 --wallet-file "$WORK/pg.wallets" \
-    --server-pid "$SERVER_PID" --store-label "postgresql 15 (synchronous_commit=on)" \
+    --server-pid "$SERVER_PID" --store-label "postgresql 15 (synchronous_commit=on, pool 16)" \
     --svg "$OUT/pg-c16.svg"
   stop "$SERVER_PID"
 fi
