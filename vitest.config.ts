@@ -3,9 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: [
-      "reference/**/*.test.ts",
-      "conformance/**/*.test.ts",
-      "bench/**/*.test.ts",
+      "reference/*/src/**/*.test.ts",
+      "conformance/src/**/*.test.ts",
+      "bench/src/**/*.test.ts",
       "spec/**/*.test.ts",
       "scripts/**/*.test.ts",
     ],

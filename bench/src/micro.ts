@@ -1,9 +1,6 @@
 import { createHmac, generateKeyPairSync, randomBytes, sign, verify } from "node:crypto";
 import { FF1 as nobleFf1 } from "@noble/ciphers/ff1.js";
 import { NodeCryptoPlugin } from "@otplib/plugin-crypto-node";
-import { generateSync as otplibGenerate, verifySync as otplibVerify } from "otplib";
-import speakeasy from "speakeasy";
-import { Bench } from "tinybench";
 import {
   buildOfflineCode,
   Ff1,
@@ -12,7 +9,10 @@ import {
   OfflineCodeVerifier,
   OnlineCodec,
   stepOf,
-} from "../../reference/src/codes/index.js";
+} from "@paycode/protocol";
+import { generateSync as otplibGenerate, verifySync as otplibVerify } from "otplib";
+import speakeasy from "speakeasy";
+import { Bench } from "tinybench";
 import { formatCount, formatMicros, formatRatio, formatTable } from "./format.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
 

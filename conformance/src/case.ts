@@ -2,8 +2,8 @@ import type { Client } from "@connectrpc/connect";
 import type {
   ConformanceService,
   GetCapabilitiesResponse,
-} from "../../reference/src/gen/paycode/v1/conformance_service_pb.js";
-import type { IssuerProfile } from "../../reference/src/gen/paycode/v1/profile_pb.js";
+  IssuerProfile,
+} from "@paycode/protocol/v1";
 import type { Expect } from "./expect.js";
 import type { Fixtures } from "./fixtures/fixtures.js";
 import type { RawClients } from "./rpc.js";

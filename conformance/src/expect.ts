@@ -1,17 +1,14 @@
 import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ConformanceService } from "../../reference/src/gen/paycode/v1/conformance_service_pb.js";
-import type { Money } from "../../reference/src/gen/paycode/v1/money_pb.js";
+import type { ConformanceService, Money } from "@paycode/protocol/v1";
 import {
   DeclineReason,
   type Payment,
   PaymentStatus,
-} from "../../reference/src/gen/paycode/v1/payment_pb.js";
-import {
   RecordOutcome,
   type RecordResult,
-} from "../../reference/src/gen/paycode/v1/settlement_service_pb.js";
+} from "@paycode/protocol/v1";
 import { RpcFailure } from "./rpc.js";
 
 /** A failed expectation: the message is what the report shows. */

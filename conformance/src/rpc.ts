@@ -1,10 +1,12 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { ConformanceService } from "../../reference/src/gen/paycode/v1/conformance_service_pb.js";
-import { HealthService } from "../../reference/src/gen/paycode/v1/health_service_pb.js";
-import { MerchantService } from "../../reference/src/gen/paycode/v1/merchant_service_pb.js";
-import { SettlementService } from "../../reference/src/gen/paycode/v1/settlement_service_pb.js";
-import { WalletService } from "../../reference/src/gen/paycode/v1/wallet_service_pb.js";
+import {
+  ConformanceService,
+  HealthService,
+  MerchantService,
+  SettlementService,
+  WalletService,
+} from "@paycode/protocol/v1";
 
 /**
  * An RPC that failed, labelled with the method so a failure message says

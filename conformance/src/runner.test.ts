@@ -3,13 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   ConformanceService,
   GetCapabilitiesResponseSchema,
-} from "../../reference/src/gen/paycode/v1/conformance_service_pb.js";
-import { HealthService } from "../../reference/src/gen/paycode/v1/health_service_pb.js";
-import { IssuerProfileSchema } from "../../reference/src/gen/paycode/v1/profile_pb.js";
+  HealthService,
+  IssuerProfileSchema,
+} from "@paycode/protocol/v1";
+import { afterEach, describe, expect, it } from "vitest";
 import { type Case, type CaseContext, defineCase } from "./case.js";
 import { allCases } from "./cases/index.js";
 import { CaseFailure } from "./expect.js";

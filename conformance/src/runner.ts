@@ -1,14 +1,11 @@
 import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
 import {
-  createPaycodeTransport,
-  type PaycodeTransport,
-} from "../../reference/src/clients/transport.js";
-import {
   type GetCapabilitiesResponse,
   GetCapabilitiesResponseSchema,
-} from "../../reference/src/gen/paycode/v1/conformance_service_pb.js";
-import { IssuerProfileSchema } from "../../reference/src/gen/paycode/v1/profile_pb.js";
+  IssuerProfileSchema,
+} from "@paycode/protocol/v1";
+import { createPaycodeTransport, type PaycodeTransport } from "@paycode/sdk";
 import type { Case, CaseContext, HttpVersion, Protocol } from "./case.js";
 import { CaseFailure, Expect } from "./expect.js";
 import { Fixtures } from "./fixtures/fixtures.js";

@@ -1,14 +1,10 @@
 import { readFileSync } from "node:fs";
-import {
-  parseRequirementIndex,
-  parseRequirements,
-  type Requirement,
-} from "../../spec/requirements.js";
 import type { Case } from "./case.js";
 import type { RequirementRef } from "./report/html.js";
+import { parseRequirementIndex, parseRequirements, type Requirement } from "./spec/requirements.js";
 
-/** Where spec/paycode.md lives in this repository. */
-export const SPEC_PATH = new URL("../../spec/paycode.md", import.meta.url);
+/** The spec this suite was written against: a copy of spec/paycode.md made by the build, shipped in the package. */
+export const SPEC_PATH = new URL("../spec/paycode.md", import.meta.url);
 
 export interface SpecRequirement extends Requirement {
   /** Conformance class from the requirement index (Issuer, Wallet, Terminal), when listed. */

@@ -1,8 +1,8 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import type { Clock } from "../../reference/src/clock.js";
-import type { ConformanceService } from "../../reference/src/gen/paycode/v1/conformance_service_pb.js";
+import type { Clock } from "@paycode/protocol";
+import type { ConformanceService } from "@paycode/protocol/v1";
 import { CaseFailure } from "./expect.js";
 
 /** Waits `ms`, or rejects as soon as the signal aborts. */

@@ -1,5 +1,5 @@
 // Builds spec/vectors/ff1.json: FF1 (NIST SP 800-38G) vectors.
-import { Ff1 } from "../../reference/src/codes/online/index.js";
+import { Ff1 } from "@paycode/protocol";
 import { deriveTestKey } from "./derive.js";
 
 /** Bump when the content of the generated vectors changes meaning. */

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
-import { describe, expect, it } from "vitest";
 import {
   buildOfflineCode,
   decodeOfflineCode,
@@ -11,8 +10,9 @@ import {
   OFFLINE_CODE_PREFIX,
   OfflineCodeVerifier,
   type OfflineVerification,
-} from "../../reference/src/codes/offline/index.js";
-import { WalletCertificateSchema } from "../../reference/src/gen/paycode/v1/offline_code_pb.js";
+} from "@paycode/protocol";
+import { WalletCertificateSchema } from "@paycode/protocol/v1";
+import { describe, expect, it } from "vitest";
 import { deriveTestKey } from "./derive.js";
 import { buildOfflineVectors } from "./offline-vectors.js";
 

@@ -10,14 +10,14 @@ import {
   issueCertificate,
   OFFLINE_CODE_PREFIX,
   toBase45,
-} from "../../reference/src/codes/offline/index.js";
+} from "@paycode/protocol";
 import {
   OfflineCodeSchema,
   OfflinePayloadSchema,
   type WalletCertificate,
   WalletCertificateBodySchema,
   WalletCertificateSchema,
-} from "../../reference/src/gen/paycode/v1/offline_code_pb.js";
+} from "@paycode/protocol/v1";
 import { deriveTestKey } from "./derive.js";
 
 /** 2026-01-01T00:00:00Z, the epoch of every vector time. */

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FF1 } from "@noble/ciphers/ff1.js";
-import { describe, expect, it } from "vitest";
 import {
   composePayload,
   Ff1,
@@ -10,7 +9,8 @@ import {
   onlineMac,
   onlineMacMessage,
   type ParsedOnlineCode,
-} from "../../reference/src/codes/online/index.js";
+} from "@paycode/protocol";
+import { describe, expect, it } from "vitest";
 import { deriveTestKey } from "./derive.js";
 import { buildFf1Vectors } from "./ff1-vectors.js";
 import { buildOnlineVectors } from "./online-vectors.js";

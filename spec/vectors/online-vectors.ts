@@ -10,7 +10,7 @@ import {
   onlineMacMessage,
   type ParsedOnlineCode,
   STEP_SECONDS,
-} from "../../reference/src/codes/online/index.js";
+} from "@paycode/protocol";
 import { deriveTestKey } from "./derive.js";
 
 /** Bump when the content of the generated vectors changes meaning. */

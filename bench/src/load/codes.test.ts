@@ -1,7 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
+import { OnlineCodec, stepOf } from "@paycode/protocol";
+import { ScanRequestSchema } from "@paycode/protocol/v1";
 import { describe, expect, it } from "vitest";
-import { OnlineCodec, stepOf } from "../../../reference/src/codes/index.js";
-import { ScanRequestSchema } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
 import { type CodeProfile, prepareScans, type WalletSecret, walletsNeeded } from "./codes.js";
 
 const profile: CodeProfile = {

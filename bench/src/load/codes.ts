@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { OnlineCodec, stepOf } from "../../../reference/src/codes/index.js";
-import { ScanRequestSchema } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
+import { OnlineCodec, stepOf } from "@paycode/protocol";
+import { ScanRequestSchema } from "@paycode/protocol/v1";
 
 /** What the load generator needs of one wallet to make its online codes. */
 export interface WalletSecret {

@@ -26,7 +26,6 @@ export {
   loadReportSvg,
   toJson,
 } from "./report.js";
-export { type SeedWalletsOptions, type SeedWalletsResult, seedWallets } from "./seed-wallets.js";
 export { type PercentilePlot, type PlotSeries, renderPercentilePlot } from "./svg-plot.js";
 export type { Endpoint, HttpVersion, RawResponse, UnaryTransport } from "./transport.js";
 export { readWalletFile, sample, writeWalletFile } from "./wallet-file.js";

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { HealthService } from "../../../reference/src/gen/paycode/v1/health_service_pb.js";
-import { MerchantService } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
+import { HealthService, MerchantService } from "@paycode/protocol/v1";
 import { type MachineInfo, machineInfo } from "../machine.js";
 import { startBareServer } from "./bare-server.js";
 import { prepareScans, type WalletSecret, walletsNeeded } from "./codes.js";

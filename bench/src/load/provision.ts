@@ -1,7 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { ConformanceService } from "../../../reference/src/gen/paycode/v1/conformance_service_pb.js";
-import { HealthService } from "../../../reference/src/gen/paycode/v1/health_service_pb.js";
-import { WalletService } from "../../../reference/src/gen/paycode/v1/wallet_service_pb.js";
+import { ConformanceService, HealthService, WalletService } from "@paycode/protocol/v1";
 import type { CodeProfile, WalletSecret } from "./codes.js";
 import { callUnary } from "./connect-unary.js";
 import type { UnaryTransport } from "./transport.js";

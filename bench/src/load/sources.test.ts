@@ -1,8 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { DeclineReason, PaymentStatus, ScanResponseSchema } from "@paycode/protocol/v1";
 import { describe, expect, it } from "vitest";
-import { ScanResponseSchema } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
-import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
 import { scanOutcome } from "./sources.js";
 
 describe("scanOutcome", () => {

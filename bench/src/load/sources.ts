@@ -1,5 +1,5 @@
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
-import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { DeclineReason, PaymentStatus } from "@paycode/protocol/v1";
 import { acceptedSteps, type CodeProfile, type PreparedScan } from "./codes.js";
 import { connectErrorOf } from "./connect-unary.js";
 import type { RequestSource } from "./drive.js";

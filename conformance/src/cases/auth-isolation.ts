@@ -1,6 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { MerchantService } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
-import { PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { MerchantService, PaymentStatus } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { balances, refundRequest, walletAndMerchant } from "./common.js";
 

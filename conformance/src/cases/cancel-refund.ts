@@ -1,6 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { CancelAction } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
-import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { CancelAction, DeclineReason, PaymentStatus } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { balances, byId, refundRequest, walletAndMerchant } from "./common.js";
 

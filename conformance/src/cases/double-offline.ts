@@ -1,20 +1,15 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { buildOfflineCode, generateEd25519, issueCertificate } from "@paycode/protocol";
 import {
-  buildOfflineCode,
-  generateEd25519,
-  issueCertificate,
-} from "../../../reference/src/codes/index.js";
-import {
+  CodeKind,
+  DeclineReason,
   OfflineCodeSchema,
-  WalletCertificateBodySchema,
-  WalletCertificateSchema,
-} from "../../../reference/src/gen/paycode/v1/offline_code_pb.js";
-import { CodeKind, DeclineReason } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
-import {
   OfflineRecordSchema,
   RecordOutcome,
-} from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
+  WalletCertificateBodySchema,
+  WalletCertificateSchema,
+} from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import type { Merchant, Terminal } from "../fixtures/fixtures.js";
 import {

@@ -1,4 +1,4 @@
-import { DeclineReason } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { DeclineReason } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import type { SimWallet } from "../fixtures/sim-wallet.js";
 import { balances, walletAndMerchant } from "./common.js";

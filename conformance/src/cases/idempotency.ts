@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { DeclineReason, PaymentStatus } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { balances, walletAndMerchant } from "./common.js";
 

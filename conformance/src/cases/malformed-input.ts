@@ -1,12 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { generateEd25519 } from "../../../reference/src/codes/index.js";
-import { MoneySchema } from "../../../reference/src/gen/paycode/v1/money_pb.js";
-import { DeclineReason } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { generateEd25519 } from "@paycode/protocol";
 import {
+  DeclineReason,
+  MoneySchema,
   OfflineRecordSchema,
   RecordOutcome,
-} from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
+} from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { balances, walletAndMerchant } from "./common.js";
 

@@ -1,13 +1,14 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { generateEd25519 } from "../../../reference/src/codes/index.js";
-import type { Money } from "../../../reference/src/gen/paycode/v1/money_pb.js";
-import { WalletCertificateBodySchema } from "../../../reference/src/gen/paycode/v1/offline_code_pb.js";
-import { CodeKind, DeclineReason } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { generateEd25519 } from "@paycode/protocol";
+import type { Money } from "@paycode/protocol/v1";
 import {
+  CodeKind,
+  DeclineReason,
   type IssuerProfile,
   IssuerProfileSchema,
-} from "../../../reference/src/gen/paycode/v1/profile_pb.js";
+  WalletCertificateBodySchema,
+} from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { balances, walletAndMerchant } from "./common.js";
 

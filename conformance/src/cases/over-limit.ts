@@ -1,7 +1,6 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { CancelAction } from "../../../reference/src/gen/paycode/v1/merchant_service_pb.js";
-import { DeclineReason, PaymentStatus } from "../../../reference/src/gen/paycode/v1/payment_pb.js";
+import { CancelAction, DeclineReason, PaymentStatus } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import type { AccountSpec } from "../fixtures/fixtures.js";
 import { balances, byId, walletAndMerchant } from "./common.js";

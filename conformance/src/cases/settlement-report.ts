@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
-import type { GetSettlementReportResponse } from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
-import { RecordOutcome } from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
+import type { GetSettlementReportResponse } from "@paycode/protocol/v1";
+import { RecordOutcome } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import type { Merchant } from "../fixtures/fixtures.js";
 import { refundRequest, utcDay, walletAndMerchant } from "./common.js";

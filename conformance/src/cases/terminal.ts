@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import type { AcceptResult } from "../../../reference/src/clients/index.js";
-import { OfflineCodeSchema } from "../../../reference/src/gen/paycode/v1/offline_code_pb.js";
-import { RecordOutcome } from "../../../reference/src/gen/paycode/v1/settlement_service_pb.js";
+import { OfflineCodeSchema, RecordOutcome } from "@paycode/protocol/v1";
+import type { AcceptResult } from "@paycode/sdk";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import type { AccountSpec, Merchant } from "../fixtures/fixtures.js";
 import { decodeOwnOfflineCode, encodeOfflineEnvelope } from "../fixtures/sim-wallet.js";

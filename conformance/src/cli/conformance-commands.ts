@@ -1,0 +1,363 @@
+import { writeFileSync } from "node:fs";
+import { dirname, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CliError, UsageError } from "@paycode/sdk/cli";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { HttpVersion, Protocol } from "../case.js";
+import { allCases } from "../cases/index.js";
+import { type KnownFailingEntry, readKnownFailing } from "../known-failing.js";
+import { formatMatrix, runMutantMatrix } from "../mutants.js";
+import {
+  ConsoleReporter,
+  JsonFileReporter,
+  toHtml,
+  toJunit,
+  writeAtomic,
+} from "../report/index.js";
+import type { RunReport } from "../result.js";
+import {
+  DEFAULT_PARALLEL,
+  DEFAULT_TIMEOUT_MS,
+  type RunListener,
+  runSuite,
+  selectCases,
+} from "../runner.js";
+import { loadSpecRequirements, requirementRefs, SPEC_PATH } from "../spec-index.js";
+import { defaultHttpVersion } from "../transport.js";
+import { SUITE_VERSION } from "../version.js";
+
+/** A server the suite can start in this process when no `--target` is given. */
+export interface EmbeddedTarget {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What a program that embeds an implementation (the `paycode` CLI embeds
+ * the reference) lends the commands: without it `run` needs `--target` and
+ * there is no `mutants` command.
+ */
+export interface EmbeddedImplementation {
+  /** Shown in messages, e.g. "the reference server". */
+  readonly description: string;
+  /** Names accepted by `--mutant`: each breaks one rule. Loaded only when needed. */
+  mutantNames(): Promise<readonly string[]>;
+  start(options: { mutant?: string; fastPasswords?: boolean }): Promise<EmbeddedTarget>;
+}
+
+export interface ConformanceCommandOptions {
+  embedded?: EmbeddedImplementation;
+  /** How the program is called in messages: "paycode conformance" or "paycode-conformance". */
+  invokedAs: string;
+}
+
+export interface ConformanceRunOptions {
+  target?: string;
+  protocol: Protocol;
+  http?: HttpVersion;
+  json?: string;
+  junit?: string;
+  html?: string;
+  knownFailing?: string;
+  run: string[];
+  skip: string[];
+  parallel: number;
+  strict?: boolean;
+  timeout: number;
+  verbose?: boolean;
+  mutant?: string;
+}
+
+function positiveInt(what: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1) {
+      throw new InvalidArgumentError(`expected ${what}, a positive integer`);
+    }
+    return Number(value);
+  };
+}
+
+/** `--run a --run b,c` → ["a", "b", "c"]. */
+function collect(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
+}
+
+/**
+ * The `run`, `list` (and, with an embedded implementation, `mutants`)
+ * subcommands of the certification suite, added to `conformance`.
+ */
+export function addConformanceCommands(
+  conformance: Command,
+  options: ConformanceCommandOptions,
+): void {
+  const { embedded } = options;
+  const run = conformance
+    .command("run")
+    .description(
+      embedded
+        ? `run the suite against --target, or against ${embedded.description} when no target is given`
+        : "run the suite against --target",
+    )
+    .option("--target <url>", "base URL of the implementation (with test control enabled)")
+    .addOption(
+      new Option("--protocol <protocol>", "wire protocol")
+        .choices(["connect", "grpc", "grpc-web"])
+        .default("connect"),
+    )
+    .addOption(new Option("--http <version>", "HTTP version (gRPC needs 2)").choices(["1.1", "2"]))
+    .option("--json <file>", "write the JSON report (rewritten after every case)")
+    .option("--junit <file>", "write a JUnit XML report")
+    .option("--html <file>", "write a self-contained HTML report")
+    .option("--known-failing <file>", "cases expected to fail: one id or glob per line, # comments")
+    .option(
+      "--run <glob>",
+      "only cases whose id matches (repeatable, comma-separated)",
+      collect,
+      [],
+    )
+    .option("--skip <glob>", "leave out cases whose id matches (repeatable)", collect, [])
+    .option("--parallel <n>", "cases run at once", positiveInt("a case count"), DEFAULT_PARALLEL)
+    .option("--strict", "recommended cases count like required ones")
+    .option("--timeout <ms>", "per-case timeout", positiveInt("milliseconds"), DEFAULT_TIMEOUT_MS)
+    .option("--verbose", "print every case, not only failures")
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 when no required case (with --strict: no case) failed
+unexpectedly and no known-failing entry is stale; 1 otherwise; 130 when
+interrupted (reports still hold every finished case).`,
+    )
+    .action(async (opts: ConformanceRunOptions) => {
+      process.exitCode = await conformanceRun(opts, options);
+    });
+  if (embedded) {
+    run.addOption(
+      new Option(
+        "--mutant <name>",
+        "without --target: run the embedded server with one rule broken",
+      ).hideHelp(),
+    );
+  }
+
+  conformance
+    .command("list")
+    .description("list the cases: id, severity, needed features and spec requirements")
+    .option("--run <glob>", "only cases whose id matches", collect, [])
+    .option("--skip <glob>", "leave out cases whose id matches", collect, [])
+    .option("--json", "print JSON")
+    .action((opts: { run: string[]; skip: string[]; json?: boolean }) => {
+      const cases = selectCases(allCases, opts.run, opts.skip);
+      if (opts.json) {
+        const out = cases.map((c) => ({
+          id: c.id,
+          title: c.title,
+          severity: c.severity,
+          features: c.features,
+          requirements: c.requirements,
+        }));
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      const width = Math.max(...cases.map((c) => c.id.length), 10);
+      for (const c of cases) {
+        const feats = c.features.length ? `  needs ${c.features.join(",")}` : "";
+        process.stdout.write(
+          `${c.id.padEnd(width)}  ${c.severity.padEnd(11)}  ${c.requirements.join(" ")}${feats}\n`,
+        );
+      }
+      process.stdout.write(`${cases.length} cases (suite ${SUITE_VERSION})\n`);
+    });
+
+  if (!embedded) return;
+  conformance
+    .command("mutants")
+    .description(
+      "run the suite against the reference server with each mutant (one rule broken) and print the kill matrix",
+    )
+    .option("--json <file>", "write the matrix as JSON")
+    .option("--parallel <n>", "cases run at once per server", positiveInt("a case count"), 8)
+    .option("--concurrency <n>", "mutant servers run at once", positiveInt("a server count"), 3)
+    .option("--timeout <ms>", "per-case timeout", positiveInt("milliseconds"), 15_000)
+    .option("--run <glob>", "only cases whose id matches", collect, [])
+    .option("--mutant <name>", "only these mutants (repeatable)", collect, [])
+    .action(
+      async (opts: {
+        json?: string;
+        parallel: number;
+        concurrency: number;
+        timeout: number;
+        run: string[];
+        mutant: string[];
+      }) => {
+        process.exitCode = await conformanceMutants(opts, embedded);
+      },
+    );
+}
+
+/** `conformance run`; returns the exit status. */
+export async function conformanceRun(
+  opts: ConformanceRunOptions,
+  { embedded: implementation, invokedAs }: ConformanceCommandOptions,
+): Promise<number> {
+  const httpVersion = opts.http ?? defaultHttpVersion(opts.protocol);
+  if (opts.protocol === "grpc" && httpVersion !== "2") {
+    throw new UsageError("gRPC needs HTTP/2: use --http 2");
+  }
+  if (opts.mutant !== undefined && opts.target !== undefined) {
+    throw new UsageError("--mutant applies only to the embedded server (no --target)");
+  }
+  let knownFailing: KnownFailingEntry[] = [];
+  if (opts.knownFailing) {
+    try {
+      knownFailing = readKnownFailing(opts.knownFailing);
+    } catch (e) {
+      throw new CliError(
+        `cannot read --known-failing ${opts.knownFailing}: ${(e as Error).message}`,
+      );
+    }
+  }
+  if (selectCases(allCases, opts.run, opts.skip).length === 0) {
+    throw new UsageError(`--run/--skip select no case (see \`${invokedAs} list\`)`);
+  }
+  if (opts.target === undefined && implementation === undefined) {
+    throw new UsageError("--target is required: the base URL of the issuer to certify");
+  }
+
+  let embedded: EmbeddedTarget | undefined;
+  let target = opts.target;
+  if (opts.mutant !== undefined && implementation !== undefined) {
+    const known = await implementation.mutantNames();
+    if (!known.includes(opts.mutant)) {
+      throw new UsageError(`unknown mutant ${opts.mutant}; known: ${known.join(", ")}`);
+    }
+  }
+  if (target === undefined && implementation !== undefined) {
+    embedded = await implementation.start(opts.mutant !== undefined ? { mutant: opts.mutant } : {});
+    target = embedded.url;
+    process.stderr.write(
+      `${invokedAs}: started ${implementation.description} at ${target} (test control on${opts.mutant ? `, MUTANT ${opts.mutant}` : ""})\n`,
+    );
+  }
+  if (target === undefined) throw new UsageError("--target is required");
+
+  const reporters: RunListener[] = [new ConsoleReporter({ verbose: opts.verbose === true })];
+  if (opts.json) reporters.push(new JsonFileReporter(opts.json));
+  const listener: RunListener = {
+    onStart: (i) => {
+      for (const r of reporters) r.onStart?.(i);
+    },
+    onCaseStart: (c) => {
+      for (const r of reporters) r.onCaseStart?.(c);
+    },
+    onCaseEnd: (c, soFar) => {
+      for (const r of reporters) r.onCaseEnd?.(c, soFar);
+    },
+    onEnd: (rep) => {
+      for (const r of reporters) r.onEnd?.(rep);
+    },
+  };
+
+  // First Ctrl-C: stop starting cases, cancel running ones, write the
+  // partial reports. Second: leave at once.
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write(
+      `\n${invokedAs}: interrupted, writing partial reports (Ctrl-C again to quit)\n`,
+    );
+    interrupt.abort();
+  };
+  process.on("SIGINT", onSigint);
+  let report: RunReport;
+  try {
+    report = await runSuite({
+      target,
+      protocol: opts.protocol,
+      httpVersion,
+      cases: allCases,
+      run: opts.run,
+      skip: opts.skip,
+      parallel: opts.parallel,
+      timeoutMs: opts.timeout,
+      strict: opts.strict === true,
+      knownFailing,
+      signal: interrupt.signal,
+      listener,
+    });
+  } finally {
+    process.off("SIGINT", onSigint);
+    await embedded?.close();
+  }
+
+  if (opts.junit) writeAtomic(opts.junit, toJunit(report));
+  if (opts.html) {
+    const reqs = loadSpecRequirements();
+    // Links work from wherever the report is written.
+    const specUrl = relative(dirname(resolve(opts.html)), fileURLToPath(SPEC_PATH))
+      .split(sep)
+      .join("/");
+    writeAtomic(
+      opts.html,
+      toHtml(report, { specUrl, ...(reqs ? { requirements: requirementRefs(reqs) } : {}) }),
+    );
+    process.stdout.write(`HTML report: ${opts.html}\n`);
+  }
+  if (report.interrupted) return 130;
+  return report.ok ? 0 : 1;
+}
+
+/** `conformance mutants`; returns the exit status (1 when a mutant survives). */
+export async function conformanceMutants(
+  opts: {
+    json?: string;
+    parallel: number;
+    concurrency: number;
+    timeout: number;
+    run: string[];
+    mutant: string[];
+  },
+  implementation: EmbeddedImplementation,
+): Promise<number> {
+  const known = await implementation.mutantNames();
+  const unknown = opts.mutant.filter((m) => !known.includes(m));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown mutant ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  }
+  const mutants = opts.mutant.length > 0 ? opts.mutant : [...known];
+  const cases = selectCases(allCases, opts.run);
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.on("SIGINT", onSigint);
+  try {
+    const matrix = await runMutantMatrix({
+      cases,
+      mutants,
+      start: (mutant) =>
+        implementation.start({ fastPasswords: true, ...(mutant !== undefined ? { mutant } : {}) }),
+      parallel: opts.parallel,
+      concurrency: opts.concurrency,
+      timeoutMs: opts.timeout,
+      signal: interrupt.signal,
+      onBaseline: (r) =>
+        process.stderr.write(
+          `clean reference: ${r.summary.passed} passed, ${r.summary.failed} failed (${(r.durationMs / 1000).toFixed(1)} s)\n`,
+        ),
+      onMutant: (r, done, total) =>
+        process.stderr.write(
+          `[${done}/${total}] ${r.mutant}: ${r.error ? `error: ${r.error}` : r.survived ? "SURVIVED" : `killed by ${r.killedBy.length}`} (${(r.durationMs / 1000).toFixed(1)} s)\n`,
+        ),
+    });
+    process.stdout.write(formatMatrix(matrix));
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify(matrix, null, 2)}\n`);
+    if (interrupt.signal.aborted) return 130;
+    return matrix.survivors.length === 0 ? 0 : 1;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}

@@ -1,0 +1,48 @@
+// @paycode/conformance: the certification suite for Paycode issuers.
+// Most users run the `paycode-conformance` command; this barrel is for
+// programs that drive the suite themselves.
+
+export type { Case, Feature, HttpVersion, Protocol, Severity } from "./case.js";
+// Running the suite and reading its verdicts.
+export { allCases, FAMILIES } from "./cases/index.js";
+export { matchesAny, matchesGlob } from "./glob.js";
+export { type KnownFailingEntry, parseKnownFailing, readKnownFailing } from "./known-failing.js";
+// For implementers of the reference and its mutants: the kill matrix and
+// the requirement index of the spec this suite was written against.
+export {
+  formatMatrix,
+  type MutantMatrix,
+  type MutantMatrixOptions,
+  type MutantRun,
+  type MutantTarget,
+  runMutantMatrix,
+} from "./mutants.js";
+export * from "./report/index.js";
+export type { CaseResult, CaseStatus, RunReport, RunSummary } from "./result.js";
+export {
+  DEFAULT_PARALLEL,
+  DEFAULT_TIMEOUT_MS,
+  type RunListener,
+  type RunOptions,
+  runSuite,
+  selectCases,
+} from "./runner.js";
+export {
+  type ConformanceClass,
+  parseRequirementIndex,
+  parseRequirements,
+  type Requirement,
+  type RequirementIndexEntry,
+  type RequirementLevel,
+} from "./spec/requirements.js";
+export {
+  type Coverage,
+  coverage,
+  loadSpecRequirements,
+  requirementRefs,
+  SPEC_PATH,
+  type SpecRequirement,
+  specRequirements,
+} from "./spec-index.js";
+export { defaultHttpVersion } from "./transport.js";
+export { SUITE_VERSION } from "./version.js";

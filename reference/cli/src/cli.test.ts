@@ -1,0 +1,222 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ConformanceService, HealthService } from "@paycode/protocol/v1";
+import { makeSelfSignedCert, testTransport } from "@paycode/server/testing";
+import { afterAll, describe, expect, it } from "vitest";
+import { createProgram } from "./main.js";
+import { runPaycode, startServe } from "./testing/spawn-cli.js";
+
+const dir = mkdtempSync(join(tmpdir(), "paycode-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const KEY = randomBytes(32).toString("hex");
+const noKey = { PAYCODE_MASTER_KEY: "" };
+
+/** One line on stderr, `paycode: ...`, and no stack trace. */
+function expectOneLineError(stderr: string, pattern: RegExp) {
+  const lines = stderr.trimEnd().split("\n");
+  expect(lines, stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^paycode: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("paycode CLI", () => {
+  it("answers --help and --version", async () => {
+    const help = await runPaycode(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: paycode");
+    expect(help.stdout).toContain("serve");
+    const serveHelp = await runPaycode(["serve", "--help"]);
+    expect(serveHelp.code).toBe(0);
+    for (const flag of [
+      "--store",
+      "--host",
+      "--port",
+      "--enable-test-control",
+      "--tls-cert",
+      "--master-key-file",
+      "--mutant",
+      "--pg-pool-size",
+    ]) {
+      expect(serveHelp.stdout).toContain(flag);
+    }
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    const version = await runPaycode(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+
+  it("registers every command through createProgram", () => {
+    const names = createProgram().commands.map((c) => c.name());
+    expect(names[0]).toBe("serve");
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it.concurrent.each([
+    ["an unknown flag", ["serve", "--bogus"], /unknown option '--bogus'/],
+    ["an unknown command", ["srve"], /unknown command 'srve'/],
+    ["a bad port", ["serve", "--port", "70000"], /--port/],
+    ["a bad store URL", ["serve", "--store", "mysql://db/x"], /unsupported store URL/],
+    [
+      "PostgreSQL without a master key",
+      ["serve", "--store", "postgres://u@127.0.0.1:1/db"],
+      /needs a master key/,
+    ],
+    [
+      "half a TLS pair",
+      ["serve", "--tls-cert", "x.pem", "--port", "0"],
+      /--tls-cert and --tls-key go together/,
+    ],
+    ["an unknown mutant", ["serve", "--mutant", "nope", "--port", "0"], /unknown mutant "nope"/],
+    ["an unknown --http", ["serve", "--http", "3"], /--http/],
+    ["a pool size of 0", ["serve", "--pg-pool-size", "0"], /--pg-pool-size/],
+    ["a pool size that is no number", ["serve", "--pg-pool-size", "ten"], /--pg-pool-size/],
+    [
+      "a pool size for a SQLite store",
+      ["serve", "--store", "sqlite:x.db", "--pg-pool-size", "4", "--port", "0"],
+      /--pg-pool-size needs a postgres:\/\/ store/,
+    ],
+  ])("rejects %s with exit code 2 and one line", async (_name, args, pattern) => {
+    const r = await runPaycode(args, { env: noKey, cwd: dir });
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, pattern);
+  });
+
+  it("rejects a malformed PAYCODE_MASTER_KEY", async () => {
+    const r = await runPaycode(["serve", "--port", "0"], {
+      env: { PAYCODE_MASTER_KEY: "abc" },
+      cwd: dir,
+    });
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /PAYCODE_MASTER_KEY must be 64 hex/);
+  });
+
+  it("reports a port in use with exit code 1", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = await runPaycode(
+        ["serve", "--store", `sqlite:${join(dir, "inuse.db")}`, "--port", String(port)],
+        {
+          env: { PAYCODE_MASTER_KEY: KEY },
+        },
+      );
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}: address already in use`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("reports a store it cannot open with exit code 1", async () => {
+    const r = await runPaycode(
+      ["serve", "--store", "sqlite:/nonexistent/dir/x.db", "--port", "0"],
+      {
+        env: { PAYCODE_MASTER_KEY: KEY },
+      },
+    );
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /cannot open store sqlite:\/nonexistent\/dir\/x\.db/);
+  });
+
+  it("creates a development master key once, mode 0600, and reuses it", async () => {
+    const cwd = mkdtempSync(join(dir, "dev-"));
+    const first = await startServe(["--port", "0"], { env: noKey, cwd });
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(first.stderr()).toMatch(
+      /warning: generated a development master key in paycode\.db\.master-key/,
+    );
+    const keyFile = join(cwd, "paycode.db.master-key");
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const key = readFileSync(keyFile, "utf8");
+    expect(key.trim()).toMatch(/^[0-9a-f]{64}$/);
+    first.child.kill("SIGINT");
+    expect((await first.exited).code).toBe(0);
+
+    const second = await startServe(["--port", "0"], { env: noKey, cwd });
+    expect(second.stderr()).toMatch(
+      /warning: using the development master key in paycode\.db\.master-key/,
+    );
+    expect(readFileSync(keyFile, "utf8")).toBe(key);
+    second.child.kill("SIGTERM");
+    expect((await second.exited).code).toBe(0);
+  });
+
+  it("reads the master key from --master-key-file", async () => {
+    const keyFile = join(dir, "master.key");
+    writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
+    const s = await startServe(
+      ["--store", `sqlite:${join(dir, "keyfile.db")}`, "--port", "0", "--master-key-file", keyFile],
+      {
+        env: noKey,
+      },
+    );
+    expect(s.stderr()).not.toContain("warning");
+    s.child.kill("SIGTERM");
+    expect((await s.exited).code).toBe(0);
+    const bad = join(dir, "bad.key");
+    writeFileSync(bad, "not a key\n");
+    const r = await runPaycode(["serve", "--port", "0", "--master-key-file", bad], { cwd: dir });
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /master key file .* must be 64 hex characters/);
+  });
+
+  it("serves without test control by default and says so", async () => {
+    const s = await startServe(["--store", `sqlite:${join(dir, "plain.db")}`, "--port", "0"], {
+      env: { PAYCODE_MASTER_KEY: KEY },
+    });
+    const t = testTransport(s.url, "connect-h1");
+    try {
+      await t.client(HealthService).ping({});
+      const err = await t
+        .client(ConformanceService)
+        .getCapabilities({})
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code).toBe(Code.Unimplemented);
+    } finally {
+      t.close();
+      s.child.kill("SIGTERM");
+    }
+    expect((await s.exited).code).toBe(0);
+  });
+
+  const cert = makeSelfSignedCert();
+  it.skipIf(cert === undefined)("serves HTTPS with --tls-cert and --tls-key", async () => {
+    const certFile = join(dir, "cert.pem");
+    const keyFile = join(dir, "key.pem");
+    writeFileSync(certFile, cert!.cert);
+    writeFileSync(keyFile, cert!.key, { mode: 0o600 });
+    const s = await startServe(
+      [
+        "--store",
+        `sqlite:${join(dir, "tls.db")}`,
+        "--port",
+        "0",
+        "--tls-cert",
+        certFile,
+        "--tls-key",
+        keyFile,
+        "--enable-test-control",
+      ],
+      { env: { PAYCODE_MASTER_KEY: KEY } },
+    );
+    expect(s.url).toMatch(/^https:\/\//);
+    const t = testTransport(s.url, "grpc-h2", { ca: cert!.cert });
+    try {
+      await t.client(HealthService).ping({});
+      expect((await t.client(ConformanceService).getCapabilities({})).features).toContain(
+        "controllable-clock",
+      );
+    } finally {
+      t.close();
+      s.child.kill("SIGTERM");
+    }
+    expect((await s.exited).code).toBe(0);
+  });
+});

@@ -1,0 +1,196 @@
+import { readFileSync } from "node:fs";
+import { OffsetClock, systemClock } from "@paycode/protocol";
+import { CliError, UsageError } from "@paycode/sdk/cli";
+import {
+  Issuer,
+  isMutantName,
+  MASTER_KEY_ENV,
+  MUTANT_NAMES,
+  openStore,
+  type PaycodeServer,
+  parseStoreUrl,
+  redactStoreUrl,
+  resolveMasterKey,
+  startServer,
+} from "@paycode/server";
+import { type Command, InvalidArgumentError, Option } from "commander";
+
+export interface ServeOptions {
+  store: string;
+  host: string;
+  port: number;
+  http: "1.1" | "2";
+  enableTestControl?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  masterKeyFile?: string;
+  mutant?: string;
+  pgPoolSize?: number;
+}
+
+function parsePort(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new InvalidArgumentError("expected a port number from 0 to 65535 (0 picks a free port)");
+  }
+  return Number(value);
+}
+
+function parsePoolSize(value: string): number {
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+    throw new InvalidArgumentError("expected a number of connections from 1 to 1000");
+  }
+  return Number(value);
+}
+
+/** `paycode serve`: the reference server. */
+export function registerServe(program: Command): void {
+  program
+    .command("serve")
+    .description("run the reference Paycode server (Connect, gRPC and gRPC-Web on one port)")
+    .option("--store <url>", "sqlite:FILE or postgres://USER@HOST/DB", "sqlite:paycode.db")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on; 0 picks a free one", parsePort, 8080)
+    .addOption(
+      new Option("--http <version>", "HTTP versions: 2 = HTTP/2 and HTTP/1.1, 1.1 = HTTP/1.1 only")
+        .choices(["1.1", "2"])
+        .default("2"),
+    )
+    .option("--enable-test-control", "serve ConformanceService (test control); never in production")
+    .option("--tls-cert <file>", "PEM certificate: serve HTTPS (needs --tls-key)")
+    .option("--tls-key <file>", "PEM private key of --tls-cert")
+    .option(
+      "--master-key-file <file>",
+      `file with the 32-byte master key (64 hex characters); default: $${MASTER_KEY_ENV}`,
+    )
+    .option("--mutant <name>", "break one issuer rule on purpose, to test the conformance suite")
+    .option(
+      "--pg-pool-size <n>",
+      "PostgreSQL store: connections in the pool (default: 10)",
+      parsePoolSize,
+    )
+    .addHelpText(
+      "after",
+      `
+Without --master-key-file or ${MASTER_KEY_ENV}, a SQLite store gets a development
+key in <db file>.master-key (created once, mode 0600). PostgreSQL needs one.
+Mutants: ${MUTANT_NAMES.join(", ")}`,
+    )
+    .action(async (opts: ServeOptions) => {
+      await serve(opts);
+    });
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const location = parseStoreUrl(opts.store);
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (opts.mutant !== undefined && !isMutantName(opts.mutant)) {
+    throw new UsageError(`unknown mutant "${opts.mutant}"; known: ${MUTANT_NAMES.join(", ")}`);
+  }
+  if (opts.pgPoolSize !== undefined && location.kind !== "postgres") {
+    throw new UsageError("--pg-pool-size needs a postgres:// store");
+  }
+  const master = resolveMasterKey({
+    file: opts.masterKeyFile,
+    env: process.env[MASTER_KEY_ENV],
+    sqliteFile: location.kind === "sqlite" ? location.file : undefined,
+  });
+  const tls =
+    opts.tlsCert !== undefined && opts.tlsKey !== undefined
+      ? { cert: readPem(opts.tlsCert, "--tls-cert"), key: readPem(opts.tlsKey, "--tls-key") }
+      : undefined;
+  if (master.warning !== undefined) process.stderr.write(`paycode: warning: ${master.warning}\n`);
+
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    store = await openStore(
+      location.url,
+      opts.pgPoolSize !== undefined ? { maxConnections: opts.pgPoolSize } : {},
+    );
+  } catch (err) {
+    throw new CliError(
+      `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,
+    );
+  }
+  // A controllable clock only where AdvanceClock may be called.
+  const clock = opts.enableTestControl ? new OffsetClock() : systemClock;
+  let issuer: Issuer;
+  try {
+    issuer = await Issuer.open({
+      store,
+      clock,
+      masterKey: master.key,
+      ...(opts.mutant !== undefined && isMutantName(opts.mutant) ? { mutant: opts.mutant } : {}),
+      ...(clock instanceof OffsetClock ? { advanceClock: (ms: number) => clock.advance(ms) } : {}),
+    });
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw new CliError(`cannot start the issuer: ${(err as Error).message}`);
+  }
+
+  let server: PaycodeServer;
+  try {
+    server = await startServer({
+      issuer,
+      host: opts.host,
+      port: opts.port,
+      http: opts.http,
+      enableTestControl: opts.enableTestControl === true,
+      ...(tls !== undefined ? { tls } : {}),
+    });
+  } catch (err) {
+    await issuer.close().catch(() => {});
+    await store.close().catch(() => {});
+    throw new CliError(listenError(err, opts.host, opts.port));
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`paycode serve: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`paycode serve: ${signal}, shutting down\n`);
+    server
+      .close()
+      .then(() => store.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(`paycode: error while shutting down: ${(err as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+
+  const control = opts.enableTestControl ? "enabled, never use in production" : "disabled";
+  const mutant = opts.mutant !== undefined ? `; MUTANT ${opts.mutant}` : "";
+  process.stdout.write(
+    `paycode serve: listening on ${server.url} (Connect, gRPC, gRPC-Web; test control ${control}${mutant})\n`,
+  );
+}
+
+function readPem(path: string, flag: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new CliError(
+      `cannot read ${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+}
+
+function listenError(err: unknown, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const where = `${host}:${port}`;
+  if (code === "EADDRINUSE") return `cannot listen on ${where}: address already in use`;
+  if (code === "EACCES") return `cannot listen on ${where}: permission denied`;
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return `cannot listen on ${where}: no such local address`;
+  }
+  return `cannot listen on ${where}: ${(err as Error).message}`;
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OffsetClock } from "@paycode/protocol";
+import { Issuer, MUTANT_NAMES, type MutantName, silentLogger, startServer } from "@paycode/server";
+import {
+  BOUNDARY_MUTANT_NAMES,
+  type BoundaryMutantName,
+  boundaryProfile,
+  isBoundaryMutant,
+  type MutantProxy,
+  startAuthMiddlewareProxy,
+  tagImplementation,
+  wrapIssuer,
+} from "./boundary-mutants.js";
+
+/** Every mutant the embedded target can run: the issuer's own, then the boundary ones. */
+export const ALL_MUTANT_NAMES: readonly (MutantName | BoundaryMutantName)[] = [
+  ...MUTANT_NAMES,
+  ...BOUNDARY_MUTANT_NAMES,
+];
+
+export type AnyMutantName = MutantName | BoundaryMutantName;
+
+export function isAnyMutantName(name: string): name is AnyMutantName {
+  return (ALL_MUTANT_NAMES as readonly string[]).includes(name);
+}
+
+/** The reference server started in this process for a self-certification or a mutant run. */
+export interface EmbeddedTarget {
+  readonly url: string;
+  readonly mutant: AnyMutantName | undefined;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedTargetOptions {
+  /** Break one rule (see MUTANT_NAMES and BOUNDARY_MUTANT_NAMES). */
+  mutant?: AnyMutantName;
+  /** Lower the scrypt cost of payment passwords: mutant runs make hundreds of accounts. */
+  fastPasswords?: boolean;
+  /** "2" (default) serves HTTP/2 and HTTP/1.1 on one port. */
+  http?: "1.1" | "2";
+}
+
+export { BOUNDARY_MUTANT_NAMES, type BoundaryMutantName, MUTANT_NAMES, type MutantName };
+
+/**
+ * Starts the reference issuer on a fresh temporary SQLite file with test
+ * control and an advanceable clock, listening on a free loopback port.
+ * `close()` stops it and deletes the file.
+ */
+export async function startEmbeddedTarget(o: EmbeddedTargetOptions = {}): Promise<EmbeddedTarget> {
+  const dir = mkdtempSync(join(tmpdir(), "paycode-conformance-"));
+  const clock = new OffsetClock();
+  const boundary = o.mutant !== undefined && isBoundaryMutant(o.mutant) ? o.mutant : undefined;
+  const core = o.mutant !== undefined && !isBoundaryMutant(o.mutant) ? o.mutant : undefined;
+  let issuer: Issuer | undefined;
+  let proxy: MutantProxy | undefined;
+  try {
+    issuer = await Issuer.open({
+      store: `sqlite:${join(dir, "paycode.db")}`,
+      clock,
+      masterKey: randomBytes(32),
+      advanceClock: (ms) => clock.advance(ms),
+      ...(core ? { mutant: core } : {}),
+      ...(boundary ? { profile: boundaryProfile(boundary) } : {}),
+      ...(o.fastPasswords ? { passwordCostN: 2 ** 10 } : {}),
+    });
+    const server = await startServer({
+      issuer: boundary ? tagImplementation(wrapIssuer(issuer, boundary), boundary) : issuer,
+      host: "127.0.0.1",
+      port: 0,
+      http: o.http ?? "2",
+      enableTestControl: true,
+      logger: silentLogger,
+      closeGraceMs: 500,
+    });
+    if (boundary === "auth-middleware") proxy = await startAuthMiddlewareProxy(server.url);
+    let closed = false;
+    return {
+      url: proxy?.url ?? server.url,
+      mutant: o.mutant,
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await proxy?.close();
+          await server.close();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (e) {
+    await issuer?.close().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}

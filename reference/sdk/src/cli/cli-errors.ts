@@ -1,0 +1,87 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { type Command, CommanderError } from "commander";
+
+/**
+ * An error the CLI reports as one line, `paycode: <message>`, and exits
+ * with `exitCode` — no stack trace. Exit code 2 means the command line was
+ * wrong (bad flag or argument), 1 that the command failed.
+ */
+export class CliError extends Error {
+  override readonly name = "CliError";
+  constructor(
+    message: string,
+    readonly exitCode: number = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** The command line itself is wrong: exit code 2. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+/** Exit code for usage errors, as commander and most Unix tools use. */
+export const EXIT_USAGE = 2;
+
+/**
+ * Commander's own errors (unknown option, missing argument) go through the
+ * same one-line format. Call before adding subcommands: they inherit it.
+ */
+export function configureErrorOutput(program: Command): void {
+  const name = program.name();
+  program.exitOverride();
+  program.configureOutput({
+    outputError: (str, write) =>
+      write(
+        `${name}: ${str
+          .replace(/^error: /, "")
+          .trim()
+          .replace(/\s*\n\s*/g, " ")}\n`,
+      ),
+  });
+}
+
+/** One line describing any error, for the CLI. */
+export function describeCliError(err: unknown): string {
+  if (err instanceof ConnectError) {
+    const code = (Code[err.code] ?? String(err.code)).replace(
+      /[A-Z]/g,
+      (c, i: number) => (i ? "_" : "") + c.toLowerCase(),
+    );
+    return `${code}: ${err.rawMessage}`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * Parses the command line and runs the chosen command. Any error ends the
+ * process with one line on stderr and a non-zero code; the stack trace is
+ * printed only when PAYCODE_DEBUG is set.
+ */
+export async function runCli(
+  program: Command,
+  argv: readonly string[] = process.argv,
+): Promise<void> {
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (err) {
+    process.exit(reportCliError(err, program.name()));
+  }
+}
+
+/** Prints an error the CLI way and returns the exit code to use. */
+export function reportCliError(err: unknown, programName = "paycode"): number {
+  if (err instanceof CommanderError) {
+    // Commander has printed the message (or the help/version) already.
+    return err.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  process.stderr.write(`${programName}: ${describeCliError(err)}\n`);
+  if (process.env.PAYCODE_DEBUG && err instanceof Error && err.stack) {
+    process.stderr.write(`${err.stack}\n`);
+  }
+  return err instanceof CliError ? err.exitCode : 1;
+}

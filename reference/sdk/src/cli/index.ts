@@ -1,0 +1,11 @@
+// Command-line plumbing shared by the Paycode programs (paycode,
+// paycode-conformance, paycode-bench): one-line errors and exit codes.
+export {
+  CliError,
+  configureErrorOutput,
+  describeCliError,
+  EXIT_USAGE,
+  reportCliError,
+  runCli,
+  UsageError,
+} from "./cli-errors.js";

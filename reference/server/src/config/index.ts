@@ -1,0 +1,8 @@
+export {
+  MASTER_KEY_BYTES,
+  MASTER_KEY_ENV,
+  type MasterKeyInput,
+  type ResolvedMasterKey,
+  resolveMasterKey,
+} from "./master-key.js";
+export { parseStoreUrl, redactStoreUrl, type StoreLocation } from "./store-url.js";

@@ -1,0 +1,22 @@
+export {
+  DEFAULT_PROFILE,
+  type IssuerProfileConfig,
+  type ProfileOverrides,
+  profileToProto,
+  resolveProfile,
+} from "@paycode/protocol";
+export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
+export { newId } from "./ids.js";
+export { Issuer, type IssuerOpenOptions } from "./issuer.js";
+export type {
+  IssuerApi,
+  MerchantPrincipal,
+  TerminalPrincipal,
+  WalletPrincipal,
+} from "./issuer-api.js";
+export { type IssuerSigningKey, issuerKeyId, loadOrCreateIssuerKeys } from "./issuer-keys.js";
+export { type Limits, stepUpReason } from "./limits.js";
+export { isMutantName, MUTANT_NAMES, type MutantName } from "./mutants.js";
+export { hashPassword, verifyPassword } from "./passwords.js";
+export { canTransition, isFinal } from "./payment-state.js";
+export { SeedVault } from "./seed-vault.js";

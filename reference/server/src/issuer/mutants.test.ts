@@ -1,0 +1,194 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  CancelAction,
+  CancelPaymentRequestSchema,
+  ConfirmPaymentRequestSchema,
+  DeclineReason,
+  GetPaymentRequestSchema,
+  PaymentStatus,
+  RecordOutcome,
+  RefundPaymentRequestSchema,
+  RevokeSeedRequestSchema,
+} from "@paycode/protocol/v1";
+import { afterEach, describe, expect, it } from "vitest";
+import { MUTANT_NAMES, type MutantName } from "./mutants.js";
+import { cny, IssuerFixture } from "./testing.js";
+
+/**
+ * Each mutant breaks its rule and (checked via the ledger) nothing else it
+ * should not: the later conformance task relies on them being precise.
+ */
+const open: IssuerFixture[] = [];
+async function fixture(mutant: MutantName): Promise<IssuerFixture> {
+  const f = await IssuerFixture.open({ mutant });
+  open.push(f);
+  return f;
+}
+afterEach(async () => {
+  for (const f of open.splice(0)) await f.close();
+});
+
+const demos: Record<MutantName, (f: IssuerFixture) => Promise<void>> = {
+  "accept-reused-code": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const code = f.onlineCode(w);
+    await f.scan(m, code, 100);
+    expect((await f.scan(m, code, 100)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "never-expire": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    expect((await f.scan(m, f.onlineCode(w, { stepOffset: -10 }), 100)).status).toBe(
+      PaymentStatus.SUCCEEDED,
+    );
+    const old = f.offlineCode(w, { issuedAtMs: f.clock.now() - 600_000 });
+    expect((await f.scan(m, old, 100)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "no-burn-on-decline": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(500);
+    const code = f.onlineCode(w);
+    expect((await f.scan(m, code, 1_000)).declineReason).toBe(DeclineReason.INSUFFICIENT_FUNDS);
+    expect((await f.scan(m, code, 100)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "ignore-password-free-limit": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(200_000);
+    expect((await f.scan(m, f.onlineCode(w), 150_000)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "double-settle-duplicates": async (f) => {
+    const m = await f.merchant();
+    const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    await f.upload(t1, [f.record(code, 100)]);
+    expect((await f.upload(t2, [f.record(code, 100)])).results[0]!.outcome).toBe(
+      RecordOutcome.SETTLED,
+    );
+    expect(await f.balance(w)).toBe(9_800n);
+  },
+  "skip-offline-signature": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const other = await f.payer(0);
+    const forged = f.offlineCode({ ...w, keys: other.keys });
+    expect((await f.scan(m, forged, 100)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "leak-other-merchant-order": async (f) => {
+    const [m, other] = [await f.merchant(), await f.merchant()];
+    const w = await f.payer(10_000);
+    const p = await f.scan(m, f.onlineCode(w), 100);
+    const leaked = await f.issuer.getPayment(
+      other.principal,
+      create(GetPaymentRequestSchema, { lookup: { case: "paymentId", value: p.paymentId } }),
+    );
+    expect(leaked.payment?.paymentId).toBe(p.paymentId);
+  },
+  "ignore-revocation": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    await f.issuer.revokeSeed(w.principal, create(RevokeSeedRequestSchema, {}));
+    expect((await f.scan(m, f.onlineCode(w), 100)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "no-idempotency": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const code = f.onlineCode(w);
+    const a = await f.scan(m, code, 100, "order");
+    const b = await f.scan(m, code, 100, "order");
+    expect(b.paymentId).not.toBe(a.paymentId);
+    expect(b.declineReason).toBe(DeclineReason.CODE_REUSED);
+  },
+  "cancel-does-not-refund": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const p = await f.scan(m, f.onlineCode(w), 100);
+    const r = await f.issuer.cancelPayment(
+      m.principal,
+      create(CancelPaymentRequestSchema, { lookup: { case: "paymentId", value: p.paymentId } }),
+    );
+    expect(r.action).toBe(CancelAction.REFUNDED);
+    expect(await f.balance(w)).toBe(9_900n);
+  },
+  "ignore-insufficient-funds": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(100);
+    expect((await f.scan(m, f.onlineCode(w), 1_000)).status).toBe(PaymentStatus.SUCCEEDED);
+    expect(await f.balance(w)).toBe(-900n);
+  },
+  "ignore-offline-limit": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(0);
+    const r = await f.upload(t, [
+      f.record(f.offlineCode(w), 9_000),
+      f.record(f.offlineCode(w), 15_000),
+    ]);
+    expect(r.results.map((x) => x.outcome)).toEqual([RecordOutcome.SETTLED, RecordOutcome.SETTLED]);
+  },
+  "no-auto-close": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(200_000);
+    const p = await f.scan(m, f.onlineCode(w), 150_000);
+    f.clock.advance(3_600_000);
+    expect(await f.issuer.sweepExpired()).toBe(0);
+    const r = await f.issuer.confirmPayment(
+      w.principal,
+      create(ConfirmPaymentRequestSchema, { paymentId: p.paymentId, password: "correct horse" }),
+    );
+    expect(r.payment?.status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "confirm-without-password": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(200_000);
+    const p = await f.scan(m, f.onlineCode(w), 150_000);
+    const r = await f.issuer.confirmPayment(
+      w.principal,
+      create(ConfirmPaymentRequestSchema, { paymentId: p.paymentId, password: "wrong" }),
+    );
+    expect(r.payment?.status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "refund-over-remaining": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const p = await f.scan(m, f.onlineCode(w), 100);
+    await f.issuer.refundPayment(
+      m.principal,
+      create(RefundPaymentRequestSchema, {
+        paymentId: p.paymentId,
+        outRefundNo: "big",
+        amount: cny(5_000),
+      }),
+    );
+    expect(await f.balance(w)).toBe(14_900n);
+  },
+  "accept-stale-keys": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const r = await f.upload(t, [
+      f.record(f.offlineCode(w), 100, { keysSyncedAtMs: f.clock.now() - 10 * 86_400_000 }),
+    ]);
+    expect(r.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
+  },
+};
+
+describe("mutants", () => {
+  it("every declared mutant has a demonstration", () => {
+    expect(Object.keys(demos).sort()).toEqual([...MUTANT_NAMES].sort());
+  });
+
+  it.each([...MUTANT_NAMES])("%s breaks its rule and keeps the ledger balanced", async (name) => {
+    const f = await fixture(name);
+    await demos[name](f);
+    await f.expectLedgerBalanced();
+  });
+
+  it("the capabilities name the mutant", async () => {
+    const f = await fixture("accept-reused-code");
+    expect((await f.issuer.control.getCapabilities()).implementation).toMatch(
+      /mutant accept-reused-code/,
+    );
+  });
+});

@@ -1,0 +1,69 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Money } from "@paycode/protocol/v1";
+
+export const invalidArgument = (message: string) => new ConnectError(message, Code.InvalidArgument);
+export const notFound = (message: string) => new ConnectError(message, Code.NotFound);
+export const alreadyExists = (message: string) => new ConnectError(message, Code.AlreadyExists);
+export const failedPrecondition = (message: string) =>
+  new ConnectError(message, Code.FailedPrecondition);
+export const permissionDenied = (message: string) =>
+  new ConnectError(message, Code.PermissionDenied);
+export const unauthenticated = (message: string) => new ConnectError(message, Code.Unauthenticated);
+
+/** Longest code accepted (an offline QR is ~600 characters; this leaves room, and bounds work). */
+export const MAX_CODE_LENGTH = 2048;
+/** Most records in one offline batch. */
+export const MAX_BATCH_RECORDS = 1000;
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+const CURRENCY = /^[A-Z]{3}$/;
+
+/** A merchant reference (out_trade_no, out_refund_no, batch_id): 1 to 64 printable ASCII characters. */
+export function requireReference(field: string, value: string): void {
+  if (value.length === 0) throw invalidArgument(`${field} is required`);
+  if (value.length > 64)
+    throw invalidArgument(`${field} must be at most 64 characters, got ${value.length}`);
+  if (!PRINTABLE_ASCII.test(value)) throw invalidArgument(`${field} must be printable ASCII`);
+}
+
+export function isCurrency(value: string): boolean {
+  return CURRENCY.test(value);
+}
+
+export function requireCurrency(field: string, value: string): void {
+  if (!CURRENCY.test(value)) {
+    throw invalidArgument(
+      `${field} must be an ISO 4217 code of 3 upper-case letters, got "${value}"`,
+    );
+  }
+}
+
+/** A request amount: present, well-formed currency, strictly positive. */
+export function requireAmount(field: string, m: Money | undefined): asserts m is Money {
+  if (!m) throw invalidArgument(`${field} is required`);
+  requireCurrency(`${field}.currency`, m.currency);
+  if (m.amountMinor <= 0n)
+    throw invalidArgument(`${field}.amount_minor must be positive, got ${m.amountMinor}`);
+}
+
+/** An identifier field: non-empty, bounded. */
+export function requireId(field: string, value: string): void {
+  if (value.length === 0) throw invalidArgument(`${field} is required`);
+  if (value.length > 128) throw invalidArgument(`${field} must be at most 128 characters`);
+}
+
+export function requireMaxLength(field: string, value: string, max: number): void {
+  if (value.length > max) throw invalidArgument(`${field} must be at most ${max} characters`);
+}
+
+export function requireCode(code: string): void {
+  if (code.length === 0) throw invalidArgument("code is required");
+  if (code.length > MAX_CODE_LENGTH) {
+    throw invalidArgument(`code must be at most ${MAX_CODE_LENGTH} characters, got ${code.length}`);
+  }
+}
+
+export function requirePassword(field: string, value: string): void {
+  if (value.length === 0) throw invalidArgument(`${field} is required`);
+  if (value.length > 1024) throw invalidArgument(`${field} must be at most 1024 characters`);
+}

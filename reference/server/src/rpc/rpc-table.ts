@@ -1,0 +1,147 @@
+import type {
+  DescMethod,
+  DescMethodUnary,
+  DescService,
+  Message,
+  MessageShape,
+} from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import {
+  ConformanceService,
+  HealthService,
+  MerchantService,
+  PingResponseSchema,
+  SettlementService,
+  WalletService,
+} from "@paycode/protocol/v1";
+import type { IssuerApi } from "../issuer/issuer-api.js";
+import type { Authenticator } from "./authenticator.js";
+import { toConnectError } from "./internal-error.js";
+import type { ServerLogger } from "./logger.js";
+
+/**
+ * One RPC as the transports see it: parsed request and the raw
+ * `Authorization` header in, response message out. Both the stock Connect
+ * router and the Connect unary fast path call the same `invoke`, so auth
+ * and error handling cannot drift between them.
+ */
+export interface Rpc {
+  readonly method: DescMethodUnary;
+  /** "/paycode.v1.MerchantService/Scan" */
+  readonly path: string;
+  readonly invoke: (
+    input: Message,
+    authorization: string | undefined,
+  ) => Message | Promise<Message>;
+}
+
+export interface RpcTableOptions {
+  enableTestControl: boolean;
+  authenticator: Authenticator;
+  logger: ServerLogger;
+}
+
+type Handlers<T extends { method: Record<string, DescMethod> }> = {
+  [K in keyof T["method"]]: (
+    req: MessageShape<T["method"][K]["input"]>,
+    authorization: string | undefined,
+  ) => MessageShape<T["method"][K]["output"]> | Promise<MessageShape<T["method"][K]["output"]>>;
+};
+
+// Ping answers with one shared, never-mutated message: no work at all.
+const pong = create(PingResponseSchema);
+
+/** Every RPC the server serves, with authentication bound in. */
+export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] {
+  const auth = opts.authenticator;
+  const table: Rpc[] = [];
+
+  table.push(...service(HealthService, { ping: () => pong }, opts.logger, false));
+
+  table.push(
+    ...service(
+      WalletService,
+      {
+        // The account password in the request is the credential here.
+        provisionSeed: (req) => issuer.provisionSeed(req),
+        revokeSeed: async (req, a) => issuer.revokeSeed(await auth.wallet(a), req),
+        confirmPayment: async (req, a) => issuer.confirmPayment(await auth.wallet(a), req),
+        getWallet: async (_req, a) => issuer.getWallet(await auth.wallet(a)),
+      },
+      opts.logger,
+    ),
+  );
+
+  table.push(
+    ...service(
+      MerchantService,
+      {
+        scan: async (req, a) => issuer.scan(await auth.merchant(a), req),
+        getPayment: async (req, a) => issuer.getPayment(await auth.merchant(a), req),
+        cancelPayment: async (req, a) => issuer.cancelPayment(await auth.merchant(a), req),
+        refundPayment: async (req, a) => issuer.refundPayment(await auth.merchant(a), req),
+      },
+      opts.logger,
+    ),
+  );
+
+  table.push(
+    ...service(
+      SettlementService,
+      {
+        getIssuerKeys: async (_req, a) => issuer.getIssuerKeys(await auth.merchantOrTerminal(a)),
+        uploadOfflineBatch: async (req, a) =>
+          issuer.uploadOfflineBatch(await auth.terminal(a), req),
+        getSettlementReport: async (req, a) =>
+          issuer.getSettlementReport(await auth.merchant(a), req),
+      },
+      opts.logger,
+    ),
+  );
+
+  if (opts.enableTestControl) {
+    const c = issuer.control;
+    table.push(
+      ...service(
+        ConformanceService,
+        {
+          getCapabilities: () => c.getCapabilities(),
+          createAccount: (req) => c.createAccount(req),
+          createMerchant: (req) => c.createMerchant(req),
+          createTerminal: (req) => c.createTerminal(req),
+          getBalance: (req) => c.getBalance(req),
+          getLedgerTotal: (req) => c.getLedgerTotal(req),
+          advanceClock: (req) => c.advanceClock(req),
+        },
+        opts.logger,
+      ),
+    );
+  }
+  return table;
+}
+
+function service<T extends DescService & { method: Record<string, DescMethod> }>(
+  desc: T,
+  handlers: Handlers<T>,
+  logger: ServerLogger,
+  guarded = true,
+): Rpc[] {
+  return desc.methods.map((method): Rpc => {
+    if (method.methodKind !== "unary") {
+      throw new Error(`${desc.typeName}.${method.name}: only unary RPCs are supported`);
+    }
+    const fn = (handlers as unknown as Record<string, Rpc["invoke"]>)[method.localName];
+    if (fn === undefined) throw new Error(`${desc.typeName}.${method.name} has no handler`);
+    const name = `${desc.typeName}.${method.name}`;
+    const invoke: Rpc["invoke"] = guarded
+      ? async (input, authorization) => {
+          try {
+            return await fn(input, authorization);
+          } catch (err) {
+            throw toConnectError(err, name, logger);
+          }
+        }
+      : fn;
+    return { method: method as DescMethodUnary, path: `/${desc.typeName}/${method.name}`, invoke };
+  });
+}
