@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 
 OUT=${1:-bench-results}
 SKIP_1M=${2:-}
-PAYCODE=(node reference/bin/paycode.js)
+PAYCODE=(node reference/cli/bin/paycode.js)
 DURATION=${PAYCODE_BENCH_DURATION:-10}
 WARMUP=${PAYCODE_BENCH_WARMUP:-3}
 MICRO=(--time 1000 --rounds 3)

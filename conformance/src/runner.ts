@@ -7,6 +7,7 @@ import {
 } from "@paycode/protocol/v1";
 import { createPaycodeTransport, type PaycodeTransport } from "@paycode/sdk";
 import type { Case, CaseContext, HttpVersion, Protocol } from "./case.js";
+import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { CaseFailure, Expect } from "./expect.js";
 import { Fixtures } from "./fixtures/fixtures.js";
 import { matchesAny, matchesGlob } from "./glob.js";
@@ -55,8 +56,7 @@ export interface RunOptions {
   listener?: RunListener;
 }
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_PARALLEL = 8;
+export { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS };
 
 /** Cases chosen by --run / --skip, in catalog order. */
 export function selectCases(

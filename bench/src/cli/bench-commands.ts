@@ -1,22 +1,9 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import {
-  describeMachine,
-  describeMode,
-  formatLoadReport,
-  formatMicroReport,
-  formatPhaseTable,
-  type LoadMode,
-  loadReportSvg,
-  machineInfo,
-  runBarePhase,
-  runLoad,
-  runMicro,
-  silentProgress,
-  streamProgress,
-  summarizeResults,
-  toJson,
-} from "../index.js";
+import type { LoadMode } from "../index.js";
+
+/** The benchmarks themselves, loaded when a command runs rather than for `--help`. */
+const loadBench = () => import("../index.js");
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -105,6 +92,8 @@ export function addBenchCommands(bench: Command): void {
         json?: string;
         quiet?: boolean;
       }) => {
+        const { describeMachine, formatMicroReport, machineInfo, runMicro, toJson } =
+          await loadBench();
         if (!o.quiet) process.stderr.write(`machine: ${describeMachine(machineInfo())}\n`);
         const report = await runMicro({
           timeMs: o.time,
@@ -172,6 +161,8 @@ export function addBenchCommands(bench: Command): void {
         quiet?: boolean;
       },
     ) => {
+      const { formatLoadReport, loadReportSvg, runLoad, silentProgress, streamProgress, toJson } =
+        await loadBench();
       const mode = modeOf(o);
       const progress = o.quiet ? silentProgress : streamProgress();
       const report = await runLoad({
@@ -214,6 +205,16 @@ export function addBenchCommands(bench: Command): void {
         quiet?: boolean;
       },
     ) => {
+      const {
+        describeMachine,
+        describeMode,
+        formatPhaseTable,
+        machineInfo,
+        runBarePhase,
+        silentProgress,
+        streamProgress,
+        toJson,
+      } = await loadBench();
       const mode = modeOf(o);
       const phase = await runBarePhase(
         {
@@ -243,7 +244,8 @@ export function addBenchCommands(bench: Command): void {
     .command("summarize")
     .description("markdown tables of a bench/run-benchmarks.sh output directory")
     .argument("<dir>", "directory with micro.json, sqlite-c16.json, ...")
-    .action((dir: string) => {
+    .action(async (dir: string) => {
+      const { summarizeResults } = await loadBench();
       process.stdout.write(`${summarizeResults(dir)}\n`);
     });
 }

@@ -4,9 +4,8 @@ import { fileURLToPath } from "node:url";
 import { CliError, UsageError } from "@paycode/sdk/cli";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { HttpVersion, Protocol } from "../case.js";
-import { allCases } from "../cases/index.js";
+import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "../defaults.js";
 import { type KnownFailingEntry, readKnownFailing } from "../known-failing.js";
-import { formatMatrix, runMutantMatrix } from "../mutants.js";
 import {
   ConsoleReporter,
   JsonFileReporter,
@@ -15,13 +14,7 @@ import {
   writeAtomic,
 } from "../report/index.js";
 import type { RunReport } from "../result.js";
-import {
-  DEFAULT_PARALLEL,
-  DEFAULT_TIMEOUT_MS,
-  type RunListener,
-  runSuite,
-  selectCases,
-} from "../runner.js";
+import type { RunListener } from "../runner.js";
 import { loadSpecRequirements, requirementRefs, SPEC_PATH } from "../spec-index.js";
 import { defaultHttpVersion } from "../transport.js";
 import { SUITE_VERSION } from "../version.js";
@@ -75,6 +68,15 @@ function positiveInt(what: string) {
     }
     return Number(value);
   };
+}
+
+/** The cases and the runner, loaded when a command runs rather than for `--help`. */
+async function loadSuite() {
+  const [{ allCases }, { runSuite, selectCases }] = await Promise.all([
+    import("../cases/index.js"),
+    import("../runner.js"),
+  ]);
+  return { allCases, runSuite, selectCases };
 }
 
 /** `--run a --run b,c` → ["a", "b", "c"]. */
@@ -151,7 +153,8 @@ interrupted (reports still hold every finished case).`,
     .option("--run <glob>", "only cases whose id matches", collect, [])
     .option("--skip <glob>", "leave out cases whose id matches", collect, [])
     .option("--json", "print JSON")
-    .action((opts: { run: string[]; skip: string[]; json?: boolean }) => {
+    .action(async (opts: { run: string[]; skip: string[]; json?: boolean }) => {
+      const { allCases, selectCases } = await loadSuite();
       const cases = selectCases(allCases, opts.run, opts.skip);
       if (opts.json) {
         const out = cases.map((c) => ({
@@ -212,6 +215,7 @@ export async function conformanceRun(
   if (opts.mutant !== undefined && opts.target !== undefined) {
     throw new UsageError("--mutant applies only to the embedded server (no --target)");
   }
+  const { allCases, runSuite, selectCases } = await loadSuite();
   let knownFailing: KnownFailingEntry[] = [];
   if (opts.knownFailing) {
     try {
@@ -330,6 +334,8 @@ export async function conformanceMutants(
     throw new UsageError(`unknown mutant ${unknown.join(", ")}; known: ${known.join(", ")}`);
   }
   const mutants = opts.mutant.length > 0 ? opts.mutant : [...known];
+  const { allCases, selectCases } = await loadSuite();
+  const { formatMatrix, runMutantMatrix } = await import("../mutants.js");
   const cases = selectCases(allCases, opts.run);
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();

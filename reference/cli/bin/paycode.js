@@ -2,4 +2,4 @@
 import { runCli } from "@paycode/sdk/cli";
 import { createProgram } from "../dist/main.js";
 
-await runCli(createProgram());
+await runCli(await createProgram(process.argv));

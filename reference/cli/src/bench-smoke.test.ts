@@ -21,7 +21,8 @@ afterAll(() => {
 });
 
 async function paycode(...args: string[]): Promise<void> {
-  await createProgram().parseAsync(["node", "paycode", ...args]);
+  const argv = ["node", "paycode", ...args];
+  await (await createProgram(argv)).parseAsync(argv);
 }
 
 function readJson<T>(file: string): T {

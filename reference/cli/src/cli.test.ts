@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ConformanceService, HealthService } from "@paycode/protocol/v1";
 import { makeSelfSignedCert, testTransport } from "@paycode/server/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { createProgram } from "./main.js";
+import { COMMANDS, createProgram } from "./main.js";
 import { runPaycode, startServe } from "./testing/spawn-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "paycode-cli-"));
@@ -50,10 +50,25 @@ describe("paycode CLI", () => {
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 
-  it("registers every command through createProgram", () => {
-    const names = createProgram().commands.map((c) => c.name());
+  it("registers every command through createProgram", async () => {
+    const names = (await createProgram()).commands.map((c) => c.name());
     expect(names[0]).toBe("serve");
     expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(COMMANDS.map((c) => c.name));
+  });
+
+  it("lists each command, unloaded, with the description its own module gives it", async () => {
+    const full = await createProgram();
+    const lazy = await createProgram(["node", "paycode", "--help"]);
+    for (const entry of COMMANDS) {
+      const loaded = full.commands.find((c) => c.name() === entry.name);
+      expect(loaded?.description(), entry.name).toBe(entry.summary);
+      const stub = lazy.commands.find((c) => c.name() === entry.name);
+      expect(stub?.description(), entry.name).toBe(entry.summary);
+      expect(stub?.options, `${entry.name} is only a stub`).toHaveLength(0);
+    }
+    const serveOnly = await createProgram(["node", "paycode", "serve", "--help"]);
+    expect(serveOnly.commands.find((c) => c.name() === "serve")?.options.length).toBeGreaterThan(3);
   });
 
   it.concurrent.each([

@@ -1,27 +1,60 @@
 import { readFileSync } from "node:fs";
 import { configureErrorOutput } from "@paycode/sdk/cli";
 import { Command } from "commander";
-import { registerBench } from "./commands/bench.js";
-import { registerConformance } from "./commands/conformance.js";
-import { registerReport } from "./commands/report.js";
-import { registerScan } from "./commands/scan.js";
-import { registerServe } from "./commands/serve.js";
-import { registerTerminal } from "./commands/terminal.js";
-import { registerWallet } from "./commands/wallet.js";
+
+/** A subcommand: its help line, and the module that defines it in full. */
+interface CommandEntry {
+  readonly name: string;
+  /** The same text the command's own module gives `.description()` (a test checks it). */
+  readonly summary: string;
+  load(): Promise<(program: Command) => void>;
+}
 
 /**
  * The subcommands, in help order. Each lives in `./commands/<name>.ts` and
- * exports `register<Name>(program: Command)`; to add one, import it and
- * append it here.
+ * exports `register<Name>(program: Command)`. Only the command being run is
+ * loaded: the others pull in the server, the SDK or the suite, and `--help`
+ * must answer in well under half a second.
  */
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [
-  registerServe,
-  registerWallet,
-  registerScan,
-  registerTerminal,
-  registerReport,
-  registerConformance,
-  registerBench,
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "serve",
+    summary: "run the reference Paycode server (Connect, gRPC and gRPC-Web on one port)",
+    load: async () => (await import("./commands/serve.js")).registerServe,
+  },
+  {
+    name: "wallet",
+    summary: "a phone wallet: provision online, then make payment codes offline",
+    load: async () => (await import("./commands/wallet.js")).registerWallet,
+  },
+  {
+    name: "scan",
+    summary:
+      "charge a scanned payment code; waits for the payer's confirmation when needed and cancels on timeout",
+    load: async () => (await import("./commands/scan.js")).registerScan,
+  },
+  {
+    name: "terminal",
+    summary:
+      "an offline terminal: sync keys online, accept signed offline codes offline, upload later",
+    load: async () => (await import("./commands/terminal.js")).registerTerminal,
+  },
+  {
+    name: "report",
+    summary: "settlement report of the merchant for one UTC day",
+    load: async () => (await import("./commands/report.js")).registerReport,
+  },
+  {
+    name: "conformance",
+    summary: "certify a Paycode issuer implementation against the conformance suite",
+    load: async () => (await import("./commands/conformance.js")).registerConformance,
+  },
+  {
+    name: "bench",
+    summary:
+      "benchmarks: codec micro-benchmarks and Scan load against floors measured in the same run",
+    load: async () => (await import("./commands/bench.js")).registerBench,
+  },
 ];
 
 function packageVersion(): string {
@@ -31,8 +64,18 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-/** The `paycode` program with every command registered; parsing is up to the caller. */
-export function createProgram(): Command {
+/** The subcommand `argv` (as process.argv: node, script, args...) asks for, if any. */
+function requestedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.slice(2).filter((a) => !a.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+/**
+ * The `paycode` program. With `argv`, only the command it names is defined
+ * in full and the others appear in help by name and summary; without, every
+ * command is loaded (for tests and tools that walk the whole tree).
+ */
+export async function createProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command("paycode")
     .description("Paycode: offline payment codes — reference server, clients and conformance suite")
     .version(packageVersion(), "-V, --version", "print the version")
@@ -40,6 +83,10 @@ export function createProgram(): Command {
     .showSuggestionAfterError(true);
   // Before any subcommand exists, so that they all inherit it.
   configureErrorOutput(program);
-  for (const register of COMMANDS) register(program);
+  const wanted = argv === undefined ? undefined : requestedCommand(argv);
+  for (const entry of COMMANDS) {
+    if (argv === undefined || entry.name === wanted) (await entry.load())(program);
+    else program.command(entry.name).description(entry.summary);
+  }
   return program;
 }

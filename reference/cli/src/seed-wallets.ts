@@ -52,7 +52,7 @@ const BALANCE = 1_000_000_000_000n;
 const MAX_U32 = 4_294_967_295;
 
 // The issuer funds opening balances from its own account, named this way
-// in reference/src/issuer/issuer.ts; a wrong name makes the first transfer
+// in reference/server/src/issuer/; a wrong name makes the first transfer
 // throw (account missing) rather than unbalance the ledger.
 const issuerAccountId = (currency: string) => `acc_issuer_${currency.toLowerCase()}`;
 

@@ -81,7 +81,7 @@ export function run<A extends unknown[]>(
     try {
       await body(...args);
     } catch (err) {
-      process.exitCode = reportCliError(err);
+      process.exitCode = await reportCliError(err);
     }
   };
 }

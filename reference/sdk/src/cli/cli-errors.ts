@@ -1,4 +1,3 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { type Command, CommanderError } from "commander";
 
 /**
@@ -44,8 +43,13 @@ export function configureErrorOutput(program: Command): void {
   });
 }
 
-/** One line describing any error, for the CLI. */
-export function describeCliError(err: unknown): string {
+/**
+ * One line describing any error, for the CLI. Async because it loads
+ * @connectrpc/connect only when an error needs describing: the programs'
+ * `--help` must not pay for it.
+ */
+export async function describeCliError(err: unknown): Promise<string> {
+  const { Code, ConnectError } = await import("@connectrpc/connect");
   if (err instanceof ConnectError) {
     const code = (Code[err.code] ?? String(err.code)).replace(
       /[A-Z]/g,
@@ -69,17 +73,17 @@ export async function runCli(
   try {
     await program.parseAsync(argv as string[]);
   } catch (err) {
-    process.exit(reportCliError(err, program.name()));
+    process.exit(await reportCliError(err, program.name()));
   }
 }
 
 /** Prints an error the CLI way and returns the exit code to use. */
-export function reportCliError(err: unknown, programName = "paycode"): number {
+export async function reportCliError(err: unknown, programName = "paycode"): Promise<number> {
   if (err instanceof CommanderError) {
     // Commander has printed the message (or the help/version) already.
     return err.exitCode === 0 ? 0 : EXIT_USAGE;
   }
-  process.stderr.write(`${programName}: ${describeCliError(err)}\n`);
+  process.stderr.write(`${programName}: ${await describeCliError(err)}\n`);
   if (process.env.PAYCODE_DEBUG && err instanceof Error && err.stack) {
     process.stderr.write(`${err.stack}\n`);
   }
