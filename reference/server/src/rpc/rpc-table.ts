@@ -48,10 +48,15 @@ type Handlers<T extends { method: Record<string, DescMethod> }> = {
   ) => MessageShape<T["method"][K]["output"]> | Promise<MessageShape<T["method"][K]["output"]>>;
 };
 
-// Ping answers with one shared, never-mutated message: no work at all.
+// [RPC-8] Ping needs no credential. It answers with one shared, never-mutated
+// message: no work at all, which makes it the floor of every benchmark.
 const pong = create(PingResponseSchema);
 
-/** Every RPC the server serves, with authentication bound in. */
+/**
+ * Every RPC the server serves, with authentication bound in: [AUTH-1] each
+ * handler but Ping and ProvisionSeed resolves its bearer token to a
+ * principal of the role §7.7 allows before the issuer sees the request.
+ */
 export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] {
   const auth = opts.authenticator;
   const table: Rpc[] = [];
@@ -99,6 +104,7 @@ export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] 
     ),
   );
 
+  // [CTRL-1] Test control exists only when the operator switched it on.
   if (opts.enableTestControl) {
     const c = issuer.control;
     table.push(

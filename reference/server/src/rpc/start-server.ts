@@ -64,7 +64,9 @@ export interface PaycodeServer {
 const MiB = 1024 * 1024;
 
 /**
- * Starts a Paycode server speaking Connect, gRPC and gRPC-Web. If it cannot
+ * Starts a Paycode server speaking Connect, gRPC and gRPC-Web on one port,
+ * over HTTP/1.1 and HTTP/2 ([RPC-3]: Connect with both codecs on HTTP/1.1
+ * at least). If it cannot
  * listen (port in use, ...) it rejects with the socket error and leaves the
  * issuer open for the caller to close.
  */

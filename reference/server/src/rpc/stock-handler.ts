@@ -19,7 +19,7 @@ import type { ServerLogger } from "./logger.js";
  * with two fixes:
  * - a request connect-node cannot even read (HTTP/1.0 without Host) gets a
  *   400 instead of a synchronous throw out of the request listener;
- * - a request message that is not valid protobuf is `invalid_argument`, as
+ * - [SEC-1] a request message that is not valid protobuf is `invalid_argument`, as
  *   in connect-go and grpc-go. connect-es reports it as `internal` (its
  *   binary parser shares the error path with response parsing), and it
  *   happens before any interceptor runs, so the status is corrected on the

@@ -473,7 +473,8 @@ export class SqlTx implements Tx {
     return (await this.getSetting(name))!;
   }
 
-  // ---- burns
+  // ---- burns: [SEC-9] kept for good (no pruning yet), which is at least the
+  // certificate validity plus max_key_age_seconds that a late upload needs.
 
   async burn(b: BurnRecord): Promise<boolean> {
     const changed = await this.db.run(

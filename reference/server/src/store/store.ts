@@ -134,7 +134,11 @@ export interface Tx {
   ): Promise<SettlementAggregates>;
 }
 
-/** A persistent store. One money decision = one `transaction`. */
+/**
+ * A persistent store. One money decision = one `transaction`: [SEC-2] the
+ * ledger stays balanced and money moves at most once per payment however
+ * many requests, or servers on one database, race.
+ */
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   /**
