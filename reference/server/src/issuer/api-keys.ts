@@ -8,12 +8,12 @@ const PREFIX: Record<BearerKind, string> = {
   wallet: "wt_",
 };
 
-/** A new random bearer secret (256 bits), shown once to its owner; only its hash is stored. */
+/** [AUTH-6] A new random bearer secret (256 bits), shown once to its owner; only its hash is stored. */
 export function newBearerKey(kind: BearerKind): string {
   return PREFIX[kind] + randomBytes(32).toString("base64url");
 }
 
-/** SHA-256 of a bearer key: the stored form. A fast hash suffices for 256-bit random keys. */
+/** [AUTH-5] SHA-256 of a bearer key: the stored form. A fast hash suffices for 256-bit random keys. */
 export function hashBearerKey(key: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(key, "utf8").digest());
 }

@@ -6,7 +6,7 @@ import {
   type OnlineCodec,
 } from "@paycode/protocol";
 import type { CodeKindName } from "../store/records.js";
-import type { MutantName } from "./mutants.js";
+import type { RuleSwitches } from "./rule-switches.js";
 /** What the Scan hot path needs of a wallet: its id and decrypted seed. */
 export interface WalletSecret {
   walletId: string;
@@ -34,7 +34,7 @@ export const onlineUsageKey = (walletId: string, step: number, counter: number) 
   `on:${walletId}:${step}:${counter}`;
 export const offlineUsageKey = (walletId: string, counter: bigint) => `off:${walletId}:${counter}`;
 
-/** Kind of a code by its shape alone (for the payment record of a malformed code). */
+/** [SCAN-13] Kind of a code by its shape alone (also for the payment record of a malformed code). */
 export function codeKindOf(code: string): CodeKindName {
   if (code.startsWith(OFFLINE_CODE_PREFIX)) return "OFFLINE";
   return /^[0-9]+$/.test(code) ? "ONLINE" : "UNSPECIFIED";
@@ -45,11 +45,11 @@ export interface CodeDecoderDeps {
   offline: () => OfflineCodeVerifier;
   /** The wallet of a handle (from cache or store), undefined when none was provisioned. */
   walletByHandle(handle: number): Promise<WalletSecret | undefined>;
-  mutant: MutantName | undefined;
+  breaks: RuleSwitches;
 }
 
 /**
- * A verification the `skip-offline-signature` / `never-expire` mutants make
+ * A verification the `skipOfflineSignature` / `neverExpire` rule switches make
  * from the payload alone, checking no signature and no time.
  */
 function unverifiedOffline(
@@ -73,26 +73,31 @@ function unverifiedOffline(
 }
 
 /**
- * Verifies an offline code at `nowSeconds` for an amount, with the mutant
- * switches of the offline rules. Shared by Scan and settlement.
+ * [VERIFY-7] Verifies an offline code by §6.2 at `nowSeconds` for an amount.
+ * Shared by Scan and settlement. The verifier decodes strictly ([QR-4]),
+ * checks signatures over the carried bytes ([QR-5]) and refuses a
+ * certificate whose issuer key was not valid at its not_before ([VERIFY-8]).
  */
 export function verifyOffline(
   verifier: OfflineCodeVerifier,
   code: string,
   at: { nowSeconds: number; amountMinor: bigint; currency: string },
-  mutant: MutantName | undefined,
+  breaks: RuleSwitches,
 ): OfflineVerification {
   const v = verifier.verify(code, at);
-  if (v.result === "invalid" && mutant === "skip-offline-signature") {
+  if (v.result === "invalid" && breaks.skipOfflineSignature) {
     return unverifiedOffline(code, at.amountMinor, at.currency) ?? v;
   }
-  if (v.result === "expired" && mutant === "never-expire") {
+  if (v.result === "expired" && breaks.neverExpire) {
     return unverifiedOffline(code, at.amountMinor, at.currency) ?? v;
   }
   return v;
 }
 
-/** Decodes and verifies a scanned code (online or offline) at issuer time `nowMs`. */
+/**
+ * Decodes and verifies a scanned code (online or offline) at issuer time
+ * `nowMs`, and maps the result to a decline reason by §6.3 ([VERIFY-9]).
+ */
 export async function decodeScannedCode(
   deps: CodeDecoderDeps,
   code: string,
@@ -107,7 +112,7 @@ export async function decodeScannedCode(
       deps.offline(),
       code,
       { nowSeconds, amountMinor: amount, currency },
-      deps.mutant,
+      deps.breaks,
     );
     switch (v.result) {
       case "malformed":
@@ -133,16 +138,20 @@ export async function decodeScannedCode(
         };
     }
   }
+  // [VERIFY-1] §6.1 in order. [VERIFY-2] Steps 1–2 (shape, prefix) fail as malformed.
   const parsed = deps.online.parse(code);
   if (!parsed) return { verdict: "declined", kind, reason: "CODE_MALFORMED" };
+  // [VERIFY-3] An unknown handle, no matching MAC, or a step beyond L back / F ahead.
   const wallet = await deps.walletByHandle(parsed.handle);
   if (!wallet) return { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
   const v = deps.online.verify(parsed, wallet.seed, nowSeconds);
   if (v.result === "invalid")
     return { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
-  if (v.result === "expired" && deps.mutant !== "never-expire") {
+  // [VERIFY-4]
+  if (v.result === "expired" && !deps.breaks.neverExpire) {
     return { verdict: "declined", kind: "ONLINE", reason: "CODE_EXPIRED" };
   }
+  // [VERIFY-5] A window match goes on to the business checks, revoked wallet or not.
   return {
     verdict: "usable",
     kind: "ONLINE",

@@ -42,7 +42,7 @@ describe("limits", () => {
 });
 
 describe("profile", () => {
-  it("has the contract defaults and validates overrides", () => {
+  it("has the §3.2 defaults and validates overrides", () => {
     expect(DEFAULT_PROFILE).toMatchObject({
       profileId: "paycode-default-v1",
       issuerPrefix: 62,

@@ -7,7 +7,7 @@ import { invalidArgument } from "./validation.js";
 export type Limits = LimitsRecord;
 
 /**
- * Limits from a request: fields left unset take `defaults`. Amounts must be
+ * [LIMIT-6] Limits from a request: fields left unset take `defaults`. Amounts must be
  * in the account currency and not negative; throws invalid_argument otherwise.
  */
 export function limitsFromProto(
@@ -51,14 +51,15 @@ export type StepUpReason = "per-payment" | "daily-amount" | "daily-count";
 /**
  * Why a payment of `amount` needs the password, given today's succeeded
  * password-free usage; undefined when it may go through without it.
+ * Equality with a limit does not trigger step-up (§9.1).
  */
 export function stepUpReason(
   l: Limits,
   usage: DailyUsage,
   amount: bigint,
 ): StepUpReason | undefined {
-  if (amount > l.perPaymentPasswordFree) return "per-payment";
-  if (usage.amount + amount > l.dailyPasswordFreeAmount) return "daily-amount";
-  if (usage.count + 1 > l.dailyPasswordFreeCount) return "daily-count";
+  if (amount > l.perPaymentPasswordFree) return "per-payment"; // [LIMIT-1]
+  if (usage.amount + amount > l.dailyPasswordFreeAmount) return "daily-amount"; // [LIMIT-2]
+  if (usage.count + 1 > l.dailyPasswordFreeCount) return "daily-count"; // [LIMIT-3]
   return undefined;
 }

@@ -1,8 +1,9 @@
 /**
  * Deliberately broken variants of the issuer, one rule each, so the
  * conformance harness can prove every case fails against at least one
- * mutant. Each name is switched on at exactly one place in the issuer
- * (`this.mutant === "..."`). Never enable one outside tests.
+ * mutant. Each name turns on one switch of `RuleSwitches`
+ * (rule-switches.ts), which the rule it breaks reads. Never enable one
+ * outside tests.
  */
 export const MUTANT_NAMES = [
   /** A burned usage key is not refused: the same code pays twice. */

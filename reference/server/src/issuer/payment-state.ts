@@ -1,7 +1,7 @@
 import type { PaymentRecord, PaymentStatusName } from "../store/records.js";
 
 /**
- * The payment life cycle. PENDING_CONFIRMATION is the only state a payment
+ * [PAY-1] The payment life cycle of §8.1. PENDING_CONFIRMATION is the only state a payment
  * leaves without money having moved; SUCCEEDED leaves only by a full refund.
  */
 const TRANSITIONS: Readonly<Record<PaymentStatusName, readonly PaymentStatusName[]>> = {

@@ -29,6 +29,7 @@ export function paymentToProto(p: PaymentRecord): Payment {
     status: PaymentStatus[p.status],
     declineReason: p.declineReason ? DeclineReason[p.declineReason] : DeclineReason.UNSPECIFIED,
     codeKind: CodeKind[p.codeKind],
+    // [RPC-7] Always set, zero when nothing was refunded.
     refunded: money(p.refundedAmount, p.currency),
     subject: p.subject,
     createdAt: timestamp(p.createdAt),

@@ -1,11 +1,11 @@
 const DAY_MS = 86_400_000;
 
-/** The UTC calendar day of a Unix-ms time, "YYYY-MM-DD". */
+/** [LIMIT-5] The UTC calendar day of a Unix-ms time, "YYYY-MM-DD": password-free days start at 00:00 UTC. */
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** [start, end) in Unix ms of a "YYYY-MM-DD" UTC day, or undefined if it is not a real date. */
+/** [SETTLE-8] [start, end) in Unix ms of a "YYYY-MM-DD" UTC day, or undefined if it is not a real calendar date. */
 export function utcDayRange(day: string): { fromMs: number; toMs: number } | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!m) return undefined;

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Money } from "@paycode/protocol/v1";
 
+// [RPC-5] Each error condition of the spec maps to the Connect code it names.
 export const invalidArgument = (message: string) => new ConnectError(message, Code.InvalidArgument);
 export const notFound = (message: string) => new ConnectError(message, Code.NotFound);
 export const alreadyExists = (message: string) => new ConnectError(message, Code.AlreadyExists);
@@ -17,6 +18,9 @@ export const MAX_BATCH_RECORDS = 1000;
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 const CURRENCY = /^[A-Z]{3}$/;
+
+// [SEC-1] The require* checks run before a request reads or writes the store, so a
+// malformed request gets its invalid_argument and changes nothing.
 
 /** A merchant reference (out_trade_no, out_refund_no, batch_id): 1 to 64 printable ASCII characters. */
 export function requireReference(field: string, value: string): void {

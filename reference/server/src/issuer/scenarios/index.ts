@@ -7,7 +7,7 @@ import { stepUpScenarios } from "./step-up.scenarios.js";
 import { walletScenarios } from "./wallet.scenarios.js";
 
 /**
- * Every business rule of contract §4 against an issuer on a real store. One
+ * Every Issuer-class rule of spec/paycode.md (§7–§10) against an issuer on a real store. One
  * issuer per call; each test makes its own merchants and wallets, and the
  * ledger must balance after every test.
  */

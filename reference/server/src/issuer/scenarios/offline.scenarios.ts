@@ -16,7 +16,7 @@ import { cny, type IssuerFixture } from "../testing.js";
 const outcomes = (r: { results: { outcome: RecordOutcome }[] }) =>
   r.results.map((x) => RecordOutcome[x.outcome]);
 
-/** Double-offline settlement (UploadOfflineBatch), contract §4 in rule order. */
+/** Double-offline settlement (UploadOfflineBatch), spec §10.2 in rule order. */
 export function offlineScenarios(fx: () => IssuerFixture): void {
   describe("offline settlement", () => {
     it("settles an accepted record once: payer → merchant, a SUCCEEDED offline payment", async () => {

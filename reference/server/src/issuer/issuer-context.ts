@@ -1,0 +1,118 @@
+import type { ConnectError } from "@connectrpc/connect";
+import type {
+  Clock,
+  IssuerProfileConfig,
+  OfflineCodeVerifier,
+  OnlineCodec,
+} from "@paycode/protocol";
+import type { IssuerKeyRecord } from "../store/records.js";
+import type { Store, Tx } from "../store/store.js";
+import { BoundedCache } from "./bounded-cache.js";
+import type { CodeDecoderDeps, WalletSecret } from "./code-decoder.js";
+import type { IssuerSigningKey } from "./issuer-keys.js";
+import type { RuleSwitches } from "./rule-switches.js";
+import type { SeedVault } from "./seed-vault.js";
+import { notFound } from "./validation.js";
+
+/** The result of a decision transaction: a client error must not undo what was written before it. */
+export type Decision<T> = { ok: T } | { error: ConnectError };
+
+/** What every service of one issuer shares: its store, clock, profile, keys and rule switches. */
+export interface IssuerDeps {
+  readonly store: Store;
+  /** [RPC-2] The one issuer clock behind every reported time and time rule. */
+  readonly clock: Clock;
+  readonly profile: IssuerProfileConfig;
+  readonly codeKey: Uint8Array;
+  readonly vault: SeedVault;
+  readonly signingKey: IssuerSigningKey;
+  readonly issuerKeys: readonly IssuerKeyRecord[];
+  readonly online: OnlineCodec;
+  readonly offline: OfflineCodeVerifier;
+  readonly breaks: RuleSwitches;
+}
+
+/**
+ * The services' shared state. Apart from the store it holds only caches of
+ * data that never changes once written (a merchant's settlement account, a
+ * wallet's decrypted seed), so many issuers may share one database; the
+ * principal cache is `Authentication`'s alone.
+ */
+export class IssuerContext implements IssuerDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly profile: IssuerProfileConfig;
+  readonly codeKey: Uint8Array;
+  readonly vault: SeedVault;
+  readonly signingKey: IssuerSigningKey;
+  readonly issuerKeys: readonly IssuerKeyRecord[];
+  readonly online: OnlineCodec;
+  readonly offline: OfflineCodeVerifier;
+  readonly breaks: RuleSwitches;
+  /** Seeds by handle for the Scan hot path; a revoked wallet's entry is dropped, but revocation is decided from the store. */
+  private readonly walletSecrets = new BoundedCache<number, WalletSecret>(100_000);
+  private readonly merchantAccounts = new BoundedCache<string, string>(10_000);
+  readonly decoder: CodeDecoderDeps;
+
+  constructor(deps: IssuerDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.profile = deps.profile;
+    this.codeKey = deps.codeKey;
+    this.vault = deps.vault;
+    this.signingKey = deps.signingKey;
+    this.issuerKeys = deps.issuerKeys;
+    this.online = deps.online;
+    this.offline = deps.offline;
+    this.breaks = deps.breaks;
+    this.decoder = {
+      online: this.online,
+      offline: () => this.offline,
+      walletByHandle: (handle) => this.walletByHandle(handle),
+      breaks: this.breaks,
+    };
+  }
+
+  /** Runs a transaction whose client errors must not undo what it wrote before them (lazy closes, burns). */
+  async decide<T>(fn: (tx: Tx) => Promise<Decision<T>>): Promise<T> {
+    const d = await this.store.transaction(fn);
+    if ("error" in d) throw d.error;
+    return d.ok;
+  }
+
+  async walletByHandle(handle: number): Promise<WalletSecret | undefined> {
+    const cached = this.walletSecrets.get(handle);
+    if (cached) return cached;
+    const w = await this.store.transaction((tx) => tx.getWalletByHandle(handle));
+    if (!w) return undefined;
+    const secret = { walletId: w.id, seed: this.vault.open(w.seedEnvelope, `wallet-seed:${w.id}`) };
+    this.walletSecrets.set(handle, secret);
+    return secret;
+  }
+
+  /** Warms the cache at provisioning, so a new wallet's first code needs no seed read. */
+  rememberWallet(handle: number, secret: WalletSecret): void {
+    this.walletSecrets.set(handle, secret);
+  }
+
+  forgetWallet(handle: number): void {
+    this.walletSecrets.delete(handle);
+  }
+
+  /** Inside a transaction pass its `tx`: a nested `store.transaction` would wait for the outer one. */
+  async merchantAccountId(merchantId: string, tx?: Tx): Promise<string> {
+    const cached = this.merchantAccounts.get(merchantId);
+    if (cached) return cached;
+    const m = tx
+      ? await tx.getMerchant(merchantId)
+      : await this.store.transaction((t) => t.getMerchant(merchantId));
+    if (!m) throw notFound(`merchant ${merchantId} not found`);
+    this.merchantAccounts.set(merchantId, m.accountId);
+    return m.accountId;
+  }
+
+  /** Called when a merchant authenticates, so its first payment needs no extra read. */
+  rememberMerchantAccount(merchantId: string, accountId: string): void {
+    this.merchantAccounts.set(merchantId, accountId);
+  }
+}

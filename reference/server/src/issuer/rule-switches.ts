@@ -1,0 +1,76 @@
+import type { MutantName } from "./mutants.js";
+
+/**
+ * The rules a mutant may break, one switch per entry of `MUTANT_NAMES`,
+ * derived once when the issuer opens. Rule code reads
+ * `breaks.acceptReusedCode` where it would otherwise enforce the rule, so
+ * each switch sits at exactly the line that implements the requirement it
+ * breaks. All switches are off except in conformance self-tests.
+ */
+export interface RuleSwitches {
+  /** [SCAN-5] A burned usage key is not refused. */
+  readonly acceptReusedCode: boolean;
+  /** [VERIFY-4] / §6.2 expiry: expired codes verify. */
+  readonly neverExpire: boolean;
+  /** [SCAN-4] A declined scan un-burns its code. */
+  readonly noBurnOnDecline: boolean;
+  /** [LIMIT-1]..[LIMIT-3] No step-up. */
+  readonly ignorePasswordFreeLimit: boolean;
+  /** [SETTLE-14] A burned (wallet, counter) settles again. */
+  readonly doubleSettleDuplicates: boolean;
+  /** [VERIFY-7] Offline signatures are not checked. */
+  readonly skipOfflineSignature: boolean;
+  /** [SCAN-15] / [AUTH-2] GetPayment by id ignores the owner. */
+  readonly leakOtherMerchantOrder: boolean;
+  /** [WALLET-6] / [SETTLE-12] Revocation is ignored. */
+  readonly ignoreRevocation: boolean;
+  /** [SCAN-2] / [SCAN-3] (merchant, out_trade_no) names no payment. */
+  readonly noIdempotency: boolean;
+  /** [REFUND-2] CancelPayment of a succeeded payment moves no money. */
+  readonly cancelDoesNotRefund: boolean;
+  /** [SCAN-10] / [PAY-7] Funds are not checked. */
+  readonly ignoreInsufficientFunds: boolean;
+  /** [SCAN-9] / [SETTLE-15] Offline limits are not enforced. */
+  readonly ignoreOfflineLimit: boolean;
+  /** [PAY-3] Pending payments never close. */
+  readonly noAutoClose: boolean;
+  /** [PAY-8] Any password confirms. */
+  readonly confirmWithoutPassword: boolean;
+  /** [REFUND-7] Refunds may exceed the remainder. */
+  readonly refundOverRemaining: boolean;
+  /** [SETTLE-11] Stale key syncs settle. */
+  readonly acceptStaleKeys: boolean;
+}
+
+/** The switch each mutant turns on; exhaustive over `MutantName` by type. */
+export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> = {
+  "accept-reused-code": "acceptReusedCode",
+  "never-expire": "neverExpire",
+  "no-burn-on-decline": "noBurnOnDecline",
+  "ignore-password-free-limit": "ignorePasswordFreeLimit",
+  "double-settle-duplicates": "doubleSettleDuplicates",
+  "skip-offline-signature": "skipOfflineSignature",
+  "leak-other-merchant-order": "leakOtherMerchantOrder",
+  "ignore-revocation": "ignoreRevocation",
+  "no-idempotency": "noIdempotency",
+  "cancel-does-not-refund": "cancelDoesNotRefund",
+  "ignore-insufficient-funds": "ignoreInsufficientFunds",
+  "ignore-offline-limit": "ignoreOfflineLimit",
+  "no-auto-close": "noAutoClose",
+  "confirm-without-password": "confirmWithoutPassword",
+  "refund-over-remaining": "refundOverRemaining",
+  "accept-stale-keys": "acceptStaleKeys",
+};
+
+/** Every rule enforced: the issuer as the spec wants it. */
+export const NO_BREAKS: RuleSwitches = Object.freeze(
+  Object.fromEntries(
+    Object.values(SWITCH_OF_MUTANT).map((k) => [k, false]),
+  ) as unknown as RuleSwitches,
+);
+
+/** The switches of an issuer opened with `mutant` (none broken when undefined). */
+export function ruleSwitches(mutant: MutantName | undefined): RuleSwitches {
+  if (mutant === undefined) return NO_BREAKS;
+  return Object.freeze({ ...NO_BREAKS, [SWITCH_OF_MUTANT[mutant]]: true });
+}

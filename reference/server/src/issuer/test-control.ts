@@ -1,0 +1,202 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { profileToProto } from "@paycode/protocol";
+import {
+  type AdvanceClockRequest,
+  type AdvanceClockResponse,
+  AdvanceClockResponseSchema,
+  type CreateAccountRequest,
+  type CreateAccountResponse,
+  CreateAccountResponseSchema,
+  type CreateMerchantRequest,
+  type CreateMerchantResponse,
+  CreateMerchantResponseSchema,
+  type CreateTerminalRequest,
+  type CreateTerminalResponse,
+  CreateTerminalResponseSchema,
+  type GetBalanceRequest,
+  type GetBalanceResponse,
+  GetBalanceResponseSchema,
+  type GetCapabilitiesResponse,
+  GetCapabilitiesResponseSchema,
+  type GetLedgerTotalRequest,
+  type GetLedgerTotalResponse,
+  GetLedgerTotalResponseSchema,
+} from "@paycode/protocol/v1";
+import { hashBearerKey, newBearerKey } from "./api-keys.js";
+import { newId } from "./ids.js";
+import type { IssuerApi } from "./issuer-api.js";
+import type { IssuerContext } from "./issuer-context.js";
+import { transferFunding } from "./ledger.js";
+import { limitsFromProto } from "./limits.js";
+import type { MutantName } from "./mutants.js";
+import { hashPassword } from "./passwords.js";
+import { money, timestamp } from "./to-proto.js";
+import {
+  invalidArgument,
+  notFound,
+  requireCurrency,
+  requireId,
+  requireMaxLength,
+  requirePassword,
+} from "./validation.js";
+
+export interface TestControlOptions {
+  /** Moves the issuer clock; without it the issuer does not claim "controllable-clock". */
+  advance: ((ms: number) => void) | undefined;
+  mutant: MutantName | undefined;
+  passwordCostN: number;
+  implementation: string;
+}
+
+/**
+ * ConformanceService (§11). [CTRL-1] Reachable only when the server is
+ * started with test control enabled; the issuer itself always has it.
+ */
+export class TestControl implements Readonly<IssuerApi["control"]> {
+  constructor(
+    private readonly ctx: IssuerContext,
+    private readonly o: TestControlOptions,
+  ) {}
+
+  async getCapabilities(): Promise<GetCapabilitiesResponse> {
+    const { ctx, o } = this;
+    // [CTRL-2] Only features this issuer has: the clock only when it can be moved.
+    const features = ["refunds", "offline-settlement", "settlement-report"];
+    if (o.advance) features.unshift("controllable-clock");
+    return create(GetCapabilitiesResponseSchema, {
+      implementation: o.mutant ? `${o.implementation} (mutant ${o.mutant})` : o.implementation,
+      features,
+      // [RPC-1] The same profile as ProvisionSeed, code key included.
+      profile: profileToProto(ctx.profile, ctx.codeKey),
+      now: timestamp(ctx.clock.now()),
+    });
+  }
+
+  async createAccount(req: CreateAccountRequest): Promise<CreateAccountResponse> {
+    const { ctx } = this;
+    requirePassword("password", req.password);
+    // [CTRL-3] Every account is in the profile currency.
+    const currency = ctx.profile.currency;
+    const balance = req.balance?.amountMinor ?? 0n;
+    if (req.balance) {
+      if (req.balance.currency !== currency) {
+        throw invalidArgument(`balance.currency must be the issuer currency ${currency}`);
+      }
+      if (balance < 0n) throw invalidArgument("balance.amount_minor must not be negative");
+    }
+    // [LIMIT-6] Limits left unset take the profile's defaults.
+    const limits = limitsFromProto(req.limits, ctx.profile.defaultLimits, currency);
+    // [AUTH-5] Passwords are kept only as scrypt hashes.
+    const passwordHash = await hashPassword(req.password, this.o.passwordCostN);
+    const accountId = newId("acc");
+    await ctx.store.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      await tx.insertAccount({
+        id: accountId,
+        kind: "payer",
+        currency,
+        passwordHash,
+        limits,
+        createdAt: now,
+      });
+      // [CTRL-3] Opening balances come out of the issuer's own account, so the ledger stays at zero.
+      if (balance > 0n) await transferFunding(tx, accountId, balance, currency, now);
+    });
+    return create(CreateAccountResponseSchema, { accountId });
+  }
+
+  async createMerchant(req: CreateMerchantRequest): Promise<CreateMerchantResponse> {
+    const { ctx } = this;
+    requireMaxLength("name", req.name, 128);
+    const merchantId = newId("m");
+    const accountId = newId("acc");
+    const apiKey = newBearerKey("merchant");
+    await ctx.store.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      await tx.insertAccount({
+        id: accountId,
+        kind: "merchant",
+        currency: ctx.profile.currency,
+        passwordHash: null,
+        limits: null,
+        createdAt: now,
+      });
+      await tx.insertMerchant({
+        id: merchantId,
+        name: req.name,
+        accountId,
+        apiKeyHash: hashBearerKey(apiKey),
+        createdAt: now,
+      });
+    });
+    return create(CreateMerchantResponseSchema, { merchantId, apiKey });
+  }
+
+  async createTerminal(req: CreateTerminalRequest): Promise<CreateTerminalResponse> {
+    const { ctx } = this;
+    requireId("merchant_id", req.merchantId);
+    const terminalId = newId("t");
+    const apiKey = newBearerKey("terminal");
+    const ok = await ctx.store.transaction(async (tx) => {
+      if (!(await tx.getMerchant(req.merchantId))) return false;
+      // [AUTH-4] A terminal's merchant is fixed here, once.
+      await tx.insertTerminal({
+        id: terminalId,
+        merchantId: req.merchantId,
+        apiKeyHash: hashBearerKey(apiKey),
+        createdAt: ctx.clock.now(),
+      });
+      return true;
+    });
+    if (!ok) throw notFound(`merchant ${req.merchantId} not found`);
+    return create(CreateTerminalResponseSchema, { terminalId, apiKey });
+  }
+
+  async getBalance(req: GetBalanceRequest): Promise<GetBalanceResponse> {
+    const owner = req.owner;
+    if (owner.case === undefined) throw invalidArgument("account_id or merchant_id is required");
+    requireId(owner.case === "accountId" ? "account_id" : "merchant_id", owner.value);
+    const account = await this.ctx.store.transaction(async (tx) => {
+      if (owner.case === "accountId") {
+        const a = await tx.getAccount(owner.value);
+        return a?.kind === "payer" ? a : undefined;
+      }
+      const m = await tx.getMerchant(owner.value);
+      return m && tx.getAccount(m.accountId);
+    });
+    if (!account)
+      throw notFound(
+        `${owner.case === "accountId" ? "account" : "merchant"} ${owner.value} not found`,
+      );
+    // [CTRL-4] The stored balance, negative for a payer in debt.
+    return create(GetBalanceResponseSchema, {
+      balance: money(account.balance, account.currency),
+    });
+  }
+
+  async getLedgerTotal(req: GetLedgerTotalRequest): Promise<GetLedgerTotalResponse> {
+    requireCurrency("currency", req.currency);
+    // [CTRL-5] All balances of the currency, the funding account included.
+    const t = await this.ctx.store.transaction((tx) => tx.ledgerTotal(req.currency));
+    return create(GetLedgerTotalResponseSchema, {
+      total: money(t.total, req.currency),
+      transferCount: BigInt(t.transferCount),
+    });
+  }
+
+  async advanceClock(req: AdvanceClockRequest): Promise<AdvanceClockResponse> {
+    const { ctx, o } = this;
+    // [CTRL-6]
+    if (!o.advance) {
+      throw new ConnectError(
+        "this issuer does not offer the controllable-clock feature",
+        Code.Unimplemented,
+      );
+    }
+    if (req.seconds <= 0) throw invalidArgument("seconds must be positive");
+    // [CTRL-6] Moves the one issuer clock every time rule reads ([RPC-2]).
+    o.advance(req.seconds * 1000);
+    return create(AdvanceClockResponseSchema, { now: timestamp(ctx.clock.now()) });
+  }
+}

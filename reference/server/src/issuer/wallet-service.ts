@@ -1,0 +1,262 @@
+import { randomBytes, randomInt } from "node:crypto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { ConnectError } from "@connectrpc/connect";
+import { isSmallOrderEd25519PublicKey, issueCertificate, profileToProto } from "@paycode/protocol";
+import {
+  type ConfirmPaymentRequest,
+  type ConfirmPaymentResponse,
+  ConfirmPaymentResponseSchema,
+  type GetWalletResponse,
+  GetWalletResponseSchema,
+  type ProvisionSeedRequest,
+  type ProvisionSeedResponse,
+  ProvisionSeedResponseSchema,
+  type RevokeSeedRequest,
+  type RevokeSeedResponse,
+  RevokeSeedResponseSchema,
+  WalletCertificateSchema,
+} from "@paycode/protocol/v1";
+import type { PaymentRecord, WalletRecord } from "../store/records.js";
+import { TransactionRetry } from "../store/store.js";
+import { hashBearerKey, newBearerKey } from "./api-keys.js";
+import { newId } from "./ids.js";
+import type { WalletPrincipal } from "./issuer-api.js";
+import type { Decision, IssuerContext } from "./issuer-context.js";
+import { transferPayment } from "./ledger.js";
+import { limitsToProto } from "./limits.js";
+import { burnPasswordTime, verifyPassword } from "./passwords.js";
+import { lazyClose, setStatus } from "./payment-transitions.js";
+import { money, paymentToProto, timestamp } from "./to-proto.js";
+import {
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  requireId,
+  requireMaxLength,
+  requirePassword,
+  unauthenticated,
+} from "./validation.js";
+
+const HANDLE_SPACE = 2 ** 28;
+
+/** WalletService (§7.2) and step-up confirmation (§9.2). */
+export class WalletService {
+  constructor(private readonly ctx: IssuerContext) {}
+
+  async provisionSeed(req: ProvisionSeedRequest): Promise<ProvisionSeedResponse> {
+    const { ctx } = this;
+    requireId("account_id", req.accountId);
+    requirePassword("password", req.password);
+    // [WALLET-2]
+    if (req.walletPublicKey.length !== 32) {
+      throw invalidArgument(
+        `wallet_public_key must be 32 bytes (Ed25519), got ${req.walletPublicKey.length}`,
+      );
+    }
+    if (isSmallOrderEd25519PublicKey(req.walletPublicKey)) {
+      throw invalidArgument("wallet_public_key is not a usable Ed25519 key (small order)");
+    }
+    requireMaxLength("device_label", req.deviceLabel, 128);
+
+    // [WALLET-1] An unknown account costs the same scrypt time and gets the same answer as a wrong password.
+    const account = await ctx.store.transaction((tx) => tx.getAccount(req.accountId));
+    if (account?.kind !== "payer" || !account.passwordHash) {
+      await burnPasswordTime(req.password);
+      throw unauthenticated("unknown account or wrong password");
+    }
+    if (!(await verifyPassword(req.password, account.passwordHash))) {
+      throw unauthenticated("unknown account or wrong password");
+    }
+    // [LIMIT-6] Limits stored unset take the issuer's defaults.
+    const limits = account.limits ?? ctx.profile.defaultLimits;
+
+    const made = await ctx.store.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      const nowSec = Math.floor(now / 1000);
+      await tx.lockAccounts([account.id]);
+      // [WALLET-4] A new device replaces the old one: its codes stop paying (WALLET_REVOKED)
+      // and its id enters the revocation list terminals download.
+      const previous = await tx.listActiveWallets(account.id);
+      for (const w of previous) await tx.revokeWallet(w.id, now, "re-provisioned");
+
+      const walletId = newId("w");
+      // [CODE-7] A fresh CSPRNG seed per wallet, never derived from anything else.
+      const seed = new Uint8Array(randomBytes(32));
+      const token = newBearerKey("wallet");
+      // [QR-6] The certificate carries the wallet key, the account currency and offline
+      // limits, valid from now − backdate to now + validity.
+      const notBefore = nowSec - ctx.profile.certificateBackdateSeconds;
+      const notAfter = nowSec + ctx.profile.certificateValiditySeconds;
+      // [QR-7] Signed by the newest issuer key valid now, which GetIssuerKeys lists.
+      const certificate = issueCertificate(
+        {
+          walletId,
+          walletPublicKey: req.walletPublicKey,
+          currency: account.currency,
+          perPaymentLimitMinor: limits.perPaymentOffline,
+          cumulativeLimitMinor: limits.cumulativeOffline,
+          notBefore: BigInt(notBefore),
+          notAfter: BigInt(notAfter),
+        },
+        ctx.signingKey.keyId,
+        ctx.signingKey.privateKey,
+      );
+      const record: WalletRecord = {
+        id: walletId,
+        accountId: account.id,
+        handle: 0,
+        tokenHash: hashBearerKey(token),
+        seedEnvelope: ctx.vault.seal(seed, `wallet-seed:${walletId}`),
+        publicKey: req.walletPublicKey,
+        certificate: toBinary(WalletCertificateSchema, certificate),
+        certNotAfter: notAfter * 1000,
+        deviceLabel: req.deviceLabel,
+        createdAt: now,
+        revokedAt: null,
+        revokeReason: null,
+      };
+      // [CODE-5] The store refuses a handle any wallet ever held, revoked ones included.
+      // Handles are random so they reveal nothing about how many wallets exist.
+      for (let attempt = 0; ; attempt++) {
+        record.handle = randomInt(0, HANDLE_SPACE);
+        if (await tx.insertWallet(record)) break;
+        if (attempt >= 32) throw new TransactionRetry("no free wallet handle found");
+      }
+      return { record, seed, token, certificate, now, previous };
+    });
+    for (const w of made.previous) ctx.forgetWallet(w.handle);
+    ctx.rememberWallet(made.record.handle, { walletId: made.record.id, seed: made.seed });
+
+    // [WALLET-3] Every field set; [WALLET-5] the wallet is committed, so its codes pay from now on;
+    // [RPC-1] the same profile as GetIssuerKeys and GetCapabilities.
+    return create(ProvisionSeedResponseSchema, {
+      walletId: made.record.id,
+      handle: made.record.handle,
+      seed: made.seed,
+      certificate: made.certificate,
+      profile: profileToProto(ctx.profile, ctx.codeKey),
+      serverTime: timestamp(made.now),
+      limits: limitsToProto(limits, account.currency),
+      walletToken: made.token,
+    });
+  }
+
+  async revokeSeed(wallet: WalletPrincipal, req: RevokeSeedRequest): Promise<RevokeSeedResponse> {
+    const { ctx } = this;
+    requireMaxLength("reason", req.reason, 256);
+    const w = await ctx.store.transaction(async (tx) => {
+      // [WALLET-8] The store keeps the first revoked_at of an already revoked wallet;
+      // [WALLET-7] a first revocation raises the revocation list version.
+      await tx.revokeWallet(
+        wallet.walletId,
+        ctx.clock.now(),
+        req.reason || "revoked by the wallet",
+      );
+      return tx.getWallet(wallet.walletId);
+    });
+    if (!w || w.revokedAt === null) throw notFound("wallet not found");
+    ctx.forgetWallet(w.handle);
+    return create(RevokeSeedResponseSchema, { revokedAt: timestamp(w.revokedAt) });
+  }
+
+  async getWallet(wallet: WalletPrincipal): Promise<GetWalletResponse> {
+    const { ctx } = this;
+    const r = await ctx.store.transaction(async (tx) => {
+      const now = ctx.clock.now();
+      const w = await tx.getWallet(wallet.walletId);
+      const account = await tx.getAccount(wallet.accountId);
+      if (!w || !account) return undefined;
+      // [WALLET-9] / [PAY-3] Only payments still pending after their deadline is applied.
+      if (!ctx.breaks.noAutoClose) await tx.closeExpiredPaymentsOfWallet(w.id, now);
+      return { w, account, pending: await tx.listPendingPayments(w.id) };
+    });
+    if (!r) throw notFound("wallet not found");
+    return create(GetWalletResponseSchema, {
+      walletId: r.w.id,
+      accountId: r.account.id,
+      balance: money(r.account.balance, r.account.currency),
+      revoked: r.w.revokedAt !== null,
+      pendingPayments: r.pending.map(paymentToProto),
+      limits: limitsToProto(r.account.limits ?? ctx.profile.defaultLimits, r.account.currency),
+    });
+  }
+
+  async confirmPayment(
+    wallet: WalletPrincipal,
+    req: ConfirmPaymentRequest,
+  ): Promise<ConfirmPaymentResponse> {
+    const { ctx } = this;
+    requireId("payment_id", req.paymentId);
+    requirePassword("password", req.password);
+    // [PAY-9] Another wallet's payment is indistinguishable from none.
+    const notYours = () => notFound(`payment ${req.paymentId} not found`);
+
+    // 1. Ownership and state (closing it if its deadline passed), before the costly password check.
+    const pending = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
+      const p = await tx.getPayment(req.paymentId);
+      if (!p || p.walletId !== wallet.walletId) return { error: notYours() };
+      const w = await tx.getWallet(wallet.walletId);
+      // [PAY-11]
+      if (!w || w.revokedAt !== null) return { error: permissionDenied("the wallet is revoked") };
+      const current = await lazyClose(ctx, tx, p, ctx.clock.now());
+      const refusal = notConfirmable(current, p);
+      return refusal ? { error: refusal } : { ok: current };
+    });
+
+    // 2. The password, outside any transaction: scrypt is slow and must not hold locks.
+    const account = await ctx.store.transaction((tx) => tx.getAccount(wallet.accountId));
+    const passwordOk =
+      account?.passwordHash !== null && account?.passwordHash !== undefined
+        ? await verifyPassword(req.password, account.passwordHash)
+        : false;
+    // [PAY-8] A wrong password changes nothing: the payment stays pending with its deadline.
+    if (!passwordOk && !ctx.breaks.confirmWithoutPassword) {
+      throw permissionDenied("wrong payment password");
+    }
+
+    // 3. The money decision, re-checking the state under the row lock.
+    const merchantAccount = await ctx.merchantAccountId(pending.merchantId);
+    const done = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
+      const now = ctx.clock.now();
+      const p = await tx.getPayment(req.paymentId, { forUpdate: true });
+      if (!p || p.walletId !== wallet.walletId) return { error: notYours() };
+      const current = await lazyClose(ctx, tx, p, now);
+      // [PAY-6] Re-checked under the lock: a second confirmation finds it SUCCEEDED.
+      const refusal = notConfirmable(current, p);
+      if (refusal) return { error: refusal };
+      await tx.lockAccounts([current.payerAccountId!, merchantAccount]);
+      const payer = await tx.getAccount(current.payerAccountId!, { forUpdate: true });
+      if (!payer) throw new Error(`payer account of payment ${p.id} is missing`);
+      // [PAY-7] Funds are checked again at confirmation: the balance may have changed since Scan.
+      if (payer.balance < current.amount && !ctx.breaks.ignoreInsufficientFunds) {
+        return {
+          ok: await setStatus(ctx, tx, current, "DECLINED", {
+            declineReason: "INSUFFICIENT_FUNDS",
+            updatedAt: now,
+          }),
+        };
+      }
+      await transferPayment(tx, current, payer.id, merchantAccount, now);
+      // [LIMIT-4] Confirmed payments do not count toward the password-free totals.
+      return {
+        ok: await setStatus(ctx, tx, current, "SUCCEEDED", { passwordFree: false, updatedAt: now }),
+      };
+    });
+    return create(ConfirmPaymentResponseSchema, { payment: paymentToProto(done) });
+  }
+}
+
+/**
+ * [PAY-10] Why a payment cannot be confirmed now, if it cannot; `before` is
+ * the record prior to lazy closing, so an expired one is told apart.
+ */
+function notConfirmable(p: PaymentRecord, before: PaymentRecord): ConnectError | undefined {
+  if (p.status === "CLOSED" && before.status === "PENDING_CONFIRMATION") {
+    return failedPrecondition("the confirmation deadline has passed; the payment is closed");
+  }
+  if (p.status !== "PENDING_CONFIRMATION") {
+    return failedPrecondition(`payment is ${p.status}, not PENDING_CONFIRMATION`);
+  }
+  return undefined;
+}
