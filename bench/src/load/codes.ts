@@ -1,5 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { OnlineCodec, stepOf } from "@paycode/protocol";
+import { CODES_PER_STEP, OnlineCodec, STEP_SECONDS, stepOf } from "@paycode/protocol";
 import { ScanRequestSchema } from "@paycode/protocol/v1";
 
 /** What the load generator needs of one wallet to make its online codes. */
@@ -15,10 +15,6 @@ export interface CodeProfile {
   windowAheadSteps: number;
   lookbackSteps: number;
 }
-
-/** Online codes per wallet per 60 s step: the 3-bit per-step counter. */
-export const CODES_PER_STEP = 8;
-const STEP_SECONDS = 60;
 
 /**
  * Wallets needed for `rate` scans/s over `seconds`.

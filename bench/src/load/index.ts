@@ -1,6 +1,5 @@
 export { type BareServer, startBareServer } from "./bare-server.js";
 export {
-  CODES_PER_STEP,
   type CodeProfile,
   type PreparedScan,
   prepareScans,

@@ -6,6 +6,7 @@ import { writeWalletFile } from "@paycode/bench";
 import {
   generateEd25519,
   issueCertificate,
+  MAX_HANDLE,
   OnlineCodec,
   stepOf,
   systemClock,
@@ -21,6 +22,7 @@ import {
   hashBearerKey,
   hashPassword,
   Issuer,
+  issuerAccountId,
   loadOrCreateIssuerKeys,
   newBearerKey,
   newId,
@@ -47,14 +49,9 @@ export interface SeedWalletsResult {
   seconds: number;
 }
 
-const HANDLE_SPACE = 2 ** 28;
+const HANDLE_SPACE = MAX_HANDLE + 1;
 const BALANCE = 1_000_000_000_000n;
 const MAX_U32 = 4_294_967_295;
-
-// The issuer funds opening balances from its own account, named this way
-// in reference/server/src/issuer/; a wrong name makes the first transfer
-// throw (account missing) rather than unbalance the ledger.
-const issuerAccountId = (currency: string) => `acc_issuer_${currency.toLowerCase()}`;
 
 /**
  * Writes `count` funded payer accounts, each with one active wallet,

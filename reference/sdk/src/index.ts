@@ -67,7 +67,6 @@ export {
   validatePayment,
 } from "./validate.js";
 export {
-  CODES_PER_STEP,
   checkProvisionResponse,
   type ProvisionedWallet,
   type ProvisionInput,

@@ -2,7 +2,12 @@
 import { createHash } from "node:crypto";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { ed25519FromSeed, issueCertificate } from "@paycode/protocol";
+import {
+  DEFAULT_PROFILE,
+  ed25519FromSeed,
+  issueCertificate,
+  profileToProto,
+} from "@paycode/protocol";
 import {
   type GetIssuerKeysResponse,
   GetIssuerKeysResponseSchema,
@@ -24,19 +29,8 @@ export const CODE_KEY = testBytes("clients/code-key");
 export const WALLET_SEED = testBytes("clients/wallet-seed");
 export const WALLET_KEY_SEED = testBytes("clients/wallet-key");
 
-export const PROFILE = create(IssuerProfileSchema, {
-  profileId: "paycode-default-v1",
-  issuerPrefix: 62,
-  codeKey: CODE_KEY,
-  windowBackSteps: 2,
-  windowAheadSteps: 1,
-  lookbackSteps: 60,
-  offlineCodeValiditySeconds: 120,
-  offlineClockSkewSeconds: 60,
-  confirmationTimeoutSeconds: 60,
-  maxKeyAgeSeconds: 86400,
-  currency: "CNY",
-});
+/** The default profile as ProvisionSeed returns it, with this fixture's code key. */
+export const PROFILE = profileToProto(DEFAULT_PROFILE, CODE_KEY);
 
 /** A provisioned wallet state as WalletClient.provision would store it, without a server. */
 export function provisionedState(

@@ -5,6 +5,7 @@ import { type CallOptions, type Client, createClient, type Transport } from "@co
 import {
   buildOfflineCode,
   type Clock,
+  CODES_PER_STEP,
   ed25519FromSeed,
   OnlineCodec,
   stepOf,
@@ -32,8 +33,6 @@ import {
 import { validatePayment } from "./validate.js";
 import type { WalletState, WalletStateStore } from "./wallet-state.js";
 
-/** Online codes per wallet per time step: the 3-bit counter. */
-export const CODES_PER_STEP = 8;
 const STEP_MS = 60_000;
 
 export interface WalletClientOptions {

@@ -15,6 +15,7 @@ export type {
   WalletPrincipal,
 } from "./issuer-api.js";
 export { type IssuerSigningKey, issuerKeyId, loadOrCreateIssuerKeys } from "./issuer-keys.js";
+export { issuerAccountId } from "./ledger.js";
 export { type Limits, stepUpReason } from "./limits.js";
 export { isMutantName, MUTANT_NAMES, type MutantName } from "./mutants.js";
 export { hashPassword, verifyPassword } from "./passwords.js";

@@ -14,6 +14,7 @@ export {
   SEED_BYTES,
 } from "./online-mac.js";
 export {
+  CODES_PER_STEP,
   composePayload,
   MAX_COUNTER,
   MAX_HANDLE,

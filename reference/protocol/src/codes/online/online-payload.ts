@@ -2,6 +2,8 @@
 export const MAX_HANDLE = 2 ** 28 - 1;
 /** Largest per-step counter (3 bits). */
 export const MAX_COUNTER = 7;
+/** Online codes a wallet can make per time step (§4.3): counters 0..MAX_COUNTER. */
+export const CODES_PER_STEP = MAX_COUNTER + 1;
 
 const HANDLE_SHIFT = 2 ** 25;
 

@@ -1,3 +1,5 @@
+import { DEFAULT_PROFILE } from "../../profile.js";
+
 /** Seconds per online-code time step. */
 export const STEP_SECONDS = 60;
 
@@ -17,10 +19,10 @@ export interface OnlineCodeProfile {
 
 /** The profile defaults of "paycode-default-v1", without the issuer's key. */
 export const DEFAULT_ONLINE_PROFILE: Readonly<Omit<OnlineCodeProfile, "codeKey">> = Object.freeze({
-  prefix: 62,
-  windowBackSteps: 2,
-  windowAheadSteps: 1,
-  lookbackSteps: 60,
+  prefix: DEFAULT_PROFILE.issuerPrefix,
+  windowBackSteps: DEFAULT_PROFILE.windowBackSteps,
+  windowAheadSteps: DEFAULT_PROFILE.windowAheadSteps,
+  lookbackSteps: DEFAULT_PROFILE.lookbackSteps,
 });
 
 /** The time step S of a Unix time in seconds: floor(s / 60). */
