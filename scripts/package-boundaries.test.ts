@@ -20,13 +20,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
  * dependencies: adding these names to the root devDependencies removes the
  * need for each entry (the test fails once an entry is no longer needed).
  */
-const TEST_ONLY_EXCEPTIONS: Record<string, string> = {
-  "spec:@bufbuild/protobuf": "vector generator and tests; installed for @paycode/protocol",
-  "spec:@noble/ciphers": "independent FF1 in online-vectors.test.ts; installed for @paycode/bench",
-  "reference/protocol:@noble/ciphers":
-    "independent FF1 in ff1.test.ts; installed for @paycode/bench",
-  "reference/cli:@connectrpc/connect-node": "reference.test.ts; installed for @paycode/sdk",
-};
+const TEST_ONLY_EXCEPTIONS: Record<string, string> = {};
 
 describe("package boundaries of the repository", () => {
   it("every tracked source respects the four rules", () => {
