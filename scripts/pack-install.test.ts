@@ -261,6 +261,8 @@ describe.skipIf(packProblem !== undefined && !CI)("pack and install as a user", 
       const bins =
         typeof installed.bin === "string" ? [installed.bin] : Object.values(installed.bin ?? {});
       for (const b of bins) want(b.replace(/^\.\//, ""), "bin");
+      want("LICENSE", "the licence");
+      want("README.md", "a README for the registry page");
       for (const path of files) {
         if (
           /\.js$/.test(path) &&
