@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paycode/v1/health_service.proto.
  */
 export const file_paycode_v1_health_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9wYXljb2RlL3YxL2hlYWx0aF9zZXJ2aWNlLnByb3RvEgpwYXljb2RlLnYxIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZTJKCg1IZWFsdGhTZXJ2aWNlEjkKBFBpbmcSFy5wYXljb2RlLnYxLlBpbmdSZXF1ZXN0GhgucGF5Y29kZS52MS5QaW5nUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Ch9wYXljb2RlL3YxL2hlYWx0aF9zZXJ2aWNlLnByb3RvEgpwYXljb2RlLnYxIg0KC1BpbmdSZXF1ZXN0Ig4KDFBpbmdSZXNwb25zZTJKCg1IZWFsdGhTZXJ2aWNlEjkKBFBpbmcSFy5wYXljb2RlLnYxLlBpbmdSZXF1ZXN0GhgucGF5Y29kZS52MS5QaW5nUmVzcG9uc2VClgEKDmRldi5wYXljb2RlLnYxQhJIZWFsdGhTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw");
 
 /**
  * Request of HealthService.Ping.

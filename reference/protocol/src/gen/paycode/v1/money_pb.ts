@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paycode/v1/money.proto.
  */
 export const file_paycode_v1_money: GenFile = /*@__PURE__*/
-  fileDesc("ChZwYXljb2RlL3YxL21vbmV5LnByb3RvEgpwYXljb2RlLnYxIi8KBU1vbmV5EhAKCGN1cnJlbmN5GAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoA2IGcHJvdG8z");
+  fileDesc("ChZwYXljb2RlL3YxL21vbmV5LnByb3RvEgpwYXljb2RlLnYxIi8KBU1vbmV5EhAKCGN1cnJlbmN5GAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoA0KOAQoOZGV2LnBheWNvZGUudjFCCk1vbmV5UHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw");
 
 /**
  * An amount of money: an integer count of minor units of one currency.
