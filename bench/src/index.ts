@@ -1,3 +1,9 @@
+/**
+ * Paycode benchmarks: verification micro benchmarks against their floors
+ * and an HTTP/2 load generator for Paycode issuers.
+ *
+ * @module @paycode/bench
+ */
 export { formatCount, formatMicros, formatRatio, formatTable } from "./format.js";
 export * from "./load/index.js";
 export { describeMachine, type MachineInfo, machineInfo } from "./machine.js";

@@ -1,6 +1,10 @@
-// @paycode/conformance: the certification suite for Paycode issuers.
-// Most users run the `paycode-conformance` command; this barrel is for
-// programs that drive the suite themselves.
+/**
+ * The certification suite for Paycode issuers. Most users run the
+ * `paycode-conformance` command; this barrel is for programs that drive the
+ * suite themselves.
+ *
+ * @module @paycode/conformance
+ */
 
 export type { Case, Feature, HttpVersion, Protocol, Severity } from "./case.js";
 // Running the suite and reading its verdicts.

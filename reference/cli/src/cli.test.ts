@@ -1,8 +1,10 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ConformanceService, HealthService } from "@paycode/protocol/v1";
 import { makeSelfSignedCert, testTransport } from "@paycode/server/testing";
@@ -41,6 +43,7 @@ describe("paycode CLI", () => {
       "--master-key-file",
       "--mutant",
       "--pg-pool-size",
+      "--reflection",
     ]) {
       expect(serveHelp.stdout).toContain(flag);
     }
@@ -199,6 +202,47 @@ describe("paycode CLI", () => {
       s.child.kill("SIGTERM");
     }
     expect((await s.exited).code).toBe(0);
+  });
+
+  it("serves gRPC server reflection with --reflection, not by default", async () => {
+    const buf = fileURLToPath(new URL("../../../node_modules/.bin/buf", import.meta.url));
+    const listServices = (url: string) =>
+      new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          buf,
+          ["curl", "--list-services", "--protocol", "grpc", "--http2-prior-knowledge", url],
+          { timeout: 30_000 },
+          (err, stdout, stderr) => resolve({ ok: err === null, stdout, stderr }),
+        ),
+      );
+    const env = { env: { PAYCODE_MASTER_KEY: KEY } };
+    const on = await startServe(
+      ["--store", `sqlite:${join(dir, "reflect.db")}`, "--port", "0", "--reflection"],
+      env,
+    );
+    try {
+      const r = await listServices(on.url);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toContain("paycode.v1.MerchantService\n");
+      expect(r.stdout).toContain("grpc.reflection.v1.ServerReflection\n");
+      // Test control stays off: only --enable-test-control adds it.
+      expect(r.stdout).not.toContain("ConformanceService");
+    } finally {
+      on.child.kill("SIGTERM");
+    }
+    expect((await on.exited).code).toBe(0);
+    const off = await startServe(
+      ["--store", `sqlite:${join(dir, "reflect.db")}`, "--port", "0"],
+      env,
+    );
+    try {
+      const r = await listServices(off.url);
+      expect(r.ok).toBe(false);
+      expect(r.stderr).toMatch(/unimplemented|not implemented/i);
+    } finally {
+      off.child.kill("SIGTERM");
+    }
+    expect((await off.exited).code).toBe(0);
   });
 
   const cert = makeSelfSignedCert();

@@ -1,4 +1,10 @@
-// The generated paycode.v1 messages and service descriptors (buf generate from proto/).
+/**
+ * The generated paycode.v1 messages and service descriptors (protobuf-es,
+ * `buf generate` from proto/). Each service constant lists its RPCs with
+ * their request and response messages.
+ *
+ * @module @paycode/protocol/v1
+ */
 export * from "./gen/paycode/v1/conformance_service_pb.js";
 export * from "./gen/paycode/v1/health_service_pb.js";
 export * from "./gen/paycode/v1/merchant_service_pb.js";

@@ -1,4 +1,8 @@
-// Reference clients: wallet, merchant scanner and offline terminal.
+/**
+ * Reference clients: wallet, merchant scanner and offline terminal.
+ *
+ * @module @paycode/sdk
+ */
 export {
   type BarcodeRenderOptions,
   CODE128_PATTERNS,

@@ -21,6 +21,7 @@ export interface ServeOptions {
   port: number;
   http: "1.1" | "2";
   enableTestControl?: boolean;
+  reflection?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   masterKeyFile?: string;
@@ -56,6 +57,11 @@ export function registerServe(program: Command): void {
         .default("2"),
     )
     .option("--enable-test-control", "serve ConformanceService (test control); never in production")
+    .option(
+      "--reflection",
+      "serve gRPC server reflection, for grpcurl, buf curl and Postman (default: with --enable-test-control)",
+    )
+    .option("--no-reflection", "do not serve gRPC server reflection")
     .option("--tls-cert <file>", "PEM certificate: serve HTTPS (needs --tls-key)")
     .option("--tls-key <file>", "PEM private key of --tls-cert")
     .option(
@@ -137,6 +143,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       port: opts.port,
       http: opts.http,
       enableTestControl: opts.enableTestControl === true,
+      ...(opts.reflection !== undefined ? { reflection: opts.reflection } : {}),
       ...(tls !== undefined ? { tls } : {}),
     });
   } catch (err) {
@@ -169,8 +176,9 @@ async function serve(opts: ServeOptions): Promise<void> {
 
   const control = opts.enableTestControl ? "enabled, never use in production" : "disabled";
   const mutant = opts.mutant !== undefined ? `; MUTANT ${opts.mutant}` : "";
+  const reflection = (opts.reflection ?? opts.enableTestControl === true) ? "; reflection on" : "";
   process.stdout.write(
-    `paycode serve: listening on ${server.url} (Connect, gRPC, gRPC-Web; test control ${control}${mutant})\n`,
+    `paycode serve: listening on ${server.url} (Connect, gRPC, gRPC-Web; test control ${control}${reflection}${mutant})\n`,
   );
 }
 

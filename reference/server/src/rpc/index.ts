@@ -3,7 +3,14 @@ export { parseBearer } from "./bearer.js";
 export { createConnectUnaryFastPath } from "./connect-unary-fast-path.js";
 export { INTERNAL_MESSAGE, toConnectError } from "./internal-error.js";
 export { consoleLogger, type ServerLogger, silentLogger } from "./logger.js";
-export { createRoutes, type RoutesOptions, routesFromTable } from "./routes.js";
+export {
+  REFLECTION_SERVICES,
+  type ReflectionAnswer,
+  ReflectionIndex,
+  type ReflectionRequest,
+  reflectionRoutes,
+} from "./reflection/reflection.js";
+export { createRoutes, type RoutesOptions, routesFromTable, servicesOf } from "./routes.js";
 export { createRpcTable, type Rpc, type RpcTableOptions } from "./rpc-table.js";
 export {
   type PaycodeServer,

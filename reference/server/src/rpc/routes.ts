@@ -1,7 +1,9 @@
+import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext, MethodImpl } from "@connectrpc/connect";
 import type { IssuerApi } from "../issuer/issuer-api.js";
 import { Authenticator } from "./authenticator.js";
 import { consoleLogger, type ServerLogger } from "./logger.js";
+import { reflectionRoutes } from "./reflection/reflection.js";
 import { createRpcTable, type Rpc } from "./rpc-table.js";
 
 export interface RoutesOptions {
@@ -10,12 +12,19 @@ export interface RoutesOptions {
   logger?: ServerLogger;
   /** See `AuthenticatorOptions.cacheTtlMs`; off by default. */
   authCacheTtlMs?: number;
+  /**
+   * Serve gRPC server reflection (`grpc.reflection.v1` and `v1alpha`
+   * `ServerReflection`) for grpcurl, `buf curl` and Postman. Default: on
+   * only when test control is.
+   */
+  reflection?: boolean;
 }
 
 /**
  * The Connect routes of a Paycode server: WalletService, MerchantService,
  * SettlementService, HealthService and, only when enabled,
- * ConformanceService. Usable with any connect-es adapter.
+ * ConformanceService and server reflection. Usable with any connect-es
+ * adapter.
  */
 export function createRoutes(
   issuer: IssuerApi,
@@ -26,7 +35,18 @@ export function createRoutes(
     authenticator: new Authenticator(issuer, { cacheTtlMs: opts.authCacheTtlMs ?? 0 }),
     logger: opts.logger ?? consoleLogger,
   });
-  return routesFromTable(table);
+  const routes = routesFromTable(table);
+  if (!(opts.reflection ?? opts.enableTestControl)) return routes;
+  const reflection = reflectionRoutes(servicesOf(table));
+  return (router) => {
+    routes(router);
+    reflection(router);
+  };
+}
+
+/** The services an RPC table serves, in order of first appearance. */
+export function servicesOf(table: readonly Rpc[]): DescService[] {
+  return [...new Set(table.map((rpc) => rpc.method.parent))];
 }
 
 /** Registers an RPC table on a Connect router. */

@@ -12,7 +12,8 @@ import {
 } from "./connect-unary-fast-path.js";
 import { consoleLogger, type ServerLogger } from "./logger.js";
 import { sniffHttpVersion } from "./protocol-sniffer.js";
-import { routesFromTable } from "./routes.js";
+import { reflectionRoutes } from "./reflection/reflection.js";
+import { routesFromTable, servicesOf } from "./routes.js";
 import { createRpcTable } from "./rpc-table.js";
 import { createStockHandler } from "./stock-handler.js";
 
@@ -51,6 +52,13 @@ export interface StartServerOptions {
   fastPath?: boolean;
   /** See `AuthenticatorOptions.cacheTtlMs`. Default 0 (off). */
   authCacheTtlMs?: number;
+  /**
+   * Serve gRPC server reflection (`grpc.reflection.v1.ServerReflection` and
+   * `grpc.reflection.v1alpha.ServerReflection`), so grpcurl, `buf curl` and
+   * Postman can list and call the services without .proto files. It needs
+   * HTTP/2 (a bidi stream). Default: on only with `enableTestControl`.
+   */
+  reflection?: boolean;
 }
 
 export interface PaycodeServer {
@@ -84,9 +92,19 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
     authenticator: new Authenticator(issuer, { cacheTtlMs: opts.authCacheTtlMs ?? 0 }),
     logger,
   });
+  const tableRoutes = routesFromTable(table);
+  const reflection =
+    (opts.reflection ?? opts.enableTestControl) ? reflectionRoutes(servicesOf(table)) : undefined;
   const shutdown = new AbortController();
+  // Reflection is a bidi stream: the Connect unary fast path below never
+  // claims it (its paths are not in the table), so the stock handler serves it.
   const stock = createStockHandler(
-    routesFromTable(table),
+    reflection === undefined
+      ? tableRoutes
+      : (router) => {
+          tableRoutes(router);
+          reflection(router);
+        },
     {
       readMaxBytes,
       writeMaxBytes,

@@ -5,7 +5,7 @@ import { AesTable } from "./aes-table.js";
  * Where an {@link Ff1} gets its AES block function:
  * - "node": node:crypto (OpenSSL), constant-time with AES-NI; ~0.7 µs per
  *   block, almost all of it the JS→C++ call.
- * - "table": {@link AesTable}, JS T-tables, allocation-free and several times
+ * - "table": JS T-tables (the internal `AesTable`), allocation-free and several times
  *   faster per block, but NOT constant-time — only for keys that are not
  *   secret from anyone who could time it (spec/paycode.md §12.4).
  */
