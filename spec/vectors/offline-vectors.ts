@@ -19,6 +19,7 @@ import {
   WalletCertificateSchema,
 } from "@paycode/protocol/v1";
 import { deriveTestKey } from "./derive.js";
+import * as Ed from "./ed25519-math.js";
 
 /** 2026-01-01T00:00:00Z, the epoch of every vector time. */
 const T0 = 1_767_225_600;
@@ -677,7 +678,7 @@ function cases(): Case[] {
     MALFORMED,
   );
   add(
-    "base45 text of length 1 mod 3",
+    "a base45 character appended: length 0 mod 3, the final pair becomes a triple (one more byte)",
     ["Base45"],
     textEdited(typical, (q) => q + "0"),
     now,
@@ -718,7 +719,412 @@ function cases(): Case[] {
     now,
     MALFORMED,
   );
+
+  // --- appended in generator version 2: one vector per codec rule no ----------
+  // --- earlier vector kills (spec/vectors/codec-rules.test.ts) -----------------
+  const qr = typical.qr;
+  const b45 = qr.slice(OFFLINE_CODE_PREFIX.length);
+  add(
+    "base45 text of length 1 mod 3: a 230-byte code (counter 128, 345 characters) with one character appended",
+    ["Base45"],
+    textEdited(ordinary(0, 128n, T), (q) => `${q}0`),
+    now,
+    MALFORMED,
+  );
+  add(
+    "base45 first triple written as its value + 65536 (above 65535)",
+    ["Base45"],
+    textEdited(typical, () => {
+      const n = env[0]! * 256 + env[1]! + 65536;
+      return OFFLINE_CODE_PREFIX + b45Triple(n) + b45.slice(3);
+    }),
+    now,
+    MALFORMED,
+  );
+  add(
+    "base45 final pair written as its byte + 256 (above 255)",
+    ["Base45"],
+    textEdited(typical, () => {
+      const n = env[env.length - 1]! + 256;
+      return qr.slice(0, -2) + B45[n % 45]! + B45[Math.floor(n / 45)]!;
+    }),
+    now,
+    MALFORMED,
+  );
+  add(
+    "line feed inside the base45 text (outside the alphabet; never skipped)",
+    ["Base45"],
+    textEdited(typical, (q) => `${q.slice(0, 64)}\n${q.slice(64)}`),
+    now,
+    MALFORMED,
+  );
+
+  // Signatures the cofactorless equation of [QR-8] rejects and a cofactored
+  // verifier accepts, or that only strict encoding rules reject. Made with
+  // the independent BigInt arithmetic of ed25519-math.ts.
+  const w0 = Ed.expandSeed(deriveTestKey(walletLabel(0))).scalar;
+  const w0Pub = walletKey(0).publicKey;
+  const T8 = Ed.torsionPoint();
+  const pSig = (counter: bigint) => payload(W0, counter, T);
+  add(
+    "wallet signature with S + L in place of S (S >= L)",
+    ["WalletSignature", "NonCanonicalS"],
+    assembled(0, CERT_W0, pSig(33n), Ed.addLToS(ed25519Sign(walletKey(0).privateKey, pSig(33n)))),
+    now,
+    invalid("SIGNATURE_INVALID"),
+  );
+  const k1Body = CERT_W0.body;
+  add(
+    "issuer signature with S + L in place of S (S >= L)",
+    ["IssuerSignature", "NonCanonicalS"],
+    assembled(
+      0,
+      create(WalletCertificateSchema, {
+        ...CERT_W0,
+        issuerSignature: Ed.addLToS(ed25519Sign(issuerKey("k1").privateKey, k1Body)),
+      }),
+      pSig(34n),
+    ),
+    now,
+    invalid("ISSUER_SIGNATURE_INVALID"),
+  );
+  const rMixed = Ed.encode(Ed.add(Ed.multiply(Ed.BASE, 35n), T8));
+  add(
+    "wallet signature whose R = [r]B + (a point of order 8): cofactored-valid, cofactorless-invalid",
+    ["WalletSignature", "Cofactor"],
+    assembled(0, CERT_W0, pSig(35n), Ed.signWithR(w0, w0Pub, pSig(35n), rMixed, 35n)),
+    now,
+    invalid("SIGNATURE_INVALID"),
+  );
+  const k1Scalar = Ed.expandSeed(deriveTestKey(issuerLabel("k1"))).scalar;
+  const rMixedIssuer = Ed.encode(Ed.add(Ed.multiply(Ed.BASE, 36n), T8));
+  add(
+    "issuer signature whose R = [r]B + (a point of order 8): cofactored-valid, cofactorless-invalid",
+    ["IssuerSignature", "Cofactor"],
+    assembled(
+      0,
+      create(WalletCertificateSchema, {
+        ...CERT_W0,
+        issuerSignature: Ed.signWithR(
+          k1Scalar,
+          issuerKey("k1").publicKey,
+          k1Body,
+          rMixedIssuer,
+          36n,
+        ),
+      }),
+      pSig(36n),
+    ),
+    now,
+    invalid("ISSUER_SIGNATURE_INVALID"),
+  );
+  add(
+    "wallet signature whose R is a point of order 8 and S = k·a: cofactored-valid, cofactorless-invalid",
+    ["WalletSignature", "Cofactor", "SmallOrderR"],
+    assembled(0, CERT_W0, pSig(37n), Ed.signWithR(w0, w0Pub, pSig(37n), Ed.encode(T8), 0n)),
+    now,
+    invalid("SIGNATURE_INVALID"),
+  );
+  add(
+    "wallet signature whose R is the identity (r = 0) and S = k·a: valid under both equations",
+    ["Valid", "SmallOrderR"],
+    assembled(
+      0,
+      CERT_W0,
+      pSig(38n),
+      Ed.signWithR(w0, w0Pub, pSig(38n), Ed.encode(Ed.IDENTITY), 0n),
+    ),
+    now,
+    valid(W0, 38n, T),
+  );
+  const nonCanonicalIdentity = Uint8Array.from(
+    Buffer.from("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "hex"),
+  );
+  add(
+    "wallet signature whose R is the identity written non-canonically (y = p + 1), S = k·a",
+    ["WalletSignature", "NonCanonicalR"],
+    assembled(0, CERT_W0, pSig(39n), Ed.signWithR(w0, w0Pub, pSig(39n), nonCanonicalIdentity, 0n)),
+    now,
+    invalid("SIGNATURE_INVALID"),
+  );
+  // A wallet key with a torsion component: A = [a]B + T8, not of small order.
+  const mixedKey = Ed.encode(Ed.add(Ed.multiply(Ed.BASE, w0), T8));
+  const mixedCert = cert(body(0, { walletPublicKey: mixedKey }), "k1");
+  const mixedSig = (counter: bigint, wantTorsionFree: boolean): Uint8Array => {
+    const p = pSig(counter);
+    for (let r = 1n; ; r++) {
+      const rBytes = Ed.encode(Ed.multiply(Ed.BASE, r));
+      const k = Ed.challenge(rBytes, mixedKey, p);
+      if ((k % 8n === 0n) === wantTorsionFree) return Ed.signWithR(w0, mixedKey, p, rBytes, r);
+    }
+  };
+  add(
+    "wallet key [a]B + (order-8 point), signature with k mod 8 != 0: cofactored-valid, cofactorless-invalid",
+    ["WalletSignature", "Cofactor", "MixedOrderKey"],
+    assembled(0, mixedCert, pSig(40n), mixedSig(40n, false)),
+    now,
+    invalid("SIGNATURE_INVALID"),
+  );
+  add(
+    "wallet key [a]B + (order-8 point), signature with k mod 8 = 0: valid under both equations",
+    ["Valid", "MixedOrderKey"],
+    assembled(0, mixedCert, pSig(41n), mixedSig(41n, true)),
+    now,
+    valid(W0, 41n, T),
+  );
+
+  // --- canonical encoding (§5.2) -------------------------------------------------
+  const certBytesW0 = toBinary(WalletCertificateSchema, CERT_W0);
+  const p42 = pSig(42n);
+  const env42 = concat(
+    lenField(2, p42),
+    lenField(1, certBytesW0),
+    lenField(3, ed25519Sign(walletKey(0).privateKey, p42)),
+  );
+  add(
+    "envelope fields out of order (payload before certificate)",
+    ["NonCanonical"],
+    { ...assembled(0, CERT_W0, p42), envelope: env42, qr: OFFLINE_CODE_PREFIX + toBase45(env42) },
+    now,
+    MALFORMED,
+  );
+  const utf8 = (t: string) => new TextEncoder().encode(t);
+  const bodyFrom = (parts: Uint8Array[]) => concat(...parts);
+  const bodyParts = {
+    walletId: lenField(1, utf8(W0)),
+    key: lenField(2, w0Pub),
+    currency: lenField(3, utf8("CNY")),
+    perPayment: varintField(4, LIMIT),
+    cumulative: varintField(5, 20_000n),
+    notBefore: varintField(6, BigInt(CERT_NOT_BEFORE)),
+    notAfter: varintField(7, BigInt(CERT_NOT_AFTER)),
+  };
+  const bp = bodyParts;
+  add(
+    "certificate body field 5 with wire type 2 instead of 0, issuer-signed",
+    ["NonCanonical", "WireType"],
+    assembled(
+      0,
+      rawCert(
+        bodyFrom([
+          bp.walletId,
+          bp.key,
+          bp.currency,
+          bp.perPayment,
+          lenField(5, varintBytes(20_000n)),
+          bp.notBefore,
+          bp.notAfter,
+        ]),
+      ),
+      pSig(43n),
+    ),
+    now,
+    MALFORMED,
+  );
+  add(
+    "empty currency written out (1a 00) in an issuer-signed body",
+    ["NonCanonical", "EmptyField"],
+    assembled(
+      0,
+      rawCert(
+        bodyFrom([
+          bp.walletId,
+          bp.key,
+          Uint8Array.of(0x1a, 0x00),
+          bp.perPayment,
+          bp.cumulative,
+          bp.notBefore,
+          bp.notAfter,
+        ]),
+      ),
+      pSig(44n),
+    ),
+    now,
+    MALFORMED,
+  );
+  const rawPayload = (wid: Uint8Array, counterVarint: Uint8Array) =>
+    concat(lenField(1, wid), Uint8Array.of(0x10), counterVarint, varintField(3, BigInt(T)));
+  add(
+    "counter varint of 10 bytes whose last byte is 2 (a value above 2^64 - 1), signed",
+    ["NonCanonical", "VarintOverflow"],
+    assembled(
+      0,
+      CERT_W0,
+      rawPayload(
+        utf8(W0),
+        Uint8Array.of(0xad, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02),
+      ),
+    ),
+    now,
+    MALFORMED,
+  );
+  add(
+    "counter varint of 11 bytes, signed",
+    ["NonCanonical", "VarintOverflow"],
+    assembled(
+      0,
+      CERT_W0,
+      rawPayload(
+        utf8(W0),
+        Uint8Array.of(0xae, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+      ),
+    ),
+    now,
+    MALFORMED,
+  );
+  add(
+    "signature length 65 with 64 bytes left (truncated)",
+    ["Truncated"],
+    bytesEdited(typical, (e) => {
+      const out = e.slice();
+      out[sigStart - 1] = 65;
+      return out;
+    }),
+    now,
+    MALFORMED,
+  );
+  const badUtf8 = concat(utf8("wallet-"), Uint8Array.of(0xff));
+  add(
+    "wallet id that is not UTF-8 (wallet- ff), the same bytes in body and payload, both signed",
+    ["Utf8"],
+    assembled(
+      0,
+      rawCert(
+        bodyFrom([
+          lenField(1, badUtf8),
+          bp.key,
+          bp.currency,
+          bp.perPayment,
+          bp.cumulative,
+          bp.notBefore,
+          bp.notAfter,
+        ]),
+      ),
+      rawPayload(badUtf8, Uint8Array.of(47)),
+    ),
+    now,
+    MALFORMED,
+  );
+
+  // --- structure (§5.5 items 5 and 6) ---------------------------------------------
+  add(
+    "certificate without issuer_key_id",
+    ["MissingField"],
+    assembled(0, create(WalletCertificateSchema, { ...CERT_W0, issuerKeyId: "" }), pSig(48n)),
+    now,
+    MALFORMED,
+  );
+  add(
+    "issuer signature of 63 bytes",
+    ["FieldLength"],
+    assembled(
+      0,
+      create(WalletCertificateSchema, {
+        ...CERT_W0,
+        issuerSignature: CERT_W0.issuerSignature.subarray(0, 63),
+      }),
+      pSig(49n),
+    ),
+    now,
+    MALFORMED,
+  );
+  add(
+    "issuer-signed certificate body without wallet_id",
+    ["MissingField"],
+    assembled(
+      0,
+      rawCert(
+        bodyFrom([bp.key, bp.currency, bp.perPayment, bp.cumulative, bp.notBefore, bp.notAfter]),
+      ),
+      pSig(50n),
+    ),
+    now,
+    MALFORMED,
+  );
+
+  // --- issuer key validity at the body's not_before (§6.2 step 2) ------------------
+  const K1_NOT_AFTER = ISSUER_KEYS[1]!.notAfter;
+  const K2_NOT_BEFORE = ISSUER_KEYS[2]!.notBefore;
+  const late = (nb: number) => body(0, { notBefore: BigInt(nb), notAfter: BigInt(nb + 30 * DAY) });
+  add(
+    "certificate by k2 whose not_before is k2's notBefore (inclusive)",
+    ["Valid", "KeyValidity", "Boundary"],
+    ordinary(0, 51n, T, cert(late(K2_NOT_BEFORE), "k2")),
+    at(T + 5),
+    valid(W0, 51n, T),
+  );
+  add(
+    "certificate by k1 whose not_before is one second before k1's notAfter",
+    ["Valid", "KeyValidity", "Boundary"],
+    ordinary(0, 52n, K1_NOT_AFTER + 60, cert(late(K1_NOT_AFTER - 1), "k1")),
+    at(K1_NOT_AFTER + 65),
+    valid(W0, 52n, K1_NOT_AFTER + 60),
+  );
+  add(
+    "certificate by k1 whose not_before is k1's notAfter (exclusive)",
+    ["KeyUnknown", "KeyValidity", "Boundary"],
+    ordinary(0, 53n, K1_NOT_AFTER + 60, cert(late(K1_NOT_AFTER), "k1")),
+    at(K1_NOT_AFTER + 65),
+    invalid("KEY_UNKNOWN"),
+  );
+  add(
+    "amount currency in lower case (cny): currencies are compared exactly",
+    ["Currency"],
+    ordinary(0, 56n, T),
+    at(T + 5, 250n, "cny"),
+    overLimit("CURRENCY_MISMATCH", W0, 56n, T),
+  );
+
+  // --- rules a second decoder of the body would also catch -----------------------
+  const p54 = pSig(54n);
+  const certKeyIdVarint = concat(
+    lenField(1, CERT_W0.body),
+    Uint8Array.of(0x10, 0x01),
+    lenField(3, CERT_W0.issuerSignature),
+  );
+  const env54 = concat(
+    lenField(1, certKeyIdVarint),
+    lenField(2, p54),
+    lenField(3, ed25519Sign(walletKey(0).privateKey, p54)),
+  );
+  add(
+    "certificate issuer_key_id (field 2) with wire type 0 instead of 2",
+    ["NonCanonical", "WireType"],
+    { ...assembled(0, CERT_W0, p54), envelope: env54, qr: OFFLINE_CODE_PREFIX + toBase45(env54) },
+    now,
+    MALFORMED,
+  );
+  add(
+    "payload wallet id that is not UTF-8 (wallet- ff), signed",
+    ["Utf8"],
+    assembled(0, CERT_W0, rawPayload(badUtf8, Uint8Array.of(55))),
+    now,
+    MALFORMED,
+  );
   return out;
+}
+
+const B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+/** Three base45 characters for n (up to 45^3 - 1, so also values above 65535). */
+function b45Triple(n: number): string {
+  return B45[n % 45]! + B45[Math.floor(n / 45) % 45]! + B45[Math.floor(n / 2025)]!;
+}
+
+function varintBytes(n: bigint): Uint8Array {
+  const out: number[] = [];
+  let v = n;
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return Uint8Array.from(out);
+}
+
+/** A varint field (wire type 0) with a one-byte tag. */
+function varintField(fieldNo: number, value: bigint): Uint8Array {
+  return concat(Uint8Array.of(fieldNo << 3), varintBytes(value));
 }
 
 function varint(n: number): Uint8Array {
@@ -775,6 +1181,19 @@ const NOTES: Record<string, string> = {
   Prefix: 'The text does not start with exactly "PC1:".',
   Base45: "The text after the prefix is not strict RFC 9285 base45.",
   Empty: "No code at all.",
+  NonCanonicalS:
+    "The signature's S is at least L (here S + L for a valid S). [QR-8] rejects it; a verifier that reduces S mod L would accept.",
+  NonCanonicalR:
+    "R is a non-canonical encoding (y >= p) of a point that satisfies the equation. [QR-8] compares the encoding of [S]B - [k]A with R's bytes, so it never verifies; a verifier that decodes R and compares points would accept.",
+  Cofactor:
+    "Valid under the cofactored equation [8][S]B = [8]R + [8][k]A, invalid under the cofactorless [S]B = R + [k]A that [QR-8] requires.",
+  SmallOrderR: "R is a point of small order (the identity or a point of order 8).",
+  MixedOrderKey:
+    "The wallet public key is [a]B plus a point of order 8: not of small order, so certified, and verified with the plain equation of [QR-8].",
+  WireType: "A known field number with the wrong wire type.",
+  VarintOverflow: "A varint longer than 10 bytes or with bits above bit 63.",
+  Utf8: "A string field that is not valid UTF-8.",
+  MissingField: "A field §5.5 requires is absent.",
 };
 
 /**
@@ -807,7 +1226,7 @@ export function buildOfflineVectors(): object {
   });
   return {
     algorithm: "PAYCODE-OFFLINE-CODE-V1",
-    generatorVersion: "1",
+    generatorVersion: "2",
     numberOfTests: tests.length,
     header: [
       "Offline payment codes (signed QR): verification by a terminal or the issuer.",
@@ -823,6 +1242,7 @@ export function buildOfflineVectors(): object {
       "invalid | expired | over-limit, the reason, and the authenticated fields the outcome carries",
       "(certificate-time outcomes carry no counter: the payload signature is not yet checked).",
       "Times are Unix seconds; not_before/notBefore inclusive, not_after/notAfter exclusive.",
+      "Every field is defined in spec/paycode.md §14.2; Ed25519 verification is [QR-8] (§5.3): cofactorless, S < L, R compared as bytes.",
     ],
     notes: NOTES,
     testGroups: [

@@ -75,7 +75,8 @@ function unverifiedOffline(
 /**
  * [VERIFY-7] Verifies an offline code by §6.2 at `nowSeconds` for an amount.
  * Shared by Scan and settlement. The verifier decodes strictly ([QR-4]),
- * checks signatures over the carried bytes ([QR-5]) and refuses a
+ * checks signatures over the carried bytes ([QR-5]) with node:crypto's
+ * cofactorless Ed25519 ([QR-8]) and refuses a
  * certificate whose issuer key was not valid at its not_before ([VERIFY-8]).
  */
 export function verifyOffline(

@@ -124,7 +124,11 @@ export function scanCanonical(
     // A tag byte ≥ 0x80 starts a multi-byte tag: field number ≥ 16, unknown.
     const fieldNo = tag >>> 3;
     const wireType = tag & 7;
-    if (fieldNo <= lastField || fieldNo > count || types[fieldNo - 1] !== wireType) return false;
+    // Ascending field numbers, each at most once (field 0 is below them all).
+    if (fieldNo <= lastField) return false;
+    // No unknown field number, no known one with another wire type.
+    if (fieldNo > count) return false;
+    if (types[fieldNo - 1] !== wireType) return false;
     lastField = fieldNo;
     const i = fieldNo - 1;
     // Inline minimal-varint read: at most 10 bytes, no trailing zero byte,
@@ -135,7 +139,8 @@ export function scanCanonical(
     let n = 0;
     let b = 0;
     do {
-      if (pos >= end || n === 10) return false;
+      if (pos >= end) return false;
+      if (n === 10) return false;
       b = bytes[pos++]!;
       const v = b & 0x7f;
       if (shift < 28) lo |= v << shift;
@@ -159,7 +164,8 @@ export function scanCanonical(
       out.hi[i] = hi;
     } else {
       // LEN: the varint is the length; empty values are omitted in proto3.
-      if (hi !== 0 || lo === 0 || lo > end - pos) return false;
+      if (hi !== 0 || lo > end - pos) return false;
+      if (lo === 0) return false;
       out.start[i] = pos;
       pos += lo;
       out.end[i] = pos;

@@ -102,7 +102,8 @@ export function parseCertificateBytes(
   end = bytes.length,
 ): ParsedCertificate | undefined {
   if (!scanCanonical(bytes, start, end, certScan)) return undefined;
-  if (!certScan.has(CERT_BODY) || !certScan.has(CERT_KEY_ID)) return undefined;
+  if (!certScan.has(CERT_BODY)) return undefined;
+  if (!certScan.has(CERT_KEY_ID)) return undefined;
   if (certScan.length(CERT_SIGNATURE) !== ED25519_SIGNATURE_LENGTH) return undefined;
   const bodyStart = certScan.start[CERT_BODY - 1]!;
   const bodyEnd = certScan.end[CERT_BODY - 1]!;

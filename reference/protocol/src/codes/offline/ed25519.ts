@@ -72,7 +72,9 @@ export function ed25519Sign(privateKey: KeyObject, message: Uint8Array): Uint8Ar
 }
 
 /**
- * Checks a pure Ed25519 signature; false (never an exception) for any bad
+ * Checks a pure Ed25519 signature with node:crypto, whose rules are the
+ * spec's [QR-8] (§5.3): cofactorless [S]B = R + [k]A, S < L, R compared
+ * as bytes, A decoded with y reduced mod p. False (never an exception) for any bad
  * key, length or signature. Hot paths should pass a cached KeyObject:
  * building one from raw bytes costs about as much as the check itself.
  */
