@@ -21,11 +21,21 @@ export {
   type MutantTarget,
   runMutantMatrix,
 } from "./mutants.js";
+export {
+  invalidTargetReason,
+  type ProbeOptions,
+  type ProbeResult,
+  probeTarget,
+  TARGET_PROBLEM_EXIT_CODES,
+  type TargetProblem,
+  type TargetProblemKind,
+} from "./probe.js";
 export * from "./report/index.js";
 export type { CaseResult, CaseStatus, RunReport, RunSummary } from "./result.js";
 export {
   DEFAULT_PARALLEL,
   DEFAULT_TIMEOUT_MS,
+  PROBE_TIMEOUT_MS,
   type RunListener,
   type RunOptions,
   runSuite,
@@ -49,4 +59,4 @@ export {
   specRequirements,
 } from "./spec-index.js";
 export { defaultHttpVersion } from "./transport.js";
-export { SUITE_VERSION } from "./version.js";
+export { SPEC_URL, SUITE_VERSION } from "./version.js";

@@ -17,6 +17,11 @@ export interface MutantRun {
   readonly durationMs: number;
   /** Why the mutant could not be run at all (a harness or startup problem). */
   readonly error?: string;
+  /**
+   * The pre-run probe refused the mutant (e.g. its Ping or test control is
+   * broken): no case ran, yet the suite caught it, so it counts as killed.
+   */
+  readonly refusedByProbe?: string;
 }
 
 export interface MutantMatrix {
@@ -77,6 +82,9 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
   const startedAt = new Date();
   const t0 = performance.now();
   const baseline = await runAgainst(o, undefined, o.cases);
+  if (baseline.targetProblem) {
+    throw new Error(`the clean reference cannot be tested: ${baseline.targetProblem.message}`);
+  }
   o.onBaseline?.(baseline);
   const passing = new Set(baseline.cases.filter((c) => c.status === "passed").map((c) => c.id));
   const eligible = o.cases.filter((c) => passing.has(c.id));
@@ -92,6 +100,17 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
       let run: MutantRun;
       try {
         const r = await runAgainst(o, mutant, eligible);
+        if (r.targetProblem) {
+          runs[i] = {
+            mutant,
+            killedBy: [],
+            survived: false,
+            durationMs: Math.round(performance.now() - m0),
+            refusedByProbe: r.targetProblem.message,
+          };
+          o.onMutant?.(runs[i]!, ++done, o.mutants.length);
+          continue;
+        }
         const killedBy = r.cases.filter((c) => c.status === "failed").map((c) => c.id);
         run = {
           mutant,
@@ -139,6 +158,7 @@ export function formatMatrix(m: MutantMatrix): string {
   for (const r of m.mutants) {
     const name = r.mutant.padEnd(width);
     if (r.error) lines.push(`  ${name}  ERROR    ${r.error}`);
+    else if (r.refusedByProbe) lines.push(`  ${name}  killed by the probe: ${r.refusedByProbe}`);
     else if (r.survived) lines.push(`  ${name}  SURVIVED  no case fails against it`);
     else {
       const shown = r.killedBy.slice(0, 4).join(", ");

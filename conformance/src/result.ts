@@ -1,4 +1,5 @@
 import type { Feature, HttpVersion, Protocol, Severity } from "./case.js";
+import type { TargetProblem } from "./probe-codes.js";
 
 export type CaseStatus = "passed" | "failed" | "skipped" | "known-failing";
 
@@ -40,8 +41,11 @@ export interface RunReport {
   httpVersion: HttpVersion;
   implementation: string;
   features: string[];
-  /** Why GetCapabilities failed, if it did. */
-  capabilitiesError?: string;
+  /**
+   * Why the target could not be tested at all (checked before any case);
+   * when set, no case ran and `cases` is empty.
+   */
+  targetProblem?: TargetProblem;
   startedAt: string;
   durationMs: number;
   strict: boolean;

@@ -1,14 +1,8 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
-import { timestampNow } from "@bufbuild/protobuf/wkt";
-import {
-  ConformanceService,
-  GetCapabilitiesResponseSchema,
-  HealthService,
-  IssuerProfileSchema,
-} from "@paycode/protocol/v1";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ConformanceService, HealthService } from "@paycode/protocol/v1";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Case, type CaseContext, defineCase } from "./case.js";
 import { allCases } from "./cases/index.js";
@@ -16,11 +10,18 @@ import { CaseFailure } from "./expect.js";
 import { globToRegExp, matchesGlob } from "./glob.js";
 import { parseKnownFailing } from "./known-failing.js";
 import { JsonFileReporter } from "./report/json.js";
-import { runSuite, selectCases } from "./runner.js";
+import type { RunReport } from "./result.js";
+import { type RunListener, runSuite, selectCases } from "./runner.js";
 import {
+  capabilitiesRoute,
+  closedPortUrl,
+  pingRoute,
+  startConnectOnlyServer,
   startGarbageServer,
   startHangingServer,
+  startServerWithoutTestControl,
   startStubServer,
+  startWebServer,
   type TestServer,
 } from "./testing/stub-targets.js";
 
@@ -32,16 +33,8 @@ afterEach(async () => {
 /** A target that claims `features` and answers Ping, and nothing else. */
 async function stubTarget(features: string[]): Promise<string> {
   const s = await startStubServer((router) => {
-    router.service(ConformanceService, {
-      getCapabilities: () =>
-        create(GetCapabilitiesResponseSchema, {
-          implementation: "stub",
-          features,
-          profile: create(IssuerProfileSchema, { currency: "CNY" }),
-          now: timestampNow(),
-        }),
-    });
-    router.service(HealthService, { ping: () => ({}) });
+    capabilitiesRoute(features)(router);
+    pingRoute(router);
   });
   servers.push(s);
   return s.url;
@@ -281,57 +274,149 @@ describe("hostile targets", () => {
       "malformed-input/scan-bad-amount",
     ]);
 
-  it("a target that never answers gives timed-out failures, not a hung or crashed harness", async () => {
+  /** Runs `sample()` and records every listener call: none may happen for a refused target. */
+  async function refused(
+    target: string,
+    extra: { timeoutMs?: number } & Partial<Parameters<typeof runSuite>[0]> = {},
+  ) {
+    const calls: string[] = [];
+    const listener: RunListener = {
+      onStart: () => calls.push("start"),
+      onCaseStart: (c) => calls.push(`case ${c.id}`),
+      onCaseEnd: (r) => calls.push(`end ${r.id}`),
+      onEnd: () => calls.push("end"),
+    };
+    let caseRan = false;
+    const cases = sample().map((c) => ({
+      ...c,
+      run: async () => {
+        caseRan = true;
+      },
+    }));
+    const report = await runSuite({ target, cases, listener, timeoutMs: 5_000, ...extra });
+    expect(caseRan).toBe(false);
+    expect(calls).toEqual([]);
+    expect(report.cases).toEqual([]);
+    expect(report.summary.total).toBe(0);
+    expect(report.ok).toBe(false);
+    return report as RunReport & { targetProblem: NonNullable<RunReport["targetProblem"]> };
+  }
+
+  it("a target that never answers is unreachable, after one probe timeout, with no case run", async () => {
     const s = await startHangingServer();
     servers.push(s);
-    const cases = sample();
     const t0 = Date.now();
-    const report = await runSuite({ target: s.url, cases, timeoutMs: 400, parallel: 8 });
-    expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(report.capabilitiesError).toMatch(/timed out after 400 ms/);
-    expect(report.cases).toHaveLength(cases.length);
-    for (const c of report.cases) {
-      expect(c.status).toBe("failed");
-      expect(c.message).toMatch(
-        /^timed out after 400 ms \(waiting for ConformanceService\.(CreateAccount|CreateMerchant)/,
-      );
-    }
-    expect(report.ok).toBe(false);
+    const report = await refused(s.url, { timeoutMs: 400 });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(report.targetProblem.kind).toBe("unreachable");
+    expect(report.targetProblem.message).toBe(
+      `${s.url} is unreachable: no answer to HealthService.Ping over Connect over HTTP/1.1 within 400 ms`,
+    );
+    expect(s.paths()).toEqual(["/paycode.v1.HealthService/Ping"]);
   });
 
-  it("a target that answers garbage gives failures naming the RPC", async () => {
+  it("a target that answers garbage is not a Paycode server", async () => {
     const s = await startGarbageServer();
     servers.push(s);
-    const report = await runSuite({ target: s.url, cases: sample(), timeoutMs: 5_000 });
-    expect(report.capabilitiesError).toMatch(/^ConformanceService\.GetCapabilities failed: /);
-    for (const c of report.cases) {
-      expect(c.status).toBe("failed");
-      expect(c.message).toMatch(/^ConformanceService\.\w+ failed: \[\w+\]/);
-    }
+    const report = await refused(s.url);
+    expect(report.targetProblem.kind).toBe("not-paycode");
+    expect(report.targetProblem.message).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+ is not a Paycode server: it accepts connections but HealthService\.Ping fails \(\[\w+\] .*\); check the URL/,
+    );
+    // Only probes: Ping over each protocol, never test control.
+    expect(s.paths().every((p) => p === "/paycode.v1.HealthService/Ping")).toBe(true);
   });
 
-  it("a target that is not listening gives failures", async () => {
-    const report = await runSuite({
-      target: "http://127.0.0.1:9",
-      cases: sample(),
-      timeoutMs: 5_000,
+  it("an ordinary web server (404 for everything) is not a Paycode server", async () => {
+    const s = await startWebServer();
+    servers.push(s);
+    const report = await refused(s.url);
+    expect(report.targetProblem.kind).toBe("not-paycode");
+    expect(report.targetProblem.message).toMatch(
+      /HealthService\.Ping fails \(\[unimplemented\] HTTP 404\)/,
+    );
+  });
+
+  it("a target that is not listening is unreachable: connection refused", async () => {
+    const url = await closedPortUrl();
+    const report = await refused(url);
+    expect(report.targetProblem).toEqual({
+      kind: "unreachable",
+      message: `${url} is unreachable: connection refused by ${url.slice("http://".length).replace(/:/, ":")}`,
     });
-    expect(
-      report.cases.every((c) => c.status === "failed" && /failed: \[unavailable\]/.test(c.message)),
-    ).toBe(true);
   });
 
-  it("a target with an unusable URL gives failures", async () => {
-    const report = await runSuite({ target: "ftp://nowhere", cases: sample() });
-    expect(
-      report.cases.every(
-        (c) => c.status === "failed" && c.message.startsWith("cannot reach target"),
-      ),
-    ).toBe(true);
+  it("a host that does not resolve is unreachable", async () => {
+    const report = await refused("http://no-such-host.invalid:8080");
+    expect(report.targetProblem.kind).toBe("unreachable");
+    expect(report.targetProblem.message).toMatch(
+      /unreachable: cannot resolve host no-such-host\.invalid$/,
+    );
   });
+
+  it("a Paycode server without test control is refused as such", async () => {
+    const s = await startServerWithoutTestControl();
+    servers.push(s);
+    const report = await refused(s.url);
+    expect(report.targetProblem.kind).toBe("no-test-control");
+    expect(report.targetProblem.message).toBe(
+      `${s.url} is a Paycode server without test control: ConformanceService.GetCapabilities failed ([unimplemented] HTTP 404); run it with test control enabled (spec §11; the reference: paycode serve --enable-test-control)`,
+    );
+    expect(s.paths()).toEqual([
+      "/paycode.v1.HealthService/Ping",
+      "/paycode.v1.ConformanceService/GetCapabilities",
+    ]);
+  });
+
+  it.each([
+    ["grpc", "2"],
+    ["grpc-web", "1.1"],
+    ["connect", "2"],
+  ] as const)(
+    "a target that does not speak %s over HTTP/%s but Connect over HTTP/1.1 is told so",
+    async (protocol, httpVersion) => {
+      const s = await startConnectOnlyServer();
+      servers.push(s);
+      const report = await refused(s.url, { protocol, httpVersion });
+      expect(report.targetProblem.kind).toBe("wrong-protocol");
+      expect(report.targetProblem.message).toMatch(
+        /does not speak .* over HTTP\/(1\.1|2) \(HealthService\.Ping: .*\) but answers over Connect over HTTP\/1\.1: use --protocol connect --http-version 1\.1, or serve /,
+      );
+    },
+  );
+
+  it("a target whose Ping answers a deliberate error (unauthenticated) is tested, and the cases judge it", async () => {
+    const s = await startStubServer((router) => {
+      capabilitiesRoute()(router);
+      router.service(HealthService, {
+        ping: () => {
+          throw new ConnectError("credential required", Code.Unauthenticated);
+        },
+      });
+    });
+    servers.push(s);
+    const report = await runSuite({ target: s.url, cases: [pass("a/one")] });
+    expect(report.targetProblem).toBeUndefined();
+    expect(report.cases.map((c) => c.status)).toEqual(["passed"]);
+  });
+
+  it.each([
+    ["ftp://nowhere", /must be an http:\/\/ or https:\/\/ URL/],
+    ["127.0.0.1:8080", /is not a URL; include the scheme, e.g\. http:\/\/127\.0\.0\.1:8080/],
+    ["localhost:8080", /include the scheme, e\.g\. http:\/\/localhost:8080/],
+    ["not a url", /is not a URL/],
+  ])(
+    "a target with an unusable URL (%s) is refused before any connection",
+    async (target, message) => {
+      const report = await refused(target);
+      expect(report.targetProblem.kind).toBe("invalid-target");
+      expect(report.targetProblem.message).toMatch(message);
+    },
+  );
 
   it("a target that answers with empty messages fails with what was missing", async () => {
     const s = await startStubServer((router) => {
+      pingRoute(router);
       router.service(ConformanceService, {
         getCapabilities: () => ({ implementation: "liar", features: [] }),
         createAccount: () => ({}),

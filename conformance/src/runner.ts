@@ -12,6 +12,7 @@ import { CaseFailure, Expect } from "./expect.js";
 import { Fixtures } from "./fixtures/fixtures.js";
 import { matchesAny, matchesGlob } from "./glob.js";
 import type { KnownFailingEntry } from "./known-failing.js";
+import { invalidTargetReason, probeTarget, type TargetProblem } from "./probe.js";
 import type { CaseResult, CaseStatus, RunReport } from "./result.js";
 import { summarize } from "./result.js";
 import { controlClient, RpcFailure, RpcTracker, rawClients } from "./rpc.js";
@@ -58,6 +59,9 @@ export interface RunOptions {
 
 export { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS };
 
+/** The pre-run probe waits at most this long per call (or the case timeout, if shorter). */
+export const PROBE_TIMEOUT_MS = 10_000;
+
 /** Cases chosen by --run / --skip, in catalog order. */
 export function selectCases(
   cases: readonly Case[],
@@ -84,7 +88,11 @@ function describeError(e: unknown): string {
 
 /**
  * Runs the suite against a target. Never throws for anything the target
- * does: a hang is a timed-out case, a bad answer a failed one. Results are
+ * does. First it probes the target (`probeTarget`): a target that cannot be
+ * tested at all (bad URL, unreachable, not a Paycode server, no test
+ * control, wrong protocol) ends the run before any case, with
+ * `report.targetProblem` saying why and no listener called. Otherwise a
+ * hang is a timed-out case, a bad answer a failed one. Results are
  * reported to the listener as they come, so an interrupted run keeps them.
  */
 export async function runSuite(o: RunOptions): Promise<RunReport> {
@@ -122,48 +130,43 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   const finish = (): RunReport => {
     report.durationMs = Math.round(performance.now() - t0);
     report.summary = summarize(results);
-    report.ok = report.summary.blockingFailures === 0 && !report.interrupted;
+    report.ok =
+      report.summary.blockingFailures === 0 && !report.interrupted && !report.targetProblem;
     return report;
   };
 
+  // Nothing runs against a target that cannot be tested at all: one
+  // problem, no cases, and no listener calls.
+  const refuse = (problem: TargetProblem): RunReport => {
+    report.targetProblem = problem;
+    return finish();
+  };
+  const invalid = invalidTargetReason(o.target);
+  if (invalid) return refuse({ kind: "invalid-target", message: invalid });
   let pt: PaycodeTransport;
   try {
     pt = createPaycodeTransport({ baseUrl: o.target, protocol, httpVersion });
   } catch (e) {
-    // A target we cannot even address: every case fails with the reason.
-    report.capabilitiesError = describeError(e);
-    for (const c of selected) {
-      results.push(
-        result(c, "failed", 0, `cannot reach target: ${report.capabilitiesError}`, strict),
-      );
-    }
-    finish();
-    o.listener?.onEnd?.(report);
-    return report;
+    return refuse({ kind: "invalid-target", message: (e as Error).message });
   }
 
   try {
-    // What the target claims. If it cannot say, every case runs and fails on its own.
-    let caps: GetCapabilitiesResponse | undefined;
-    {
-      const ac = new AbortController();
-      const timer = setTimeout(
-        () => ac.abort(new TimeoutError(`timed out after ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      const stop = () => ac.abort(new TimeoutError("run interrupted"));
-      interruptSignal.addEventListener("abort", stop, { once: true });
-      try {
-        caps = await controlClient(pt.transport, ac.signal, new RpcTracker()).getCapabilities({});
-      } catch (e) {
-        report.capabilitiesError = describeError(e);
-      } finally {
-        clearTimeout(timer);
-        interruptSignal.removeEventListener("abort", stop);
-      }
+    const probed = await probeTarget({
+      transport: pt.transport,
+      target: o.target,
+      protocol,
+      httpVersion,
+      timeoutMs: Math.min(timeoutMs, PROBE_TIMEOUT_MS),
+      signal: interruptSignal,
+    });
+    if ("interrupted" in probed) {
+      report.interrupted = true;
+      return finish();
     }
-    report.implementation = caps?.implementation ?? "";
-    report.features = [...(caps?.features ?? [])];
+    if ("problem" in probed) return refuse(probed.problem);
+    const caps: GetCapabilitiesResponse = probed.capabilities;
+    report.implementation = caps.implementation;
+    report.features = [...caps.features];
     o.listener?.onStart?.({
       target: o.target,
       implementation: report.implementation,
@@ -185,7 +188,7 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     };
 
     const runOne = async (c: Case): Promise<void> => {
-      const missing = caps ? c.features.filter((f) => !report.features.includes(f)) : [];
+      const missing = c.features.filter((f) => !report.features.includes(f));
       if (missing.length > 0) {
         emit(
           result(

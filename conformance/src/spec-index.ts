@@ -29,10 +29,10 @@ export function loadSpecRequirements(): SpecRequirement[] | undefined {
   }
 }
 
-/** Anchors and section names for the HTML report's requirement links. */
+/** Anchors, sections, levels and texts for the HTML report, which embeds them. */
 export function requirementRefs(reqs: readonly Requirement[]): Map<string, RequirementRef> {
   return new Map(
-    reqs.map((r) => [r.id, { anchor: r.anchor, section: `§${r.section} — ${r.level}: ${r.text}` }]),
+    reqs.map((r) => [r.id, { anchor: r.anchor, section: r.section, level: r.level, text: r.text }]),
   );
 }
 

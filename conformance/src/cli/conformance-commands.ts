@@ -1,11 +1,10 @@
 import { writeFileSync } from "node:fs";
-import { dirname, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { CliError, UsageError } from "@paycode/sdk/cli";
+import { CliError, EXIT_USAGE, UsageError } from "@paycode/sdk/cli";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { HttpVersion, Protocol } from "../case.js";
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "../defaults.js";
 import { type KnownFailingEntry, readKnownFailing } from "../known-failing.js";
+import { invalidTargetReason, TARGET_PROBLEM_EXIT_CODES } from "../probe-codes.js";
 import {
   ConsoleReporter,
   JsonFileReporter,
@@ -15,7 +14,7 @@ import {
 } from "../report/index.js";
 import type { RunReport } from "../result.js";
 import type { RunListener } from "../runner.js";
-import { loadSpecRequirements, requirementRefs, SPEC_PATH } from "../spec-index.js";
+import { loadSpecRequirements, requirementRefs } from "../spec-index.js";
 import { defaultHttpVersion } from "../transport.js";
 import { SUITE_VERSION } from "../version.js";
 
@@ -47,6 +46,8 @@ export interface ConformanceCommandOptions {
 export interface ConformanceRunOptions {
   target?: string;
   protocol: Protocol;
+  httpVersion?: HttpVersion;
+  /** Hidden alias of --http-version (its name before 0.2). */
   http?: HttpVersion;
   json?: string;
   junit?: string;
@@ -78,6 +79,27 @@ async function loadSuite() {
   ]);
   return { allCases, runSuite, selectCases };
 }
+
+const PROBLEM = TARGET_PROBLEM_EXIT_CODES;
+
+/** The Exit status section of `run --help`; docs/certification.md has the same table. */
+export const RUN_EXIT_STATUS = `
+Exit status:
+  0    no required case (with --strict: no case) failed unexpectedly and no
+       known-failing entry is stale
+  1    a case failed that counts, or a known-failing entry is stale
+  ${EXIT_USAGE}    usage error: a bad option or argument (e.g. a --target that is not
+       an http:// or https:// URL, an unreadable --known-failing file)
+  ${PROBLEM.unreachable}    target unreachable: connection refused, unknown host, or no answer
+  ${PROBLEM["not-paycode"]}    not a Paycode server: it answers, but HealthService.Ping fails over
+       every protocol
+  ${PROBLEM["no-test-control"]}    no test control: Ping answers, ConformanceService.GetCapabilities
+       does not (start the target with test control enabled, spec §11)
+  ${PROBLEM["wrong-protocol"]}    wrong protocol: Ping fails over the requested --protocol and
+       --http-version but answers over another
+  130  interrupted (reports still hold every finished case)
+With ${PROBLEM.unreachable}-${PROBLEM["wrong-protocol"]} the target is checked before any case: no case runs, no
+report is written, and one line on stderr says why.`;
 
 /** `--run a --run b,c` → ["a", "b", "c"]. */
 function collect(value: string, previous: string[]): string[] {
@@ -112,7 +134,11 @@ export function addConformanceCommands(
         .choices(["connect", "grpc", "grpc-web"])
         .default("connect"),
     )
-    .addOption(new Option("--http <version>", "HTTP version (gRPC needs 2)").choices(["1.1", "2"]))
+    .addOption(
+      new Option("--http-version <version>", "HTTP version (gRPC needs 2)").choices(["1.1", "2"]),
+    )
+    // The old name; --http-version is the name the other paycode commands use.
+    .addOption(new Option("--http <version>").choices(["1.1", "2"]).hideHelp())
     .option("--json <file>", "write the JSON report (rewritten after every case)")
     .option("--junit <file>", "write a JUnit XML report")
     .option("--html <file>", "write a self-contained HTML report")
@@ -128,13 +154,7 @@ export function addConformanceCommands(
     .option("--strict", "recommended cases count like required ones")
     .option("--timeout <ms>", "per-case timeout", positiveInt("milliseconds"), DEFAULT_TIMEOUT_MS)
     .option("--verbose", "print every case, not only failures")
-    .addHelpText(
-      "after",
-      `
-Exit status: 0 when no required case (with --strict: no case) failed
-unexpectedly and no known-failing entry is stale; 1 otherwise; 130 when
-interrupted (reports still hold every finished case).`,
-    )
+    .addHelpText("after", RUN_EXIT_STATUS)
     .action(async (opts: ConformanceRunOptions) => {
       process.exitCode = await conformanceRun(opts, options);
     });
@@ -150,8 +170,13 @@ interrupted (reports still hold every finished case).`,
   conformance
     .command("list")
     .description("list the cases: id, severity, needed features and spec requirements")
-    .option("--run <glob>", "only cases whose id matches", collect, [])
-    .option("--skip <glob>", "leave out cases whose id matches", collect, [])
+    .option(
+      "--run <glob>",
+      "only cases whose id matches (repeatable, comma-separated)",
+      collect,
+      [],
+    )
+    .option("--skip <glob>", "leave out cases whose id matches (repeatable)", collect, [])
     .option("--json", "print JSON")
     .action(async (opts: { run: string[]; skip: string[]; json?: boolean }) => {
       const { allCases, selectCases } = await loadSuite();
@@ -187,8 +212,20 @@ interrupted (reports still hold every finished case).`,
     .option("--parallel <n>", "cases run at once per server", positiveInt("a case count"), 8)
     .option("--concurrency <n>", "mutant servers run at once", positiveInt("a server count"), 3)
     .option("--timeout <ms>", "per-case timeout", positiveInt("milliseconds"), 15_000)
-    .option("--run <glob>", "only cases whose id matches", collect, [])
+    .option(
+      "--run <glob>",
+      "only cases whose id matches (repeatable, comma-separated)",
+      collect,
+      [],
+    )
+    .option("--skip <glob>", "leave out cases whose id matches (repeatable)", collect, [])
     .option("--mutant <name>", "only these mutants (repeatable)", collect, [])
+    .addHelpText(
+      "after",
+      `
+Exit status: 0 when every mutant is killed; 1 when one survives; ${EXIT_USAGE} for a
+bad command line; 130 when interrupted.`,
+    )
     .action(
       async (opts: {
         json?: string;
@@ -196,6 +233,7 @@ interrupted (reports still hold every finished case).`,
         concurrency: number;
         timeout: number;
         run: string[];
+        skip: string[];
         mutant: string[];
       }) => {
         process.exitCode = await conformanceMutants(opts, embedded);
@@ -208,9 +246,16 @@ export async function conformanceRun(
   opts: ConformanceRunOptions,
   { embedded: implementation, invokedAs }: ConformanceCommandOptions,
 ): Promise<number> {
-  const httpVersion = opts.http ?? defaultHttpVersion(opts.protocol);
+  if (opts.http !== undefined && opts.httpVersion !== undefined && opts.http !== opts.httpVersion) {
+    throw new UsageError("--http is the old name of --http-version: give one of them");
+  }
+  const httpVersion = opts.httpVersion ?? opts.http ?? defaultHttpVersion(opts.protocol);
   if (opts.protocol === "grpc" && httpVersion !== "2") {
-    throw new UsageError("gRPC needs HTTP/2: use --http 2");
+    throw new UsageError("gRPC needs HTTP/2: use --http-version 2");
+  }
+  if (opts.target !== undefined) {
+    const invalid = invalidTargetReason(opts.target);
+    if (invalid) throw new UsageError(invalid);
   }
   if (opts.mutant !== undefined && opts.target !== undefined) {
     throw new UsageError("--mutant applies only to the embedded server (no --target)");
@@ -221,7 +266,7 @@ export async function conformanceRun(
     try {
       knownFailing = readKnownFailing(opts.knownFailing);
     } catch (e) {
-      throw new CliError(
+      throw new UsageError(
         `cannot read --known-failing ${opts.knownFailing}: ${(e as Error).message}`,
       );
     }
@@ -299,17 +344,19 @@ export async function conformanceRun(
     await embedded?.close();
   }
 
+  // A target that cannot be tested at all: one line, its own exit status, no case, no report.
+  if (report.targetProblem) {
+    throw new CliError(
+      report.targetProblem.message,
+      TARGET_PROBLEM_EXIT_CODES[report.targetProblem.kind],
+    );
+  }
   if (opts.junit) writeAtomic(opts.junit, toJunit(report));
   if (opts.html) {
+    // The requirement texts go into the report and its links are absolute,
+    // so the file explains itself wherever it is kept.
     const reqs = loadSpecRequirements();
-    // Links work from wherever the report is written.
-    const specUrl = relative(dirname(resolve(opts.html)), fileURLToPath(SPEC_PATH))
-      .split(sep)
-      .join("/");
-    writeAtomic(
-      opts.html,
-      toHtml(report, { specUrl, ...(reqs ? { requirements: requirementRefs(reqs) } : {}) }),
-    );
+    writeAtomic(opts.html, toHtml(report, reqs ? { requirements: requirementRefs(reqs) } : {}));
     process.stdout.write(`HTML report: ${opts.html}\n`);
   }
   if (report.interrupted) return 130;
@@ -324,6 +371,7 @@ export async function conformanceMutants(
     concurrency: number;
     timeout: number;
     run: string[];
+    skip?: string[];
     mutant: string[];
   },
   implementation: EmbeddedImplementation,
@@ -336,7 +384,10 @@ export async function conformanceMutants(
   const mutants = opts.mutant.length > 0 ? opts.mutant : [...known];
   const { allCases, selectCases } = await loadSuite();
   const { formatMatrix, runMutantMatrix } = await import("../mutants.js");
-  const cases = selectCases(allCases, opts.run);
+  const cases = selectCases(allCases, opts.run, opts.skip ?? []);
+  if (cases.length === 0) {
+    throw new UsageError("--run/--skip select no case (see `list`)");
+  }
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
   process.on("SIGINT", onSigint);
@@ -356,7 +407,7 @@ export async function conformanceMutants(
         ),
       onMutant: (r, done, total) =>
         process.stderr.write(
-          `[${done}/${total}] ${r.mutant}: ${r.error ? `error: ${r.error}` : r.survived ? "SURVIVED" : `killed by ${r.killedBy.length}`} (${(r.durationMs / 1000).toFixed(1)} s)\n`,
+          `[${done}/${total}] ${r.mutant}: ${r.error ? `error: ${r.error}` : r.refusedByProbe ? "killed by the probe" : r.survived ? "SURVIVED" : `killed by ${r.killedBy.length}`} (${(r.durationMs / 1000).toFixed(1)} s)\n`,
         ),
     });
     process.stdout.write(formatMatrix(matrix));

@@ -7,8 +7,25 @@ export interface ConsoleOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** Print passing cases too (always true when not a TTY). */
   verbose?: boolean;
-  /** Force or disable colors and the live line; defaults to stream.isTTY. */
+  /** Force or disable the live progress line; defaults to stream.isTTY. */
   tty?: boolean;
+  /** Force or disable colours; defaults to `colorEnabled(stream)`. */
+  color?: boolean;
+}
+
+/**
+ * Whether to colour output written to `stream`: only on a terminal, never
+ * with NO_COLOR set (https://no-color.org), always with FORCE_COLOR set
+ * (unless it is "0" or "false"); NO_COLOR wins.
+ */
+export function colorEnabled(
+  stream: { isTTY?: boolean } = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (env.NO_COLOR) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  return Boolean(stream.isTTY) && env.TERM !== "dumb";
 }
 
 /**
@@ -38,6 +55,7 @@ const MARK: Record<CaseResult["status"], string> = {
 export class ConsoleReporter implements RunListener {
   private readonly out: NonNullable<ConsoleOptions["stream"]>;
   private readonly tty: boolean;
+  private readonly useColor: boolean;
   private readonly verbose: boolean;
   private total = 0;
   private done = 0;
@@ -48,11 +66,12 @@ export class ConsoleReporter implements RunListener {
   constructor(o: ConsoleOptions = {}) {
     this.out = o.stream ?? process.stdout;
     this.tty = o.tty ?? Boolean(this.out.isTTY);
+    this.useColor = o.color ?? colorEnabled(this.out);
     this.verbose = o.verbose ?? !this.tty;
   }
 
   private color(code: string, text: string): string {
-    return this.tty ? `\x1b[${code}m${text}\x1b[0m` : text;
+    return this.useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
   }
 
   private clearLine(): void {
@@ -117,17 +136,24 @@ export class ConsoleReporter implements RunListener {
   }
 }
 
-/** The closing summary: counts, every non-passing case with its reason, the verdict. */
+/**
+ * The closing summary: counts, every non-passing case with its reason
+ * (blocking failures first, then recommended ones, then known failures),
+ * the verdict last so it ends the log.
+ */
 export function formatSummary(
   report: RunReport,
   color: (code: string, text: string) => string = (_c, t) => t,
 ): string {
   const s = report.summary;
   const lines: string[] = [""];
-  if (report.capabilitiesError) {
-    lines.push(color("31", `GetCapabilities failed: ${printable(report.capabilitiesError)}`));
+  if (report.targetProblem) {
+    lines.push(color("31", `Target not tested: ${printable(report.targetProblem.message)}`));
   }
-  const failed = report.cases.filter((c) => c.status === "failed");
+  const failed = [
+    ...report.cases.filter((c) => c.status === "failed" && c.blocking),
+    ...report.cases.filter((c) => c.status === "failed" && !c.blocking),
+  ];
   if (failed.length > 0) {
     lines.push("Failed cases:");
     for (const c of failed) {

@@ -1,17 +1,25 @@
 import type { CaseResult, RunReport } from "../result.js";
+import { SPEC_URL } from "../version.js";
 
-/** Where a requirement ID lives in the spec. */
+/** A requirement of the spec, as the report shows it. */
 export interface RequirementRef {
   /** Fragment of the spec page (without '#'). */
   anchor: string;
-  /** Heading of the section, shown as a tooltip. */
+  /** Heading of the section holding it, e.g. "7.3.1 Scan". */
   section?: string;
+  /** Its level keyword, e.g. "MUST". */
+  level?: string;
+  /** The requirement sentence, embedded so the report explains itself offline. */
+  text?: string;
 }
 
 export interface HtmlOptions {
-  /** Link target of the spec; default "spec/paycode.md". */
+  /**
+   * The spec requirement IDs link to; default `SPEC_URL`, an absolute URL
+   * of the spec at this suite version's tag, so a moved report still links.
+   */
   specUrl?: string;
-  /** Anchors and section names from the spec parser; unknown IDs get a lower-cased anchor. */
+  /** Anchors, sections and texts from the spec parser; unknown IDs get a lower-cased anchor. */
   requirements?: ReadonlyMap<string, RequirementRef>;
 }
 
@@ -24,30 +32,91 @@ export function escapeHtml(s: string): string {
     .replace(/'/g, "&#39;");
 }
 
-function requirementLink(id: string, o: HtmlOptions): string {
-  const ref = o.requirements?.get(id);
-  const anchor = ref?.anchor ?? id.toLowerCase();
-  const href = `${o.specUrl ?? "spec/paycode.md"}#${encodeURIComponent(anchor)}`;
-  const title = ref?.section ? ` title="${escapeHtml(ref.section)}"` : "";
-  return `<a class="req" href="${escapeHtml(href)}"${title}>${escapeHtml(id)}</a>`;
+/** Report order: what needs attention first. */
+const GROUPS: readonly { key: string; title: string; has: (c: CaseResult) => boolean }[] = [
+  {
+    key: "blocking",
+    title: "Failed",
+    has: (c) => c.status === "failed" && c.blocking !== false,
+  },
+  {
+    key: "recommended",
+    title: "Failed, recommended (not counted)",
+    has: (c) => c.status === "failed" && c.blocking === false,
+  },
+  { key: "known-failing", title: "Known failing", has: (c) => c.status === "known-failing" },
+  { key: "skipped", title: "Skipped", has: (c) => c.status === "skipped" },
+  { key: "passed", title: "Passed", has: (c) => c.status === "passed" },
+];
+
+const reqDomId = (id: string) => `req-${id}`;
+
+function specHref(id: string, o: HtmlOptions): string {
+  const anchor = o.requirements?.get(id)?.anchor ?? id.toLowerCase();
+  return `${o.specUrl ?? SPEC_URL}#${encodeURIComponent(anchor)}`;
 }
 
-function row(c: CaseResult, o: HtmlOptions): string {
+function tooltip(ref: RequirementRef | undefined): string {
+  if (!ref?.text) return ref?.section ? `§${ref.section}` : "";
+  return `${ref.section ? `§${ref.section} — ` : ""}${ref.level ? `${ref.level}: ` : ""}${ref.text}`;
+}
+
+/** A requirement ID in a case row: jumps to its text in the report's own requirement list. */
+function requirementLink(id: string, o: HtmlOptions): string {
+  const tip = tooltip(o.requirements?.get(id));
+  const title = tip ? ` title="${escapeHtml(tip)}"` : "";
+  return `<a class="req" href="#${escapeHtml(reqDomId(id))}"${title}>${escapeHtml(id)}</a>`;
+}
+
+function requirementText(id: string, o: HtmlOptions): string {
+  const ref = o.requirements?.get(id);
+  const text = ref?.text
+    ? `${ref.level ? `<b>${escapeHtml(ref.level)}</b> ` : ""}${escapeHtml(ref.text)}`
+    : "<i>not in this suite's copy of the spec</i>";
+  return `<li><a href="${escapeHtml(specHref(id, o))}">${escapeHtml(id)}</a> ${text}</li>`;
+}
+
+function row(c: CaseResult, group: string, o: HtmlOptions): string {
   const reqs = c.requirements.map((r) => requirementLink(r, o)).join(" ");
   const notes = c.notes?.length ? `<pre class="notes">${escapeHtml(c.notes.join("\n"))}</pre>` : "";
   const msg = c.message ? `<pre class="msg">${escapeHtml(c.message)}</pre>` : "";
+  // What a failing case demands, right where it failed.
+  const demands =
+    c.status === "failed" || c.status === "known-failing"
+      ? `<ul class="reqtext">${c.requirements.map((r) => requirementText(r, o)).join("")}</ul>`
+      : "";
   const feats = c.features.length
     ? `<div class="feat">needs ${escapeHtml(c.features.join(", "))}</div>`
     : "";
   const stale = c.staleKnownFailing ? " stale" : "";
-  return `<tr class="case ${c.status}${stale}" data-status="${c.status}" data-search="${escapeHtml(`${c.id} ${c.title} ${c.requirements.join(" ")} ${c.message}`.toLowerCase())}">
+  return `<tr data-group="${group}" class="case ${c.status}${stale}" data-status="${c.status}" data-search="${escapeHtml(`${c.id} ${c.title} ${c.requirements.join(" ")} ${c.message}`.toLowerCase())}">
 <td><span class="badge ${c.status}">${escapeHtml(c.status)}</span></td>
 <td><code id="${escapeHtml(c.id)}">${escapeHtml(c.id)}</code><div class="title">${escapeHtml(c.title)}</div>${feats}</td>
 <td>${reqs}</td>
 <td class="${c.severity}">${c.severity}</td>
 <td class="num">${c.durationMs}&nbsp;ms</td>
-<td>${msg}${notes}</td>
+<td>${msg}${demands}${notes}</td>
 </tr>`;
+}
+
+/** Every requirement the report's cases name, with its text and a link to the spec. */
+function requirementList(report: RunReport, o: HtmlOptions): string {
+  const ids = [...new Set(report.cases.flatMap((c) => c.requirements))].sort((a, b) =>
+    a.localeCompare(b, "en", { numeric: true }),
+  );
+  if (ids.length === 0) return "";
+  const items = ids.map((id) => {
+    const ref = o.requirements?.get(id);
+    const where = ref?.section ? ` <span class="meta">§${escapeHtml(ref.section)}</span>` : "";
+    const level = ref?.level ? ` <b>${escapeHtml(ref.level)}</b>` : "";
+    const text = ref?.text ? escapeHtml(ref.text) : "<i>not in this suite's copy of the spec</i>";
+    return `<dt id="${escapeHtml(reqDomId(id))}"><a href="${escapeHtml(specHref(id, o))}">${escapeHtml(id)}</a>${level}${where}</dt><dd>${text}</dd>`;
+  });
+  return `<section class="reqs"><h2>Requirements checked</h2>
+<p class="meta">Texts from the spec this suite (${escapeHtml(report.suiteVersion)}) was written against; IDs link to <a href="${escapeHtml(o.specUrl ?? SPEC_URL)}">that spec</a>.</p>
+<dl>
+${items.join("\n")}
+</dl></section>`;
 }
 
 const CSS = `
@@ -64,7 +133,7 @@ h1{font-size:20px;margin:0 0 6px}
 table{border-collapse:collapse;width:calc(100% - 56px);margin:0 28px 28px;background:#fff}
 th,td{text-align:left;vertical-align:top;padding:7px 9px;border-bottom:1px solid #e7eaee}
 th{background:#eef0f4;font-weight:600;position:sticky;top:0}
-tr.family td{background:#f0f2f6;font-weight:600;padding-top:12px}
+tr.group td{background:#f0f2f6;font-weight:600;padding-top:12px}
 code{font-size:13px}.title{color:#4a5263}.feat{color:#7a8191;font-size:12px}
 .badge{display:inline-block;min-width:72px;text-align:center;padding:2px 6px;border-radius:3px;font-size:12px;font-weight:600}
 .badge.passed{background:#dff5e3;color:#17692b}.badge.failed{background:#fde2e1;color:#a61b14}
@@ -74,6 +143,11 @@ tr.stale .badge{outline:2px solid #a61b14}
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}
 pre.notes{color:#7a8191;margin-top:4px}
 a.req{font-family:ui-monospace,monospace;font-size:12px;margin-right:4px;white-space:nowrap}
+ul.reqtext{margin:4px 0 0;padding-left:16px;font-size:12px;color:#4a5263}
+section.reqs{margin:0 28px 28px;padding:12px 16px;background:#fff}
+section.reqs h2{font-size:16px;margin:0 0 6px}
+section.reqs dt{margin-top:8px;font-family:ui-monospace,monospace;font-size:12px}
+section.reqs dd{margin:2px 0 0 16px}
 .hidden{display:none}
 `;
 
@@ -86,9 +160,9 @@ const JS = `
     rows.forEach(function(r){
       var ok=(filter==='all'||r.dataset.status===filter||(filter==='failed'&&r.classList.contains('stale')))&&(!q||r.dataset.search.indexOf(q)>=0);
       r.classList.toggle('hidden',!ok);
-      if(ok) seen[r.dataset.family]=1;
+      if(ok) seen[r.dataset.group]=1;
     });
-    document.querySelectorAll('tr.family').forEach(function(f){f.classList.toggle('hidden',!seen[f.dataset.family]);});
+    document.querySelectorAll('tr.group').forEach(function(g){g.classList.toggle('hidden',!seen[g.dataset.group]);});
   }
   document.querySelectorAll('.bar button').forEach(function(b){
     b.addEventListener('click',function(){
@@ -105,31 +179,17 @@ const JS = `
 /** A self-contained HTML report: inline CSS and JS, no network, filterable to failures. */
 export function toHtml(report: RunReport, o: HtmlOptions = {}): string {
   const s = report.summary;
-  const byFamily = new Map<string, CaseResult[]>();
-  for (const c of report.cases) {
-    const f = c.id.split("/")[0] ?? c.id;
-    byFamily.set(f, [...(byFamily.get(f) ?? []), c]);
-  }
-  const rows = [...byFamily.entries()]
-    .map(([family, cases]) => {
-      const failed = cases.filter((c) => c.status === "failed").length;
-      const head = `<tr class="family" data-family="${escapeHtml(family)}"><td colspan="6">${escapeHtml(family)} <span class="meta">${cases.length} cases${failed ? `, ${failed} failed` : ""}</span></td></tr>`;
-      return (
-        head +
-        cases
-          .map((c) =>
-            row(c, o).replace(
-              '<tr class="case',
-              `<tr data-family="${escapeHtml(family)}" class="case`,
-            ),
-          )
-          .join("\n")
-      );
-    })
+  const rows = GROUPS.map((g) => {
+    const cases = report.cases.filter(g.has);
+    if (cases.length === 0) return "";
+    const head = `<tr class="group" data-group="${g.key}"><td colspan="6">${escapeHtml(g.title)} <span class="meta">${cases.length} case${cases.length === 1 ? "" : "s"}</span></td></tr>`;
+    return [head, ...cases.map((c) => row(c, g.key, o))].join("\n");
+  })
+    .filter(Boolean)
     .join("\n");
   const impl = report.implementation ? ` — ${escapeHtml(report.implementation)}` : "";
-  const capsErr = report.capabilitiesError
-    ? `<div class="verdict bad">GetCapabilities failed: ${escapeHtml(report.capabilitiesError)}</div><br>`
+  const problem = report.targetProblem
+    ? `<div class="verdict bad">Target not tested: ${escapeHtml(report.targetProblem.message)}</div><br>`
     : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -141,7 +201,7 @@ export function toHtml(report: RunReport, o: HtmlOptions = {}): string {
 <h1>Paycode conformance report${impl}</h1>
 <div class="meta">Target <code>${escapeHtml(report.target)}</code> over ${escapeHtml(report.protocol)} / HTTP ${escapeHtml(report.httpVersion)} · suite ${escapeHtml(report.suiteVersion)} · started ${escapeHtml(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s${report.strict ? " · strict" : ""}</div>
 <div class="meta">Features claimed: ${report.features.length ? escapeHtml(report.features.join(", ")) : "(none)"}</div>
-${capsErr}<div class="verdict ${report.ok ? "ok" : "bad"}">${report.ok ? "PASS" : "FAIL"} — ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.knownFailing} known-failing${s.staleKnownFailing ? `, ${s.staleKnownFailing} stale known-failing` : ""}${report.interrupted ? " (interrupted: partial results)" : ""}</div>
+${problem}<div class="verdict ${report.ok ? "ok" : "bad"}">${report.ok ? "PASS" : "FAIL"} — ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.knownFailing} known-failing${s.staleKnownFailing ? `, ${s.staleKnownFailing} stale known-failing` : ""}${report.interrupted ? " (interrupted: partial results)" : ""}</div>
 </header>
 <div class="bar">
 <button data-filter="all" class="on">All (${s.total})</button>
@@ -156,6 +216,7 @@ ${capsErr}<div class="verdict ${report.ok ? "ok" : "bad"}">${report.ok ? "PASS" 
 <tbody>
 ${rows}
 </tbody></table>
+${requirementList(report, o)}
 <script>${JS}</script>
 </body></html>
 `;

@@ -24,7 +24,7 @@ export function toJson(report: RunReport): string {
     httpVersion: report.httpVersion,
     implementation: report.implementation,
     features: report.features,
-    ...(report.capabilitiesError ? { capabilitiesError: report.capabilitiesError } : {}),
+    ...(report.targetProblem ? { targetProblem: report.targetProblem } : {}),
     startedAt: report.startedAt,
     durationMs: report.durationMs,
     strict: report.strict,

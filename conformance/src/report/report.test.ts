@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { CaseResult, RunReport } from "../result.js";
 import { summarize } from "../result.js";
-import { ConsoleReporter, formatSummary } from "./console.js";
+import { SPEC_URL, SUITE_VERSION } from "../version.js";
+import { ConsoleReporter, colorEnabled, formatSummary } from "./console.js";
 import { toHtml } from "./html.js";
 import { toJson } from "./json.js";
 import { escapeXml, toJunit } from "./junit.js";
@@ -172,23 +173,78 @@ describe("JUnit report", () => {
 });
 
 describe("HTML report", () => {
-  it("is self-contained, escapes data and links requirements to the spec", () => {
-    const html = toHtml(sampleReport(), {
-      requirements: new Map([["SCAN-5", { anchor: "731-scan", section: "7.3.1 Scan" }]]),
-    });
+  const requirements = new Map([
+    [
+      "SCAN-5",
+      {
+        anchor: "731-scan",
+        section: "7.3.1 Scan",
+        level: "MUST",
+        text: "The Issuer MUST decline a code it has seen <before>.",
+      },
+    ],
+  ]);
+
+  it("is self-contained and escapes data", () => {
+    const html = toHtml(sampleReport(), { requirements });
     expect(html.startsWith("<!doctype html>")).toBe(true);
     expect(html).toContain("<style>");
     expect(html).not.toMatch(/<(link|img|iframe)\b/);
     expect(html).not.toMatch(/<script[^>]*\bsrc=/);
     expect(html).not.toContain("<script>alert(1)</script>");
     expect(html).toContain("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect(html).toContain('href="spec/paycode.md#731-scan"');
-    expect(html).toContain('title="7.3.1 Scan"');
-    expect(html).toContain('href="spec/paycode.md#sec-1"'); // unknown to the index: lower-cased id
     expect(html).toContain('data-filter="failed"');
-    expect((html.match(/<tr data-family=/g) ?? []).length).toBe(5);
+    expect((html.match(/<tr data-group=/g) ?? []).length).toBe(5);
     // Exactly one inline script (the filter), and it is ours.
     expect((html.match(/<script>/g) ?? []).length).toBe(1);
+  });
+
+  it("lists failures first: blocking, recommended, known-failing, skipped, passed", () => {
+    const report = sampleReport();
+    report.cases.push(
+      result("a-family/soft", "failed", "soft", { severity: "recommended", blocking: false }),
+    );
+    const html = toHtml(report, { requirements });
+    const order = [...html.matchAll(/<code id="([^"]+)">/g)].map((m) => m[1]);
+    expect(order).toEqual([
+      "reused-code/concurrent",
+      "over-limit/y",
+      "a-family/soft",
+      "over-limit/x",
+      "double-offline/settles",
+      "reused-code/second-scan",
+    ]);
+    const groups = [...html.matchAll(/<tr class="group" data-group="([^"]+)"/g)].map((m) => m[1]);
+    expect(groups).toEqual(["blocking", "recommended", "known-failing", "skipped", "passed"]);
+  });
+
+  it("embeds the requirement texts and links IDs to the spec at an absolute URL of the suite's version", () => {
+    const html = toHtml(sampleReport(), { requirements });
+    expect(SPEC_URL).toBe(
+      `https://github.com/paycode/paycode/blob/v${SUITE_VERSION}/spec/paycode.md`,
+    );
+    // The text, escaped, is in the report: once in the list, and under each failing case.
+    const text = "The Issuer MUST decline a code it has seen &lt;before&gt;.";
+    expect(html).toContain(`<dd>${text}</dd>`);
+    expect(html.split(text).length - 1).toBeGreaterThanOrEqual(3); // list + two failed + known-failing
+    expect(html).toContain(`href="${SPEC_URL}#731-scan"`);
+    expect(html).toContain(`href="${SPEC_URL}#sec-1"`); // unknown to the index: lower-cased id
+    expect(html).toContain('<dt id="req-SCAN-5">');
+    expect(html).toContain('href="#req-SCAN-5"');
+    expect(html).toContain("not in this suite's copy of the spec");
+    // Nothing relative that breaks once the file is moved.
+    for (const m of html.matchAll(/href="([^"]*)"/g)) {
+      expect(m[1]).toMatch(/^(#|https:\/\/)/);
+    }
+  });
+
+  it("says why a refused target was not tested", () => {
+    const report = sampleReport();
+    report.cases = [];
+    report.summary = summarize([]);
+    report.targetProblem = { kind: "unreachable", message: "http://x is unreachable: <refused>" };
+    const html = toHtml(report);
+    expect(html).toContain("Target not tested: http://x is unreachable: &lt;refused&gt;");
   });
 });
 
@@ -212,6 +268,63 @@ describe("console report", () => {
     expect(out).toContain("FAIL  reused-code/concurrent (12 ms)");
     expect(out).toContain("RESULT: FAIL (2 blocking failures)");
     expect(out).toContain("1 stale known-failing entry");
+  });
+
+  it("colours only a terminal, never with NO_COLOR, always with FORCE_COLOR", () => {
+    expect(colorEnabled({ isTTY: true }, {})).toBe(true);
+    expect(colorEnabled({ isTTY: false }, {})).toBe(false);
+    expect(colorEnabled({}, {})).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: "1" })).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { TERM: "dumb" })).toBe(false);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: "1" })).toBe(true);
+    expect(colorEnabled({ isTTY: true }, { FORCE_COLOR: "0" })).toBe(false);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: "1", NO_COLOR: "1" })).toBe(false);
+  });
+
+  it("emits no ANSI codes on a terminal with NO_COLOR set, and colours it otherwise", () => {
+    const run = (env: Record<string, string>) => {
+      const saved = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
+      delete process.env.NO_COLOR;
+      delete process.env.FORCE_COLOR;
+      Object.assign(process.env, env);
+      try {
+        let out = "";
+        const stream = {
+          write: (s: string) => {
+            out += s;
+            return true;
+          },
+          isTTY: true,
+          columns: 80,
+        } as unknown as NodeJS.WritableStream;
+        const r = new ConsoleReporter({ stream, tty: false });
+        const report = sampleReport();
+        for (const c of report.cases) r.onCaseEnd(c);
+        r.onEnd(report);
+        return out;
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+    };
+    expect(run({ NO_COLOR: "1" })).not.toContain("\x1b[");
+    expect(run({})).toContain("\x1b[31m");
+  });
+
+  it("lists blocking failures before recommended ones, and ends with the verdict", () => {
+    const report = sampleReport();
+    report.cases.unshift(
+      result("a-family/soft", "failed", "soft", { severity: "recommended", blocking: false }),
+    );
+    report.summary = summarize(report.cases);
+    const out = formatSummary(report);
+    const i = (s: string) => out.indexOf(s);
+    expect(i("  reused-code/concurrent")).toBeGreaterThan(i("Failed cases:"));
+    expect(i("  over-limit/y")).toBeGreaterThan(i("  reused-code/concurrent"));
+    expect(i("  a-family/soft (recommended, not counted)")).toBeGreaterThan(i("  over-limit/y"));
+    expect(out.trimEnd().split("\n").at(-1)).toBe("RESULT: FAIL (2 blocking failures)");
   });
 
   it("summarises a passing run", () => {

@@ -1,22 +1,36 @@
 // Test-only targets for the harness's own tests: a stub implementation, a
-// server that never answers, and one that answers garbage.
+// server that never answers, one that answers garbage, an ordinary web
+// server, a Paycode server without test control, one that speaks only
+// Connect, and an address nobody listens on.
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type ConnectNodeAdapterOptions, connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  ConformanceService,
+  GetCapabilitiesResponseSchema,
+  HealthService,
+  IssuerProfileSchema,
+} from "@paycode/protocol/v1";
 
 export interface TestServer {
   readonly url: string;
   /** Requests received so far. */
   readonly requests: () => number;
+  /** Request paths so far, e.g. "/paycode.v1.HealthService/Ping". */
+  readonly paths: () => string[];
   close(): Promise<void>;
 }
 
 async function listen(handler: http.RequestListener): Promise<TestServer> {
   let count = 0;
+  const paths: string[] = [];
   const sockets = new Set<import("node:net").Socket>();
   const server = http.createServer((req, res) => {
     count++;
+    paths.push(req.url ?? "");
     handler(req, res);
   });
   server.on("connection", (s) => {
@@ -28,6 +42,7 @@ async function listen(handler: http.RequestListener): Promise<TestServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests: () => count,
+    paths: () => [...paths],
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -51,7 +66,67 @@ export function startGarbageServer(): Promise<TestServer> {
   });
 }
 
-/** A Connect server with whatever routes a test registers (unregistered RPCs: 404/unimplemented). */
-export function startStubServer(routes: (router: ConnectRouter) => void): Promise<TestServer> {
-  return listen(connectNodeAdapter({ routes }));
+/** An ordinary web server: every path is a 404 HTML page. */
+export function startWebServer(): Promise<TestServer> {
+  return listen((_req, res) => {
+    res.writeHead(404, { "content-type": "text/html" });
+    res.end("<html><body><h1>Not Found</h1></body></html>");
+  });
+}
+
+/**
+ * A server with whatever routes a test registers (unregistered RPCs:
+ * 404/unimplemented), over HTTP/1.1, speaking Connect, gRPC-Web (and gRPC,
+ * which needs HTTP/2 and so cannot reach it) unless `adapter` says otherwise.
+ */
+export function startStubServer(
+  routes: (router: ConnectRouter) => void,
+  adapter: Omit<ConnectNodeAdapterOptions, "routes"> = {},
+): Promise<TestServer> {
+  return listen(connectNodeAdapter({ ...adapter, routes }));
+}
+
+/** Answers HealthService.Ping, as every Paycode server does. */
+export function pingRoute(router: ConnectRouter): void {
+  router.service(HealthService, { ping: () => ({}) });
+}
+
+/** Answers GetCapabilities with `features` (and nothing else of test control). */
+export function capabilitiesRoute(features: string[] = []) {
+  return (router: ConnectRouter): void => {
+    router.service(ConformanceService, {
+      getCapabilities: () =>
+        create(GetCapabilitiesResponseSchema, {
+          implementation: "stub",
+          features,
+          profile: create(IssuerProfileSchema, { currency: "CNY" }),
+          now: timestampNow(),
+        }),
+    });
+  };
+}
+
+/** A Paycode server whose test control is off: Ping answers, ConformanceService is 404. */
+export function startServerWithoutTestControl(): Promise<TestServer> {
+  return startStubServer(pingRoute);
+}
+
+/** A Paycode server with test control that speaks only Connect (no gRPC-Web, and no HTTP/2). */
+export function startConnectOnlyServer(): Promise<TestServer> {
+  return startStubServer(
+    (router) => {
+      pingRoute(router);
+      capabilitiesRoute()(router);
+    },
+    { grpc: false, grpcWeb: false },
+  );
+}
+
+/** A URL on which nothing listens (a port that was just free): connection refused. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
 }

@@ -61,15 +61,37 @@ export async function describeCliError(err: unknown): Promise<string> {
   return String(err);
 }
 
+const guarded = new WeakSet<NodeJS.WriteStream>();
+
+/**
+ * A reader that stops early (`paycode … | head`) closes the pipe; writing
+ * on then fails with EPIPE. That is no error of the command: leave at once,
+ * quietly, with status 0, as `head` asked. Other stream errors stay fatal.
+ */
+export function exitQuietlyOnClosedPipe(
+  streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr],
+): void {
+  for (const stream of streams) {
+    if (guarded.has(stream)) continue;
+    guarded.add(stream);
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(0);
+      throw err;
+    });
+  }
+}
+
 /**
  * Parses the command line and runs the chosen command. Any error ends the
  * process with one line on stderr and a non-zero code; the stack trace is
- * printed only when PAYCODE_DEBUG is set.
+ * printed only when PAYCODE_DEBUG is set. A closed output pipe ends it
+ * quietly (`exitQuietlyOnClosedPipe`).
  */
 export async function runCli(
   program: Command,
   argv: readonly string[] = process.argv,
 ): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     await program.parseAsync(argv as string[]);
   } catch (err) {

@@ -5,6 +5,7 @@ export {
   configureErrorOutput,
   describeCliError,
   EXIT_USAGE,
+  exitQuietlyOnClosedPipe,
   reportCliError,
   runCli,
   UsageError,
