@@ -67,7 +67,7 @@ const HOOK =
 const ED25519_EDITS: Edit[] = [
   {
     file: OV,
-    find: "!verify(null, code.payload, cert.walletKey, code.signature)",
+    find: "!ed25519VerifyRaw(cert.walletKey, code.payload, code.signature)",
     replace: `!${HOOK}(cert.body.walletPublicKey, code.payload, code.signature)`,
   },
   {
@@ -78,7 +78,7 @@ const ED25519_EDITS: Edit[] = [
 ];
 
 const WALLET_SIG_CHECK =
-  "if (cert.walletKey === undefined || !verify(null, code.payload, cert.walletKey, code.signature)) return SIGNATURE_INVALID;\n";
+  "if (cert.walletKey === undefined || !ed25519VerifyRaw(cert.walletKey, code.payload, code.signature)) return SIGNATURE_INVALID;\n";
 
 /** Every rule; each must be killed by at least one vector. */
 const RULES: Rule[] = [
@@ -214,7 +214,7 @@ const RULES: Rule[] = [
     edits: [
       {
         file: OV,
-        find: "!verify(null, code.payload, cert.walletKey, code.signature)",
+        find: "!ed25519VerifyRaw(cert.walletKey, code.payload, code.signature)",
         replace: "false",
       },
     ],
@@ -786,6 +786,8 @@ function mutant(edits: Edit[]): string {
       // Imports that leave codes/ point back at the real source tree.
       const back = relative(join(dir, "codes", sub), srcDir).replaceAll("\\", "/");
       text = text.replaceAll('from "../../', `from "${back}/`);
+      // The package's "#crypto" import does not resolve outside it: use the Node backend.
+      text = text.replaceAll('from "#crypto"', `from "${back}/crypto/node.js"`);
       for (const e of edits.filter((x) => x.file === `${sub}/${f}`)) {
         const n = text.split(e.find).length - 1;
         if (n !== 1) throw new Error(`${e.file}: expected one "${e.find}", found ${n}`);

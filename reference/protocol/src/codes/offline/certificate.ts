@@ -1,4 +1,3 @@
-import type { KeyObject } from "node:crypto";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import {
   type WalletCertificate,
@@ -10,6 +9,8 @@ import { FieldScan, LEN, readUtf8, scanCanonical, VARINT } from "./canonical-wir
 import {
   ED25519_KEY_LENGTH,
   ED25519_SIGNATURE_LENGTH,
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
   ed25519PublicKeyObject,
   ed25519Sign,
   ed25519Verify,
@@ -42,7 +43,7 @@ const BODY_WIRE = [LEN, LEN, LEN, VARINT, VARINT, VARINT, VARINT];
 export function issueCertificate(
   body: MessageInitShape<typeof WalletCertificateBodySchema>,
   issuerKeyId: string,
-  issuerPrivateKey: KeyObject,
+  issuerPrivateKey: Ed25519PrivateKey,
 ): WalletCertificate {
   const msg = create(WalletCertificateBodySchema, body);
   if (msg.walletId === "") throw new RangeError("certificate wallet id is empty");
@@ -151,10 +152,10 @@ export type CertificateFailure = "MALFORMED" | "KEY_UNKNOWN" | "ISSUER_SIGNATURE
 /** A certificate whose issuer signature checked out. */
 export interface CheckedCertificate extends ParsedCertificate {
   /**
-   * The wallet key, ready for node:crypto; undefined when it has small order
-   * or node:crypto refused it (every wallet signature is then invalid).
+   * The wallet key, ready for the crypto backend; undefined when it has small order
+   * or the backend refused it (every wallet signature is then invalid).
    */
-  readonly walletKey: KeyObject | undefined;
+  readonly walletKey: Ed25519PublicKey | undefined;
 }
 
 /**
@@ -181,7 +182,7 @@ export function checkCertificate(
   if (!ok) return "ISSUER_SIGNATURE_INVALID";
   // A small-order key would let anyone sign for the wallet (node:crypto
   // accepts such signatures), so it verifies nothing: SIGNATURE_INVALID.
-  let walletKey: KeyObject | undefined;
+  let walletKey: Ed25519PublicKey | undefined;
   if (!isSmallOrderEd25519PublicKey(cert.walletPublicKey)) {
     try {
       // Copy: the view may point into a caller's buffer we are about to cache.

@@ -1,92 +1,81 @@
 import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  sign,
-  verify,
-} from "node:crypto";
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
+  ed25519PrivateKeyFromSeed,
+  ed25519PublicKeyFromBytes,
+  ed25519RawPublicKey,
+  ed25519SignRaw,
+  ed25519VerifyRaw,
+  randomBytes,
+} from "#crypto";
+
+export type { Ed25519PrivateKey, Ed25519PublicKey };
 
 /** Length of an Ed25519 public key and of a private seed, in bytes. */
 export const ED25519_KEY_LENGTH = 32;
 /** Length of an Ed25519 signature, in bytes. */
 export const ED25519_SIGNATURE_LENGTH = 64;
 
-/** An Ed25519 key pair: the private key for node:crypto and the raw public key. */
+/**
+ * An Ed25519 key pair: the private key as the crypto backend holds it (a
+ * node:crypto KeyObject on Node.js) and the raw public key.
+ */
 export interface Ed25519KeyPair {
-  privateKey: KeyObject;
+  privateKey: Ed25519PrivateKey;
   /** Raw 32-byte public key (RFC 8032 encoding). */
   publicKey: Uint8Array;
 }
-
-// DER prefixes that turn a raw 32-byte seed / public key into PKCS#8 / SPKI,
-// the only raw-key forms node:crypto imports without JWK base64 round trips.
-const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 /** The key pair whose RFC 8032 private seed is `seed` (32 bytes). */
 export function ed25519FromSeed(seed: Uint8Array): Ed25519KeyPair {
   if (seed.length !== ED25519_KEY_LENGTH) {
     throw new RangeError(`Ed25519 seed must be ${ED25519_KEY_LENGTH} bytes, got ${seed.length}`);
   }
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([PKCS8_PREFIX, seed]),
-    format: "der",
-    type: "pkcs8",
-  });
+  const privateKey = ed25519PrivateKeyFromSeed(seed);
   return { privateKey, publicKey: ed25519PublicKeyBytes(privateKey) };
 }
 
 /** A fresh random key pair. */
 export function generateEd25519(): Ed25519KeyPair {
-  const { privateKey } = generateKeyPairSync("ed25519");
-  return { privateKey, publicKey: ed25519PublicKeyBytes(privateKey) };
+  return ed25519FromSeed(randomBytes(ED25519_KEY_LENGTH));
 }
 
-/** The raw 32-byte public key of an Ed25519 private or public KeyObject. */
-export function ed25519PublicKeyBytes(key: KeyObject): Uint8Array {
-  const pub = key.type === "private" ? createPublicKey(key) : key;
-  if (pub.asymmetricKeyType !== "ed25519") throw new TypeError("not an Ed25519 key");
-  const der = pub.export({ format: "der", type: "spki" });
-  return new Uint8Array(der.subarray(der.length - ED25519_KEY_LENGTH));
+/** The raw 32-byte public key of an Ed25519 private or public key. */
+export function ed25519PublicKeyBytes(key: Ed25519PrivateKey | Ed25519PublicKey): Uint8Array {
+  return ed25519RawPublicKey(key);
 }
 
-/** A node:crypto public KeyObject from a raw 32-byte public key. */
-export function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
+/** A backend public key (node:crypto KeyObject on Node.js) from a raw 32-byte public key. */
+export function ed25519PublicKeyObject(publicKey: Uint8Array): Ed25519PublicKey {
   if (publicKey.length !== ED25519_KEY_LENGTH) {
     throw new RangeError(
       `Ed25519 public key must be ${ED25519_KEY_LENGTH} bytes, got ${publicKey.length}`,
     );
   }
-  return createPublicKey({
-    key: Buffer.concat([SPKI_PREFIX, publicKey]),
-    format: "der",
-    type: "spki",
-  });
+  return ed25519PublicKeyFromBytes(publicKey);
 }
 
 /** Pure Ed25519 (RFC 8032) signature, 64 bytes. */
-export function ed25519Sign(privateKey: KeyObject, message: Uint8Array): Uint8Array {
-  const sig = sign(null, message, privateKey);
-  return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
+export function ed25519Sign(privateKey: Ed25519PrivateKey, message: Uint8Array): Uint8Array {
+  return ed25519SignRaw(privateKey, message);
 }
 
 /**
- * Checks a pure Ed25519 signature with node:crypto, whose rules are the
- * spec's [QR-8] (§5.3): cofactorless [S]B = R + [k]A, S < L, R compared
+ * Checks a pure Ed25519 signature with node:crypto (or the browser
+ * backend's equivalent), whose rules are the spec's [QR-8] (§5.3): cofactorless [S]B = R + [k]A, S < L, R compared
  * as bytes, A decoded with y reduced mod p. False (never an exception) for any bad
- * key, length or signature. Hot paths should pass a cached KeyObject:
+ * key, length or signature. Hot paths should pass a cached key object:
  * building one from raw bytes costs about as much as the check itself.
  */
 export function ed25519Verify(
-  publicKey: KeyObject | Uint8Array,
+  publicKey: Ed25519PublicKey | Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
 ): boolean {
   if (signature.length !== ED25519_SIGNATURE_LENGTH) return false;
   try {
     const key = publicKey instanceof Uint8Array ? ed25519PublicKeyObject(publicKey) : publicKey;
-    return verify(null, message, key, signature);
+    return ed25519VerifyRaw(key, message, signature);
   } catch {
     return false;
   }
@@ -106,7 +95,7 @@ const SMALL_ORDER_POINTS = [
   "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
   "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-].map((h) => Buffer.from(h, "hex"));
+].map((h) => Uint8Array.from(h.match(/../g)!, (b) => Number.parseInt(b, 16)));
 
 /** True when `publicKey` encodes a point of small order (see SMALL_ORDER_POINTS). */
 export function isSmallOrderEd25519PublicKey(publicKey: Uint8Array): boolean {

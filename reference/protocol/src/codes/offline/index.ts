@@ -11,6 +11,8 @@ export {
   ED25519_KEY_LENGTH,
   ED25519_SIGNATURE_LENGTH,
   type Ed25519KeyPair,
+  type Ed25519PrivateKey,
+  type Ed25519PublicKey,
   ed25519FromSeed,
   ed25519PublicKeyBytes,
   ed25519PublicKeyObject,

@@ -1,6 +1,5 @@
-import type { KeyObject } from "node:crypto";
 import type { IssuerKey } from "../../gen/paycode/v1/offline_code_pb.js";
-import { ed25519PublicKeyObject } from "./ed25519.js";
+import { type Ed25519PublicKey, ed25519PublicKeyObject } from "./ed25519.js";
 
 /** An issuer certificate-signing key as verifiers know it. Times are Unix seconds. */
 export interface IssuerKeyEntry {
@@ -24,13 +23,13 @@ export function issuerKeyEntryFromProto(key: IssuerKey): IssuerKeyEntry {
 }
 
 interface LoadedKey {
-  readonly key: KeyObject;
+  readonly key: Ed25519PublicKey;
   readonly notBefore: number;
   readonly notAfter: number;
 }
 
 /**
- * Issuer keys indexed by key id, with their node:crypto KeyObjects built
+ * Issuer keys indexed by key id, with their backend key objects (node:crypto KeyObjects on Node.js) built
  * once. Several entries may share an id (a re-keyed id with disjoint
  * validity); all of them are tried.
  */
@@ -55,10 +54,10 @@ export class IssuerKeySet {
    * The keys named `keyId` whose validity [notBefore, notAfter) contains
    * `certNotBefore`; empty when there is none.
    */
-  keysFor(keyId: string, certNotBefore: number): KeyObject[] {
+  keysFor(keyId: string, certNotBefore: number): Ed25519PublicKey[] {
     const list = this.byId.get(keyId);
     if (list === undefined) return [];
-    const out: KeyObject[] = [];
+    const out: Ed25519PublicKey[] = [];
     for (const k of list) {
       if (k.notBefore <= certNotBefore && certNotBefore < k.notAfter) out.push(k.key);
     }

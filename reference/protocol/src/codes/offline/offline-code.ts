@@ -1,4 +1,3 @@
-import type { KeyObject } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   type OfflineCode,
@@ -12,7 +11,7 @@ import {
 import { decodeBase45, toBase45 } from "./base45.js";
 import { FieldScan, LEN, readUtf8, scanCanonical, VARINT } from "./canonical-wire.js";
 import { parseCertificateBytes } from "./certificate.js";
-import { ED25519_SIGNATURE_LENGTH, ed25519Sign } from "./ed25519.js";
+import { ED25519_SIGNATURE_LENGTH, type Ed25519PrivateKey, ed25519Sign } from "./ed25519.js";
 
 /**
  * Scheme prefix of offline-code QR text. Alphanumeric-mode characters only,
@@ -35,7 +34,7 @@ export function buildOfflineCode(a: {
   counter: bigint;
   /** Wallet clock, Unix seconds. */
   issuedAt: number;
-  walletPrivateKey: KeyObject;
+  walletPrivateKey: Ed25519PrivateKey;
 }): string {
   if (a.walletId === "") throw new RangeError("wallet id is empty");
   if (a.counter < 0n || a.counter > UINT64_MAX) throw new RangeError("counter is not a uint64");

@@ -1,10 +1,11 @@
-import { type KeyObject, verify } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
+import { byteString, ed25519VerifyRaw } from "#crypto";
 import {
   type WalletCertificateBody,
   WalletCertificateBodySchema,
 } from "../../gen/paycode/v1/offline_code_pb.js";
 import { checkCertificate, parseCertificateBytes } from "./certificate.js";
+import type { Ed25519PublicKey } from "./ed25519.js";
 import { type IssuerKeyEntry, IssuerKeySet } from "./issuer-keys.js";
 import { LruCache } from "./lru-cache.js";
 import { parseOfflineCodeText } from "./offline-code.js";
@@ -85,7 +86,7 @@ export interface OfflineCodeVerifierOptions {
 /** A certificate that passed contract §2 steps 1–3 (time-independent). */
 interface CachedCertificate {
   readonly walletId: string;
-  readonly walletKey: KeyObject | undefined;
+  readonly walletKey: Ed25519PublicKey | undefined;
   readonly currency: string;
   readonly perPaymentLimitMinor: bigint;
   readonly notBefore: number;
@@ -143,11 +144,7 @@ export class OfflineCodeVerifier {
     const code = parseOfflineCodeText(text);
     if (code === undefined) return MALFORMED;
     const { bytes, certStart, certEnd } = code;
-    const cacheKey = Buffer.from(
-      bytes.buffer,
-      bytes.byteOffset + certStart,
-      certEnd - certStart,
-    ).toString("latin1");
+    const cacheKey = byteString(bytes, certStart, certEnd);
     let cert = this.cache.get(cacheKey);
     if (cert === undefined) {
       const parsed = parseCertificateBytes(bytes, certStart, certEnd);
@@ -181,7 +178,7 @@ export class OfflineCodeVerifier {
     // 5. Wallet signature over the raw payload bytes.
     if (
       cert.walletKey === undefined ||
-      !verify(null, code.payload, cert.walletKey, code.signature)
+      !ed25519VerifyRaw(cert.walletKey, code.payload, code.signature)
     ) {
       return SIGNATURE_INVALID;
     }

@@ -1,4 +1,4 @@
-import { createHmac, hash } from "node:crypto";
+import { hmacSha256, sha256 } from "#crypto";
 
 /** Bits of the truncated MAC carried in an online code. */
 export const ONLINE_MAC_BITS = 18;
@@ -67,7 +67,7 @@ export function onlineMacMessage(
 
 /**
  * The 18-bit online-code MAC: first 18 bits of HMAC-SHA256(seed, M).
- * Straightforward createHmac version, for vectors and cross-checks; the codec
+ * Straightforward HMAC version, for vectors and cross-checks; the codec
  * uses {@link OnlineMac}.
  */
 export function onlineMac(
@@ -77,22 +77,21 @@ export function onlineMac(
   step: number,
   counter: number,
 ): number {
-  const h = createHmac("sha256", seed).update(onlineMacMessage(prefix, handle, step, counter));
-  return first18Bits(h.digest());
+  return first18Bits(hmacSha256(seed, onlineMacMessage(prefix, handle, step, counter)));
 }
 
 /**
  * HMAC-SHA256 (RFC 2104) for one seed at a time, built from two one-shot
- * `crypto.hash` calls over preallocated buffers. Why: createHmac allocates an
+ * SHA-256 calls (`crypto.hash` on Node.js) over preallocated buffers. Why: createHmac allocates an
  * Hmac object and runs three binding calls per MAC; this costs ~15% less, and
  * the key pads are computed once per verification even when the expired
  * search needs several MACs. The seed-derived pads are wiped by {@link clear}.
  */
 export class OnlineMac {
   /** (seed ⊕ ipad) || M */
-  readonly #inner = Buffer.alloc(HMAC_BLOCK + MESSAGE_BYTES);
+  readonly #inner = new Uint8Array(HMAC_BLOCK + MESSAGE_BYTES);
   /** (seed ⊕ opad) || H(inner) */
-  readonly #outer = Buffer.alloc(HMAC_BLOCK + 32);
+  readonly #outer = new Uint8Array(HMAC_BLOCK + 32);
 
   constructor(prefix: number) {
     writeMessage(this.#inner, HMAC_BLOCK, prefix, 0, 0, 0);
@@ -119,8 +118,8 @@ export class OnlineMac {
     const inner = this.#inner;
     writeStep(inner, HMAC_BLOCK + 9, step);
     inner[HMAC_BLOCK + 17] = counter;
-    hash("sha256", inner, "buffer").copy(this.#outer, HMAC_BLOCK);
-    return first18Bits(hash("sha256", this.#outer, "buffer"));
+    this.#outer.set(sha256(inner), HMAC_BLOCK);
+    return first18Bits(sha256(this.#outer));
   }
 
   /** Wipes the seed-derived pads so no key material stays in long-lived buffers. */
