@@ -74,6 +74,7 @@ export const LAYERING: Record<string, readonly string[] | "any"> = {
   "@paycode/server": ["@paycode/protocol", "@paycode/sdk"],
   "@paycode/conformance": ["@paycode/protocol", "@paycode/sdk"],
   "@paycode/bench": ["@paycode/protocol", "@paycode/sdk"],
+  "@paycode/example-web": ["@paycode/protocol", "@paycode/sdk"],
   paycode: "any",
 };
 

@@ -7,6 +7,7 @@ import {
   createGrpcWebTransport,
   Http2SessionManager,
 } from "@connectrpc/connect-node";
+import { bearerInterceptor } from "./auth.js";
 
 /** The three wire protocols every Paycode server speaks. */
 export type PaycodeProtocol = "connect" | "grpc" | "grpc-web";
@@ -34,14 +35,7 @@ export interface PaycodeTransport {
   close(): void;
 }
 
-/** Adds `Authorization: Bearer <token>` unless the call already set one. */
-export function bearerInterceptor(token: string): Interceptor {
-  if (!token || /[\r\n]/.test(token)) throw new RangeError("invalid bearer token");
-  return (next) => (req) => {
-    if (!req.header.has("authorization")) req.header.set("authorization", `Bearer ${token}`);
-    return next(req);
-  };
-}
+export { bearerInterceptor };
 
 /**
  * Builds a client transport for any Paycode implementation. Each transport

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type CallOptions, type Client, createClient, type Transport } from "@connectrpc/connect";
@@ -31,7 +30,7 @@ import {
   WalletNotProvisionedError,
 } from "./errors.js";
 import { validatePayment } from "./validate.js";
-import type { WalletState, WalletStateStore } from "./wallet-state.js";
+import type { WalletState, WalletStateStore } from "./wallet-store.js";
 
 const STEP_MS = 60_000;
 
@@ -138,7 +137,7 @@ export class WalletClient {
    * any wallet already in the store; the issuer revokes the old one.
    */
   async provision(input: ProvisionInput): Promise<ProvisionedWallet> {
-    const walletKeySeed = randomBytes(32);
+    const walletKeySeed = globalThis.crypto.getRandomValues(new Uint8Array(32));
     const keyPair = ed25519FromSeed(walletKeySeed);
     const sentAt = this.clock.now();
     const res = await this.client().provisionSeed(
@@ -348,10 +347,17 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+// Buffer on Node.js; atob/btoa where there is no Buffer (browsers).
+const NodeBuffer = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
 function b64(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, "base64"));
+  if (NodeBuffer) return new Uint8Array(NodeBuffer.from(s, "base64"));
+  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 }
 
 function toB64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64");
+  if (NodeBuffer) return NodeBuffer.from(bytes).toString("base64");
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin);
 }

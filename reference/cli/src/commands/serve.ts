@@ -8,6 +8,7 @@ import {
   MUTANT_NAMES,
   openStore,
   type PaycodeServer,
+  parseCorsOrigin,
   parseStoreUrl,
   redactStoreUrl,
   resolveMasterKey,
@@ -27,6 +28,7 @@ export interface ServeOptions {
   masterKeyFile?: string;
   mutant?: string;
   pgPoolSize?: number;
+  corsOrigin?: string[];
 }
 
 function parsePort(value: string): number {
@@ -41,6 +43,14 @@ function parsePoolSize(value: string): number {
     throw new InvalidArgumentError("expected a number of connections from 1 to 1000");
   }
   return Number(value);
+}
+
+function collectCorsOrigin(value: string, previous: string[] | undefined): string[] {
+  try {
+    return [...(previous ?? []), parseCorsOrigin(value)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 /** `paycode serve`: the reference server. */
@@ -67,6 +77,11 @@ export function registerServe(program: Command): void {
     .option(
       "--master-key-file <file>",
       `file with the 32-byte master key (64 hex characters); default: $${MASTER_KEY_ENV}`,
+    )
+    .option(
+      "--cors-origin <origin>",
+      "let pages from this origin (scheme://host[:port]) call the server: answer CORS preflight (repeatable; default none)",
+      collectCorsOrigin,
     )
     .option("--mutant <name>", "break one issuer rule on purpose, to test the conformance suite")
     .option(
@@ -145,6 +160,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       enableTestControl: opts.enableTestControl === true,
       ...(opts.reflection !== undefined ? { reflection: opts.reflection } : {}),
       ...(tls !== undefined ? { tls } : {}),
+      ...(opts.corsOrigin !== undefined ? { corsOrigins: opts.corsOrigin } : {}),
     });
   } catch (err) {
     await issuer.close().catch(() => {});

@@ -1,6 +1,7 @@
 export { Authenticator, type AuthenticatorOptions } from "./authenticator.js";
 export { parseBearer } from "./bearer.js";
 export { createConnectUnaryFastPath } from "./connect-unary-fast-path.js";
+export { CORS_MAX_AGE_SECONDS, createCorsHandler, parseCorsOrigin } from "./cors.js";
 export { INTERNAL_MESSAGE, toConnectError } from "./internal-error.js";
 export { consoleLogger, type ServerLogger, silentLogger } from "./logger.js";
 export {

@@ -10,6 +10,7 @@ import {
   type NodeRequest,
   type NodeResponse,
 } from "./connect-unary-fast-path.js";
+import { createCorsHandler } from "./cors.js";
 import { consoleLogger, type ServerLogger } from "./logger.js";
 import { sniffHttpVersion } from "./protocol-sniffer.js";
 import { reflectionRoutes } from "./reflection/reflection.js";
@@ -59,6 +60,12 @@ export interface StartServerOptions {
    * HTTP/2 (a bidi stream). Default: on only with `enableTestControl`.
    */
   reflection?: boolean;
+  /**
+   * Browser origins (scheme://host[:port]) whose pages may call the server:
+   * CORS preflight is answered and responses carry Access-Control-Allow-Origin
+   * for them. Default none (no CORS headers, preflight not answered).
+   */
+  corsOrigins?: readonly string[];
 }
 
 export interface PaycodeServer {
@@ -86,6 +93,10 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
   const writeMaxBytes = opts.writeMaxBytes ?? 16 * MiB;
   const httpVersion = opts.http ?? "2";
   const closeGraceMs = opts.closeGraceMs ?? 5000;
+  const cors =
+    opts.corsOrigins !== undefined && opts.corsOrigins.length > 0
+      ? createCorsHandler(opts.corsOrigins)
+      : undefined;
 
   const table = createRpcTable(issuer, {
     enableTestControl: opts.enableTestControl,
@@ -129,6 +140,7 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
     inflight++;
     res.once("close", onResponseClose);
     if (closing && "shouldKeepAlive" in res) res.shouldKeepAlive = false;
+    if (cors?.(req, res)) return;
     if (fast === undefined || !fast(req, res)) stock(req, res);
   };
 
