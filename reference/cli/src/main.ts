@@ -23,6 +23,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/serve.js")).registerServe,
   },
   {
+    name: "demo",
+    summary:
+      "a guided tour in a few seconds: embedded server, wallet, scans, step-up, offline terminal, report",
+    load: async () => (await import("./commands/demo.js")).registerDemo,
+  },
+  {
+    name: "admin",
+    summary:
+      "test control: create accounts, merchants and terminals, read balances (needs serve --enable-test-control)",
+    load: async () => (await import("./commands/admin.js")).registerAdmin,
+  },
+  {
     name: "wallet",
     summary: "a phone wallet: provision online, then make payment codes offline",
     load: async () => (await import("./commands/wallet.js")).registerWallet,
@@ -32,6 +44,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary:
       "charge a scanned payment code; waits for the payer's confirmation when needed and cancels on timeout",
     load: async () => (await import("./commands/scan.js")).registerScan,
+  },
+  {
+    name: "payment",
+    summary: "a merchant's payments: look one up, cancel it, or refund it",
+    load: async () => (await import("./commands/payment.js")).registerPayment,
   },
   {
     name: "terminal",

@@ -134,7 +134,7 @@ describe("paycode scan input checks", () => {
     );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /^paycode: unavailable: .*outcome unknown: query order order-1 before retrying\n$/,
+      /^paycode: unavailable: .*; outcome unknown, do not scan again: find out with paycode payment get --server http:\/\/127\.0\.0\.1:9 --api-key KEY --out-trade-no order-1\n$/,
     );
   });
 });

@@ -109,3 +109,87 @@ export async function readStdin(): Promise<string> {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
+
+/** --json and --print, for commands whose output scripts capture. */
+export interface OutputOptions {
+  json?: boolean;
+  print?: string[];
+}
+
+/**
+ * Adds `--json` and `--print <fields>`: `--print id,api-key` prints just
+ * those values, space-separated on one line, for `VAR=$(paycode …)` and
+ * `read -r A B <<<"$(paycode …)"` without jq.
+ */
+export function addOutputOptions(cmd: Command, fields: readonly string[]): Command {
+  return cmd.option("--json", "print the result as JSON").addOption(
+    new Option("--print <fields>", `print only these values, space-separated: ${fields.join(",")}`)
+      .conflicts("json")
+      .argParser((value: string) => {
+        const wanted = value.split(",").map((f) => f.trim());
+        for (const f of wanted) {
+          if (!fields.includes(f)) {
+            throw new InvalidArgumentError(`unknown field "${f}"; known: ${fields.join(", ")}`);
+          }
+        }
+        return wanted;
+      }),
+  );
+}
+
+/**
+ * Prints a result as the options ask: the chosen `values` (--print), the
+ * `json` value (--json), or the human-readable `lines`.
+ */
+export function emit(
+  opts: OutputOptions,
+  out: { values: Record<string, string>; json: unknown; lines: () => string[] },
+): void {
+  if (opts.print !== undefined) {
+    console.log(opts.print.map((f) => out.values[f] ?? "").join(" "));
+  } else if (opts.json) {
+    console.log(toJson(out.json));
+  } else {
+    for (const line of out.lines()) console.log(line);
+  }
+}
+
+/** Money as JSON: minor units as a decimal string, as protobuf JSON writes int64. */
+export function moneyJson(m: { currency: string; amountMinor: bigint } | undefined) {
+  return m === undefined ? null : { currency: m.currency, amountMinor: m.amountMinor.toString() };
+}
+
+const TERMINAL_OFFSET_KEY = "cli_issuer_clock_offset_ms";
+
+/**
+ * A terminal's clock: the machine's, corrected by the issuer clock offset
+ * measured at the last `terminal sync` (as a wallet corrects its own at
+ * provisioning). A terminal whose clock disagrees with the issuer's would
+ * refuse good codes as not yet valid, or accept expired ones.
+ */
+export class TerminalClock {
+  private offsetMs = 0;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  /** Loads the offset stored in the journal, if any. */
+  load(journal: { getMeta(key: string): Uint8Array | undefined }): this {
+    const stored = journal.getMeta(TERMINAL_OFFSET_KEY);
+    if (stored !== undefined) {
+      const ms = Number(new TextDecoder().decode(stored));
+      if (Number.isSafeInteger(ms)) this.offsetMs = ms;
+    }
+    return this;
+  }
+  /** Records the offset a sync measured: issuer time minus the midpoint of the call. */
+  save(
+    journal: { setMeta(key: string, value: string): void },
+    issuerMs: number,
+    sentAtMs: number,
+    receivedAtMs: number,
+  ): number {
+    this.offsetMs = Math.round(issuerMs - (sentAtMs + receivedAtMs) / 2);
+    journal.setMeta(TERMINAL_OFFSET_KEY, String(this.offsetMs));
+    return this.offsetMs;
+  }
+}

@@ -86,7 +86,9 @@ export function registerScan(program: Command): void {
 
 A network failure is retried with the same order number, which the issuer
 deduplicates. If the outcome stays unknown, the command prints the order
-number to query or cancel later and exits 1; never re-scan under a new number.`,
+number and the command that queries it (paycode payment get --out-trade-no
+NO), and exits 1; never re-scan under a new number. paycode payment cancel
+--out-trade-no NO closes or refunds it.`,
   );
   cmd.action(
     run(async (opts: ScanOptions) => {
@@ -110,7 +112,7 @@ number to query or cancel later and exits 1; never re-scan under a new number.`,
       } catch (err) {
         if (err instanceof PaymentOutcomeUnknownError) {
           throw new Error(
-            `${describeError(err.cause)}; outcome unknown: query order ${outTradeNo} before retrying`,
+            `${describeError(err.cause)}; outcome unknown, do not scan again: find out with ${paymentGetCommand(cmd, opts, outTradeNo)}`,
           );
         }
         throw err;
@@ -124,6 +126,25 @@ number to query or cancel later and exits 1; never re-scan under a new number.`,
       console.log(describeResult(result));
     }),
   );
+}
+
+/** A shell word, quoted only when it needs to be. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The `paycode payment get` command that tells what became of the order:
+ * the same server and wire options; the API key by reference, never printed.
+ */
+export function paymentGetCommand(cmd: Command, opts: ScanOptions, outTradeNo: string): string {
+  const words = ["paycode", "payment", "get"];
+  if (cmd.getOptionValueSource("server") !== "env") words.push("--server", shellWord(opts.server!));
+  if (opts.protocol !== "connect") words.push("--protocol", opts.protocol);
+  if (opts.httpVersion !== undefined) words.push("--http-version", opts.httpVersion);
+  if (cmd.getOptionValueSource("apiKey") !== "env") words.push("--api-key", "KEY");
+  words.push("--out-trade-no", shellWord(outTradeNo));
+  return words.join(" ");
 }
 
 function progress(e: MerchantEvent, started: number): void {

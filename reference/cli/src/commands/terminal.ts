@@ -13,6 +13,7 @@ import {
   readStdin,
   run,
   type ServerOptions,
+  TerminalClock,
   toJson,
 } from "./client-common.js";
 
@@ -49,9 +50,17 @@ export function registerTerminal(program: Command): void {
   ).action(
     run(async (opts: ServerOptions & { apiKey: string; journal: string }) => {
       const transport = openTransport(opts, opts.apiKey);
-      const t = OfflineTerminal.open({ journalPath: opts.journal, transport: transport.transport });
+      const clock = new TerminalClock();
+      const t = OfflineTerminal.open({
+        journalPath: opts.journal,
+        transport: transport.transport,
+        clock,
+      });
+      clock.load(t.journal);
       try {
+        const sentAt = Date.now();
         const s = await t.sync();
+        clock.save(t.journal, s.keysSyncedAtMs!, sentAt, Date.now());
         console.log(
           `synced: revocation list v${s.revocationListVersion} (${s.revokedWallets} wallets), ` +
             `keys valid for ${s.profile!.maxKeyAgeSeconds} s from ${new Date(s.keysSyncedAtMs!).toISOString()}`,
@@ -78,7 +87,9 @@ export function registerTerminal(program: Command): void {
       ) => {
         const amount = amountFrom(opts);
         const qr = qrArg === undefined || qrArg === "-" ? (await readStdin()).trim() : qrArg;
-        const t = OfflineTerminal.open({ journalPath: opts.journal });
+        const clock = new TerminalClock();
+        const t = OfflineTerminal.open({ journalPath: opts.journal, clock });
+        clock.load(t.journal);
         try {
           const r = t.accept(qr, amount);
           if (opts.json) {
@@ -118,7 +129,13 @@ export function registerTerminal(program: Command): void {
   ).action(
     run(async (opts: ServerOptions & { apiKey: string; journal: string; batchSize: number }) => {
       const transport = openTransport(opts, opts.apiKey);
-      const t = OfflineTerminal.open({ journalPath: opts.journal, transport: transport.transport });
+      const clock = new TerminalClock();
+      const t = OfflineTerminal.open({
+        journalPath: opts.journal,
+        transport: transport.transport,
+        clock,
+      });
+      clock.load(t.journal);
       const tty = process.stderr.isTTY;
       const onProgress = (p: UploadProgress) => {
         const line = `uploaded ${p.recordsSent}/${p.recordsTotal} records in ${p.batchesSent} batch(es)${p.resumed ? " (resumed " + p.batchId + ")" : ""}`;
@@ -146,7 +163,9 @@ export function registerTerminal(program: Command): void {
     .addOption(journalOption())
     .action(
       run((opts: { journal: string }) => {
-        const t = OfflineTerminal.open({ journalPath: opts.journal });
+        const clock = new TerminalClock();
+        const t = OfflineTerminal.open({ journalPath: opts.journal, clock });
+        clock.load(t.journal);
         try {
           const s = t.status();
           if (s.keysSyncedAtMs === undefined) console.log("keys: never synced");

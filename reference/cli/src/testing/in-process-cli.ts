@@ -1,5 +1,7 @@
 import { Command } from "commander";
 import { vi } from "vitest";
+import { registerAdmin } from "../commands/admin.js";
+import { registerPayment } from "../commands/payment.js";
 import { registerReport } from "../commands/report.js";
 import { registerScan } from "../commands/scan.js";
 import { registerTerminal } from "../commands/terminal.js";
@@ -7,7 +9,7 @@ import { registerWallet } from "../commands/wallet.js";
 
 /**
  * Runs `paycode <args>` in-process with the client commands (wallet, scan,
- * terminal, report) registered; returns stdout, stderr and the exit status.
+ * terminal, report, admin, payment) registered; returns stdout, stderr and the exit status.
  * Restores every vitest mock and resets `process.exitCode` before returning.
  */
 export async function paycodeInProcess(...args: string[]) {
@@ -16,6 +18,8 @@ export async function paycodeInProcess(...args: string[]) {
   registerScan(program);
   registerTerminal(program);
   registerReport(program);
+  registerAdmin(program);
+  registerPayment(program);
   const out: string[] = [];
   const err: string[] = [];
   vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
