@@ -29,6 +29,33 @@ const unhex = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
 const deriveTestKey = (label: string) =>
   new Uint8Array(hkdfSync("sha256", "paycode test vectors v1", new Uint8Array(0), label, 32));
 
+interface OnlineTest {
+  tcId: number;
+  code: string;
+  nowSeconds: number;
+  verification: string;
+  parsed?: unknown;
+  expectedStep?: number;
+  walletLabel?: string;
+  handle: number;
+  step: number;
+  counter: number;
+  intermediate?: { mac: number };
+}
+
+interface OfflineTest {
+  tcId: number;
+  qr: string;
+  nowSeconds: number;
+  amountMinor: string;
+  currency: string;
+  verification: { result: string };
+  walletKeyLabel: string | null;
+  walletPublicKey: string | null;
+  certificate: string | null;
+  codeInputs: { walletId: string; counter: string; issuedAt: number } | null;
+}
+
 it("runs on the web backend", async () => {
   const backend = await import("#crypto");
   expect(backend.CRYPTO_BACKEND).toBe("web");
@@ -42,7 +69,7 @@ describe("online-code vectors on the web backend", () => {
     const seeds = new Map<number, Uint8Array>(
       group.wallets.map((w: { handle: number; seedHex: string }) => [w.handle, unhex(w.seedHex)]),
     );
-    it.each(group.tests.map((t: { tcId: number }) => [t.tcId, t] as const))("tcId %i", (_, t) => {
+    it.each((group.tests as OnlineTest[]).map((t) => [t.tcId, t] as const))("tcId %i", (_, t) => {
       const parsed = codec.parse(t.code);
       if (t.verification === "malformed") {
         expect(parsed).toBeUndefined();
@@ -94,7 +121,7 @@ describe("offline-code vectors on the web backend", () => {
       clockSkewSeconds: group.profile.clockSkewSeconds,
     };
     const verifier = new OfflineCodeVerifier(options);
-    it.each(group.tests.map((t: { tcId: number }) => [t.tcId, t] as const))("tcId %i", (_, t) => {
+    it.each((group.tests as OfflineTest[]).map((t) => [t.tcId, t] as const))("tcId %i", (_, t) => {
       const at = {
         nowSeconds: t.nowSeconds,
         amountMinor: BigInt(t.amountMinor),
@@ -109,7 +136,7 @@ describe("offline-code vectors on the web backend", () => {
         expect(hex(wallet.publicKey)).toBe(t.walletPublicKey);
         if (t.codeInputs !== null) {
           const rebuilt = buildOfflineCode({
-            certificate: fromBinary(WalletCertificateSchema, unhex(t.certificate)),
+            certificate: fromBinary(WalletCertificateSchema, unhex(t.certificate!)),
             walletId: t.codeInputs.walletId,
             counter: BigInt(t.codeInputs.counter),
             issuedAt: t.codeInputs.issuedAt,
