@@ -38,6 +38,20 @@ export interface PaycodeTransport {
 export { bearerInterceptor };
 
 /**
+ * Idle pooled HTTP/1.1 connections are closed after this long, or sooner:
+ * 1 s before the server's own `Keep-Alive: timeout=N` hint. Without it the
+ * client reuses a connection the server is closing at that very moment and
+ * the call fails with EPIPE / ECONNRESET before the server ever saw it.
+ */
+export const IDLE_CONNECTION_TIMEOUT_MS = 30_000;
+
+/** The keep-alive pool of an HTTP/1.1 transport (Node's agent honours the hint only when a timeout is set). */
+export function keepAliveAgent(url: URL): Agent {
+  const options = { keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS };
+  return url.protocol === "https:" ? new HttpsAgent(options) : new Agent(options);
+}
+
+/**
  * Builds a client transport for any Paycode implementation. Each transport
  * owns its connection pool (an HTTP/1.1 keep-alive agent or one HTTP/2
  * session), which keeps tests that stop and restart servers independent.
@@ -77,10 +91,7 @@ export function createPaycodeTransport(options: PaycodeTransportOptions): Paycod
     return { transport, options, close: () => sessionManager.abort() };
   }
 
-  const agent =
-    url.protocol === "https:"
-      ? new HttpsAgent({ keepAlive: true })
-      : new Agent({ keepAlive: true });
+  const agent = keepAliveAgent(url);
   const nodeOptions = { agent };
   const transport =
     protocol === "grpc-web"
