@@ -8,13 +8,14 @@
 //
 // Needs Debian packages (installed by .ci/run). Without them the test fails
 // under CI=true and is skipped elsewhere, naming what to install.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { createPaycodeTransport, MemoryWalletStateStore, WalletClient } from "@paycode/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ServeProcess, startServeProcess } from "./serve-process.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CI = process.env.CI === "true";
@@ -143,9 +144,7 @@ describe.skipIf(MISSING.length > 0 && !CI)(
   "SDKs generated from proto/ against the reference server",
   () => {
     let work = "";
-    let server: ChildProcess | undefined;
-    let serverExit: Promise<number | null> | undefined;
-    let serverLog = "";
+    let server: ServeProcess | undefined;
     let hostPort = "";
     const clients: Record<"python" | "go", Client> = {
       python: () => Promise.reject(new Error("not set up")),
@@ -164,7 +163,7 @@ describe.skipIf(MISSING.length > 0 && !CI)(
       work = mkdtempSync(join(tmpdir(), "paycode-sdk-"));
       expect(relative(ROOT, work).startsWith("..")).toBe(true);
 
-      const child = spawn(
+      server = await startServeProcess(
         process.execPath,
         [
           join(ROOT, "reference/cli/bin/paycode.js"),
@@ -175,27 +174,9 @@ describe.skipIf(MISSING.length > 0 && !CI)(
           "--store",
           `sqlite:${join(work, "paycode.db")}`,
         ],
-        { cwd: work, stdio: ["ignore", "pipe", "pipe"] },
+        { cwd: work },
       );
-      server = child;
-      serverExit = new Promise((r) => child.on("exit", (code) => r(code)));
-      const url = await new Promise<string>((resolveUrl, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL in 30 s:\n${serverLog}`)), 30_000);
-        const onData = (d: Buffer) => {
-          serverLog += d;
-          const m = /listening on (http:\/\/\S+)/.exec(serverLog);
-          if (m) {
-            clearTimeout(timer);
-            resolveUrl(m[1]!);
-          }
-        };
-        child.stdout!.on("data", onData);
-        child.stderr!.on("data", onData);
-        child.on("exit", (code) => {
-          clearTimeout(timer);
-          reject(new Error(`paycode serve exited with ${code}:\n${serverLog}`));
-        });
-      });
+      const { url } = server;
       hostPort = new URL(url).host;
 
       // Python: generated modules on PYTHONPATH, the example run as is.
@@ -249,14 +230,7 @@ describe.skipIf(MISSING.length > 0 && !CI)(
     }, 10 * MINUTE);
 
     afterAll(async () => {
-      if (server && server.exitCode === null && server.signalCode === null) {
-        server.kill("SIGTERM");
-        const stopped = await Promise.race([
-          serverExit,
-          new Promise((r) => setTimeout(() => r("timeout"), 10_000)),
-        ]);
-        if (stopped === "timeout") server.kill("SIGKILL");
-      }
+      await server?.stop();
       if (work) rmSync(work, { recursive: true, force: true });
     }, MINUTE);
 

@@ -8,19 +8,21 @@
 // Slow: installing compiles better-sqlite3 from source when no prebuilt
 // binary can be downloaded (about 2 minutes on 2 cores). Outside CI it is
 // skipped when `npm pack` cannot run at all; under CI=true it always runs.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importsOf } from "./package-boundaries.js";
+import { type ServeProcess, startServeProcess } from "./serve-process.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CI = process.env.CI === "true" || process.env.CI === "1";
-const WORKSPACES: string[] = JSON.parse(
-  readFileSync(join(ROOT, "package.json"), "utf8"),
-).workspaces;
+// Published workspaces only: private ones (examples/web) are never packed.
+const WORKSPACES: string[] = (
+  JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).workspaces as string[]
+).filter((w) => JSON.parse(readFileSync(join(ROOT, w, "package.json"), "utf8")).private !== true);
 const MINUTE = 60_000;
 
 /** The environment of a user's shell: no vitest or npm-script variables (npm config kept). */
@@ -159,9 +161,7 @@ describe.skipIf(packProblem !== undefined && !CI)("pack and install as a user", 
   let appDir: string | undefined;
   let packs: PackResult[] = [];
   const sources = new Map<string, PackageJson & { dir: string }>();
-  let server: ChildProcess | undefined;
-  let serverExit: Promise<number | null> | undefined;
-  let serverLog = "";
+  let server: ServeProcess | undefined;
   let url = "";
   const bin = (name: string) => join(appDir!, "node_modules", ".bin", name);
 
@@ -218,14 +218,7 @@ describe.skipIf(packProblem !== undefined && !CI)("pack and install as a user", 
   }, 10 * MINUTE);
 
   afterAll(async () => {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill("SIGTERM");
-      const stopped = await Promise.race([
-        serverExit,
-        new Promise((r) => setTimeout(() => r("timeout"), 10_000)),
-      ]);
-      if (stopped === "timeout") server.kill("SIGKILL");
-    }
+    await server?.stop();
     for (const d of [appDir, packDir]) if (d) rmSync(d, { recursive: true, force: true });
   }, MINUTE);
 
@@ -330,7 +323,7 @@ console.log("loaded", ${specifiers.length});`;
   });
 
   it("paycode serve starts on a free port with test control", async () => {
-    const child = spawn(
+    server = await startServeProcess(
       bin("paycode"),
       [
         "serve",
@@ -340,29 +333,11 @@ console.log("loaded", ${specifiers.length});`;
         "--store",
         `sqlite:${join(appDir!, "issuer.db")}`,
       ],
-      { cwd: appDir!, env: ENV, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: appDir!, env: ENV },
     );
-    server = child;
-    serverExit = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL in 30 s:\n${serverLog}`)), 30_000);
-      const onData = (d: Buffer) => {
-        serverLog += d;
-        const m = /listening on (https?:\/\/\S+)/.exec(serverLog);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`paycode serve exited with ${code}:\n${serverLog}`));
-      });
-    });
+    url = server.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(serverLog).toMatch(/test control enabled/);
+    expect(server.log()).toMatch(/test control enabled/);
   });
 
   it(
@@ -400,11 +375,6 @@ console.log("loaded", ${specifiers.length});`;
 
   it("the server stops on SIGTERM", async () => {
     expect(server, "server not started").toBeDefined();
-    server!.kill("SIGTERM");
-    const code = await Promise.race([
-      serverExit,
-      new Promise((r) => setTimeout(() => r("still running after 15 s"), 15_000)),
-    ]);
-    expect(code, serverLog).toBe(0);
+    expect(await server!.stop(15_000), server!.log()).toBe(0);
   });
 });
