@@ -8,14 +8,19 @@
 //
 // Needs Debian packages (installed by .ci/run). Without them the test fails
 // under CI=true and is skipped elsewhere, naming what to install.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { createPaycodeTransport, MemoryWalletStateStore, WalletClient } from "@paycode/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ServeProcess, startServeProcess } from "./serve-process.js";
+import {
+  type CommandResult,
+  runCommand,
+  type ServeProcess,
+  startServeProcess,
+} from "./child-process.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CI = process.env.CI === "true";
@@ -77,41 +82,12 @@ if (MISSING.length > 0 && !CI) {
   );
 }
 
-interface Done {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function run(
   cmd: string,
   args: string[],
   opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Done> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd ?? ROOT,
-      env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? MINUTE);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
+): Promise<CommandResult> {
+  return runCommand(cmd, args, { cwd: opts.cwd ?? ROOT, timeoutMs: MINUTE, ...opts });
 }
 
 async function mustRun(

@@ -8,14 +8,19 @@
 // Slow: installing compiles better-sqlite3 from source when no prebuilt
 // binary can be downloaded (about 2 minutes on 2 cores). Outside CI it is
 // skipped when `npm pack` cannot run at all; under CI=true it always runs.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CommandResult,
+  runCommand,
+  type ServeProcess,
+  startServeProcess,
+} from "./child-process.js";
 import { importsOf } from "./package-boundaries.js";
-import { type ServeProcess, startServeProcess } from "./serve-process.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CI = process.env.CI === "true" || process.env.CI === "1";
@@ -55,35 +60,11 @@ const packProblem =
     : `npm pack cannot run: ${probe.error?.message ?? probe.stderr?.trim().split("\n").slice(-3).join(" | ")}`;
 if (packProblem && !CI) console.warn(`scripts/pack-install.test.ts skipped: ${packProblem}`);
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandResult;
 
 /** Runs a command to completion (killed after `timeoutMs`). */
 function run(cmd: string, args: string[], cwd: string, timeoutMs = 2 * MINUTE): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCommand(cmd, args, { cwd, env: ENV, timeoutMs });
 }
 
 function describeRun(what: string, r: Run): string {

@@ -1,5 +1,6 @@
-// `paycode serve` as a child process, for tests that use the server as a
-// user would: started from a command line, its URL read from what it prints.
+// Commands as child processes, for tests that use the tools as a user
+// would: run to completion, or `paycode serve` started and its URL read from
+// what it prints.
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 
 export interface ServeProcess {
@@ -55,4 +56,43 @@ export async function startServeProcess(
     });
   });
   return { child, url, exited, log: () => log, stop };
+}
+
+export interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `command args…` to completion, collecting its output; killed after `timeoutMs`. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      env: options.env ?? process.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
