@@ -74,7 +74,7 @@ load() {
     --json "$OUT/$name.json" "$@" | tee "$OUT/$name.txt"
 }
 
-scan_rate() { node -e 'console.log(Math.round(require(process.argv[1]).phases.scan.throughput))' "$(realpath "$1")"; }
+scan_rate() { node -e 'console.log(Math.round(require(process.argv[1]).phases.work.throughput))' "$(realpath "$1")"; }
 
 echo "== machine"
 uptime | tee "$OUT/uptime-start.txt"

@@ -84,13 +84,13 @@ const PHASE_HEADERS = [
 ];
 
 function loadSection(r: LoadReport): string {
-  const phases = [r.phases.ping, r.phases.scan, r.phases.bareHttp].filter(
+  const phases = [r.phases.ping, r.phases.work, r.phases.bareHttp].filter(
     (p): p is PhaseResult => p !== undefined,
   );
   const q = r.ratios;
   const lines = [
     `${r.storeLabel ?? "store ?"}; ${describeMode(r.options.mode)}; ${r.options.warmupS} s warm-up + ${r.options.durationS} s per phase; ${r.transport}.`,
-    `Wallets: population ${formatCount(r.setup.walletPopulation)}, ${formatCount(r.setup.walletsUsed)} used, ${formatCount(r.setup.codesPrepared)} codes prepared.` +
+    `Wallets: population ${formatCount(r.setup.walletPopulation)}, ${formatCount(r.setup.walletsUsed)} used, ${formatCount(r.setup.callsPrepared)} codes prepared.` +
       (r.setup.calibrationRate !== undefined
         ? ` Calibration: ${formatCount(r.setup.calibrationRate)} scans/s.`
         : ""),
@@ -99,19 +99,19 @@ function loadSection(r: LoadReport): string {
     "",
   ];
   const ratios: string[] = [];
-  if (q.scanToPingThroughput !== undefined) {
-    ratios.push(`Scan / Ping throughput **${formatRatio(q.scanToPingThroughput)}**`);
+  if (q.workToPingThroughput !== undefined) {
+    ratios.push(`Scan / Ping throughput **${formatRatio(q.workToPingThroughput)}**`);
   }
-  if (q.scanToPingP50 !== undefined) {
+  if (q.workToPingP50 !== undefined) {
     ratios.push(
-      `Scan / Ping latency p50 ${formatRatio(q.scanToPingP50)}, p99 ${formatRatio(q.scanToPingP99)}`,
+      `Scan / Ping latency p50 ${formatRatio(q.workToPingP50)}, p99 ${formatRatio(q.workToPingP99)}`,
     );
   }
   if (q.pingToBareThroughput !== undefined) {
     ratios.push(`Ping / bare HTTP throughput **${formatRatio(q.pingToBareThroughput)}**`);
   }
   lines.push(`${ratios.join("; ")}.`);
-  const outcomes = Object.entries(r.scanOutcomes)
+  const outcomes = Object.entries(r.outcomes)
     .map(([k, v]) => `${k} ${formatCount(v)}`)
     .join(", ");
   lines.push(`Scan outcomes (warm-up included): ${outcomes || "none"}.`);
@@ -153,14 +153,14 @@ export function summarizeResults(dir: string): string {
       .map((r) => [
         formatCount(r.setup.walletPopulation),
         formatCount(r.setup.walletsUsed),
-        formatCount(r.phases.scan.throughput),
-        formatMicros(r.phases.scan.latency.p50Us),
-        formatMicros(r.phases.scan.latency.p99Us),
-        r.phases.scan.cpu?.serverUsPerCall !== undefined
-          ? formatMicros(r.phases.scan.cpu.serverUsPerCall)
+        formatCount(r.phases.work.throughput),
+        formatMicros(r.phases.work.latency.p50Us),
+        formatMicros(r.phases.work.latency.p99Us),
+        r.phases.work.cpu?.serverUsPerCall !== undefined
+          ? formatMicros(r.phases.work.cpu.serverUsPerCall)
           : "-",
         formatCount(r.phases.ping?.throughput ?? 0),
-        formatRatio(r.ratios.scanToPingThroughput),
+        formatRatio(r.ratios.workToPingThroughput),
       ]);
     out.push(
       "### Scale: 10^3 vs 10^6 wallets",
@@ -181,7 +181,7 @@ export function summarizeResults(dir: string): string {
       "",
     );
     if (s1m) {
-      const r = s1m.phases.scan.throughput / s1k.phases.scan.throughput;
+      const r = s1m.phases.work.throughput / s1k.phases.work.throughput;
       out.push(
         `10^6 / 10^3 Scan throughput: **${formatRatio(r)}** (target ≥ 0.9×: ${verdict(r, 0.9)}).`,
         "",

@@ -24,12 +24,18 @@ function nonNegativeNumber(value: string): number {
 }
 
 interface ModeOptions {
-  h2Client: "raw" | "node";
+  client: "auto" | "raw" | "node" | "sdk";
+  h2Client?: "raw" | "node";
+  httpVersion?: "2" | "1.1";
+  http?: "2" | "1.1";
   concurrency?: number;
   rate?: number;
   maxInflight?: number;
   connections: number;
 }
+
+const httpOf = (o: ModeOptions) => o.httpVersion ?? o.http ?? "2";
+const clientOf = (o: ModeOptions) => (o.client === "auto" && o.h2Client ? o.h2Client : o.client);
 
 function modeOf(o: ModeOptions): LoadMode {
   if (o.rate !== undefined && o.concurrency !== undefined) {
@@ -56,12 +62,23 @@ function addDriveOptions(c: Command): Command {
     )
     .option("--duration <s>", "measured seconds per phase", positiveNumber, 10)
     .option("--warmup <s>", "warm-up seconds per phase (not measured)", nonNegativeNumber, 2)
-    .addOption(new Option("--http <version>", "HTTP version").choices(["2", "1.1"]).default("2"))
+    .addOption(
+      new Option("--http-version <version>", "HTTP version (default 2)").choices(["2", "1.1"]),
+    )
+    .addOption(
+      new Option("--http <version>", "same as --http-version").choices(["2", "1.1"]).hideHelp(),
+    )
     .option("--connections <n>", "HTTP/2 connections (streams are multiplexed)", positiveInt, 1)
     .addOption(
-      new Option("--h2-client <impl>", "HTTP/2 client: raw frames (lean) or node:http2")
-        .choices(["raw", "node"])
-        .default("raw"),
+      new Option(
+        "--client <impl>",
+        "client that drives the load: raw (bench's h2c frames, Connect only), node (node:http/http2, Connect only), sdk (@paycode/sdk: any protocol, TLS); auto = raw for Connect over h2c, node for Connect over HTTP/1.1 cleartext, sdk otherwise",
+      )
+        .choices(["auto", "raw", "node", "sdk"])
+        .default("auto"),
+    )
+    .addOption(
+      new Option("--h2-client <impl>", "same as --client").choices(["raw", "node"]).hideHelp(),
     )
     .option("--json <file>", "write the full report as JSON")
     .option("--quiet", "no progress line");
@@ -109,8 +126,28 @@ export function addBenchCommands(bench: Command): void {
   addDriveOptions(
     bench
       .command("load")
-      .description("drive MerchantService.Scan with real codes; Ping (no-op RPC) is the floor")
-      .requiredOption("--target <url>", "base URL of a server with test control enabled")
+      .description(
+        "drive Scan (online or offline codes), UploadOfflineBatch or declined Scans against any implementation; Ping (no-op RPC) is the floor",
+      )
+      .requiredOption(
+        "--target <url>",
+        "base URL (http:// or https://): with test control, or with --credentials",
+      )
+      .addOption(
+        new Option("--work <kind>", "what the work phase drives")
+          .choices(["scan-online", "scan-offline", "upload-batch", "decline"])
+          .default("scan-online"),
+      )
+      .option(
+        "--batch-size <n>",
+        "upload-batch: records per UploadOfflineBatch call",
+        positiveInt,
+        100,
+      )
+      .option(
+        "--credentials <file>",
+        "JSON merchant/terminal keys + wallets (paycode-bench provision); without test control the only input; with it, a wallet cache reused across runs (created, topped up, written back)",
+      )
       .option(
         "--wallets <n>",
         "wallet population (default: as many as the load needs)",
@@ -118,20 +155,31 @@ export function addBenchCommands(bench: Command): void {
       )
       .option(
         "--wallet-file <file>",
-        "wallets written by `bench seed-wallets` instead of provisioning",
+        "online-code wallets written by `bench seed-wallets` (handle + seed lines) instead of provisioning",
       )
       .option(
         "--expected-rate <r>",
-        "closed loop: Scan rate to budget codes for (default: Ping's)",
+        "closed loop: work rate (calls/s) to budget for (default: a short calibration run)",
         positiveNumber,
       )
-      .option("--provision-parallel <n>", "parallel ProvisionSeed calls", positiveInt, 4)
-      .option("--amount <minor>", "amount of each Scan, minor units", positiveInt, 1)
+      .option("--provision-parallel <n>", "parallel provisioning calls", positiveInt, 8)
+      .option("--amount <minor>", "amount of each Scan or record, minor units", positiveInt, 1)
       .addOption(
-        new Option("--protocol <p>", "wire protocol").choices(["connect"]).default("connect"),
+        new Option("--protocol <p>", "wire protocol")
+          .choices(["connect", "grpc", "grpc-web"])
+          .default("connect"),
       )
+      .option("--ca-file <pem>", "https:// targets: CA certificate(s) to trust (PEM)")
       .option("--store-label <text>", 'store description for the report, e.g. "sqlite"')
-      .option("--svg <file>", "write the latency percentile plot (Scan vs Ping) as SVG")
+      .option(
+        "--compare <url>",
+        "run the same load against this second target, back to back, and report B ÷ A",
+      )
+      .option("--compare-credentials <file>", "--credentials for the --compare target")
+      .option("--compare-store-label <text>", "store label of the --compare target")
+      .option("--compare-server-pid <pid>", "server pid of the --compare target", positiveInt)
+      .option("--svg <file>", "write the latency percentile plot as SVG")
+      .option("--html <file>", "write a self-contained HTML page (report, plots, JSON)")
       .option("--floor-http", "also measure a bare node:http handler in a child process")
       .option(
         "--server-pid <pid>",
@@ -145,35 +193,58 @@ export function addBenchCommands(bench: Command): void {
         target: string;
         duration: number;
         warmup: number;
-        http: "2" | "1.1";
+        work: "scan-online" | "scan-offline" | "upload-batch" | "decline";
+        batchSize: number;
+        credentials?: string;
         wallets?: number;
         walletFile?: string;
         expectedRate?: number;
         provisionParallel: number;
         amount: number;
-        protocol: "connect";
+        protocol: "connect" | "grpc" | "grpc-web";
+        caFile?: string;
         storeLabel?: string;
+        compare?: string;
+        compareCredentials?: string;
+        compareStoreLabel?: string;
+        compareServerPid?: number;
         json?: string;
         svg?: string;
+        html?: string;
         floorHttp?: boolean;
         serverPid?: number;
         ping: boolean;
         quiet?: boolean;
       },
     ) => {
-      const { formatLoadReport, loadReportSvg, runLoad, silentProgress, streamProgress, toJson } =
-        await loadBench();
+      const {
+        compareSvg,
+        formatCompareReport,
+        formatLoadReport,
+        loadReportSvg,
+        reportHtml,
+        runCompare,
+        runLoad,
+        silentProgress,
+        streamProgress,
+        toJson,
+      } = await loadBench();
       const mode = modeOf(o);
       const progress = o.quiet ? silentProgress : streamProgress();
-      const report = await runLoad({
-        target: o.target.replace(/\/+$/, ""),
+      const trim = (u: string) => u.replace(/\/+$/, "");
+      const options = {
+        target: trim(o.target),
         mode,
         durationS: o.duration,
         warmupS: o.warmup,
-        http: o.http,
+        http: httpOf(o),
         connections: o.connections,
-        h2Client: o.h2Client,
+        client: clientOf(o),
         protocol: o.protocol,
+        work: o.work,
+        batchSize: o.batchSize,
+        ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
+        ...(o.credentials !== undefined ? { credentials: o.credentials } : {}),
         ...(o.wallets !== undefined ? { wallets: o.wallets } : {}),
         ...(o.walletFile !== undefined ? { walletFile: o.walletFile } : {}),
         ...(o.expectedRate !== undefined ? { expectedRate: o.expectedRate } : {}),
@@ -184,12 +255,94 @@ export function addBenchCommands(bench: Command): void {
         ...(o.serverPid !== undefined ? { serverPid: o.serverPid } : {}),
         skipPing: !o.ping,
         progress,
-      });
+      };
+      if (o.compare) {
+        const { credentials: _c, storeLabel: _s, serverPid: _p, ...rest } = options;
+        const report = await runCompare(options, {
+          ...rest,
+          target: trim(o.compare),
+          ...(o.compareCredentials !== undefined ? { credentials: o.compareCredentials } : {}),
+          ...(o.compareStoreLabel !== undefined ? { storeLabel: o.compareStoreLabel } : {}),
+          ...(o.compareServerPid !== undefined ? { serverPid: o.compareServerPid } : {}),
+        });
+        process.stdout.write(`${formatCompareReport(report)}\n`);
+        if (o.json) await writeFile(o.json, toJson(report));
+        if (o.svg) await writeFile(o.svg, compareSvg(report));
+        if (o.html) await writeFile(o.html, reportHtml(report));
+        return;
+      }
+      const report = await runLoad(options);
       process.stdout.write(`${formatLoadReport(report)}\n`);
       if (o.json) await writeFile(o.json, toJson(report));
       if (o.svg) await writeFile(o.svg, loadReportSvg(report));
+      if (o.html) await writeFile(o.html, reportHtml(report));
     },
   );
+
+  bench
+    .command("provision")
+    .description(
+      "make a --credentials file: merchant and terminal keys and funded wallets (with test control, or from accounts you made)",
+    )
+    .requiredOption("--target <url>", "base URL of the target")
+    .requiredOption("--out <file>", "credentials JSON to write (holds secrets: mode 0600)")
+    .option("--wallets <n>", "wallets to provision", positiveInt, 100)
+    .option(
+      "--accounts <file>",
+      "no test control: funded accounts you created, one `accountId password` line each (one wallet per account)",
+    )
+    .option("--merchant-key <key>", "merchant API key (else test control creates a merchant)")
+    .option("--merchant-id <id>", "id of --merchant-key's merchant (informative)")
+    .option("--terminal-key <key>", "terminal API key (else test control creates a terminal)")
+    .option("--terminal-id <id>", "id of --terminal-key's terminal (informative)")
+    .option("--parallel <n>", "parallel provisioning calls", positiveInt, 8)
+    .addOption(
+      new Option("--protocol <p>", "wire protocol")
+        .choices(["connect", "grpc", "grpc-web"])
+        .default("connect"),
+    )
+    .addOption(
+      new Option("--http-version <version>", "HTTP version").choices(["2", "1.1"]).default("2"),
+    )
+    .option("--ca-file <pem>", "https:// targets: CA certificate(s) to trust (PEM)")
+    .action(
+      async (o: {
+        target: string;
+        out: string;
+        wallets: number;
+        accounts?: string;
+        merchantKey?: string;
+        merchantId?: string;
+        terminalKey?: string;
+        terminalId?: string;
+        parallel: number;
+        protocol: "connect" | "grpc" | "grpc-web";
+        httpVersion: "2" | "1.1";
+        caFile?: string;
+      }) => {
+        const { provisionCredentials } = await loadBench();
+        const r = await provisionCredentials({
+          target: o.target.replace(/\/+$/, ""),
+          out: o.out,
+          wallets: o.wallets,
+          parallel: o.parallel,
+          protocol: o.protocol,
+          http: o.httpVersion,
+          ...(o.caFile !== undefined ? { caFile: o.caFile } : {}),
+          ...(o.accounts !== undefined ? { accountsFile: o.accounts } : {}),
+          ...(o.merchantKey !== undefined
+            ? { merchant: { id: o.merchantId ?? "", apiKey: o.merchantKey } }
+            : {}),
+          ...(o.terminalKey !== undefined
+            ? { terminal: { id: o.terminalId ?? "", apiKey: o.terminalKey } }
+            : {}),
+          onProgress: (done, total) => process.stderr.write(`  provisioned ${done}/${total}\n`),
+        });
+        process.stdout.write(
+          `provisioned ${r.wallets} wallets in ${r.seconds.toFixed(1)} s (${((r.seconds * 1000) / Math.max(1, r.wallets)).toFixed(0)} ms each); credentials in ${o.out}\n`,
+        );
+      },
+    );
 
   addDriveOptions(
     bench
@@ -200,7 +353,6 @@ export function addBenchCommands(bench: Command): void {
       o: ModeOptions & {
         duration: number;
         warmup: number;
-        http: "2" | "1.1";
         json?: string;
         quiet?: boolean;
       },
@@ -218,9 +370,9 @@ export function addBenchCommands(bench: Command): void {
       const mode = modeOf(o);
       const phase = await runBarePhase(
         {
-          http: o.http,
+          http: httpOf(o),
           connections: o.connections,
-          h2Client: o.h2Client,
+          client: clientOf(o),
           mode,
           warmupS: o.warmup,
           durationS: o.duration,
@@ -229,7 +381,7 @@ export function addBenchCommands(bench: Command): void {
       );
       const machine = machineInfo();
       process.stdout.write(
-        `${describeMode(mode)}, HTTP/${o.http}\nmachine ${describeMachine(machine)}\n\n${formatPhaseTable([phase])}\n`,
+        `${describeMode(mode)}, HTTP/${httpOf(o)}\nmachine ${describeMachine(machine)}\n\n${formatPhaseTable([phase])}\n`,
       );
       if (o.json) {
         await writeFile(

@@ -6,6 +6,8 @@ import { ScanRequestSchema } from "@paycode/protocol/v1";
 export interface WalletSecret {
   handle: number;
   seed: Uint8Array;
+  /** Steps ≤ this were used by an earlier run (a reused wallet): skipped. */
+  usedThroughStep?: number;
 }
 
 export interface CodeProfile {
@@ -84,16 +86,18 @@ export function prepareScans(o: PrepareScansOptions): PreparedScan[] {
   const last = stepOf(Math.floor(t1)) + f;
   const out: PreparedScan[] = [];
   const amount = { currency: o.currency, amountMinor: o.amountMinor };
-  const perStepMax = CODES_PER_STEP * o.wallets.length;
   let n = 0;
   for (let step = first; step <= last; step++) {
+    const wallets = o.wallets.filter((w) => (w.usedThroughStep ?? -1) < step);
+    if (wallets.length === 0) continue;
+    const perStepMax = CODES_PER_STEP * wallets.length;
     const acceptedFrom = Math.max(t0, (step - f) * STEP_SECONDS);
     const acceptedTo = Math.min(t1, (step + b + 1) * STEP_SECONDS);
     const want = Math.ceil(o.rate * 1.2 * Math.max(0, acceptedTo - acceptedFrom));
     const count = Math.min(perStepMax, want);
     for (let k = 0; k < count; k++) {
-      const w = o.wallets[k % o.wallets.length]!;
-      const counter = Math.floor(k / o.wallets.length);
+      const w = wallets[k % wallets.length]!;
+      const counter = Math.floor(k / wallets.length);
       const code = codec.generate({ handle: w.handle, seed: w.seed, step, counter });
       const req = create(ScanRequestSchema, { outTradeNo: `${o.runTag}-${n++}`, amount, code });
       out.push({ step, body: toBinary(ScanRequestSchema, req) });

@@ -1,4 +1,5 @@
 import http from "node:http";
+import https from "node:https";
 import type { Endpoint, RawResponse, UnaryTransport } from "./transport.js";
 
 /**
@@ -9,15 +10,22 @@ export class H1Transport implements UnaryTransport {
   readonly description: string;
   private readonly agent: http.Agent;
   private readonly url: URL;
+  private readonly request: typeof http.request;
 
   constructor(
     origin: string,
     sockets: number,
     private readonly contentType: string,
+    ca?: string | Buffer,
   ) {
     this.url = new URL(origin);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
-    this.description = `HTTP/1.1 keep-alive, up to ${sockets} socket(s), ${contentType}`;
+    const tls = this.url.protocol === "https:";
+    const options = { keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets };
+    this.agent = tls
+      ? new https.Agent({ ...options, ...(ca !== undefined ? { ca } : {}) })
+      : new http.Agent(options);
+    this.request = tls ? https.request : http.request;
+    this.description = `node:http${tls ? "s" : ""} HTTP/1.1 keep-alive, up to ${sockets} socket(s), Connect, ${contentType}`;
   }
 
   async connect(): Promise<void> {}
@@ -28,7 +36,7 @@ export class H1Transport implements UnaryTransport {
 
   send(endpoint: Endpoint, body: Uint8Array): Promise<RawResponse> {
     return new Promise<RawResponse>((resolve, reject) => {
-      const req = http.request(
+      const req = this.request(
         {
           agent: this.agent,
           host: this.url.hostname,

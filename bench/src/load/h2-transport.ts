@@ -22,8 +22,10 @@ export class H2Transport implements UnaryTransport {
     private readonly origin: string,
     private readonly connections: number,
     private readonly contentType: string,
+    private readonly ca?: string | Buffer,
   ) {
-    this.description = `h2c, ${connections} connection(s), ${contentType}`;
+    const tls = origin.startsWith("https:");
+    this.description = `node:http2 ${tls ? "h2 (TLS)" : "h2c"}, ${connections} connection(s), Connect, ${contentType}`;
   }
 
   async connect(): Promise<void> {
@@ -33,6 +35,7 @@ export class H2Transport implements UnaryTransport {
         // covers the moment before they arrive.
         peerMaxConcurrentStreams: 10_000,
         settings: { initialWindowSize: 1 << 20, enablePush: false },
+        ...(this.ca !== undefined ? { ca: this.ca } : {}),
       });
       session.on("error", () => {}); // surfaced per stream
       await new Promise<void>((resolve, reject) => {

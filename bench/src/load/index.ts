@@ -6,12 +6,39 @@ export {
   type WalletSecret,
   walletsNeeded,
 } from "./codes.js";
+export {
+  type CompareReport,
+  compareSvg,
+  formatCompareReport,
+  reportHtml,
+  runCompare,
+} from "./compare.js";
 export { ConnectCallError, callUnary, connectErrorOf, methodPath } from "./connect-unary.js";
+export {
+  type BenchWallet,
+  type Credentials,
+  credentialsFromJson,
+  credentialsToJson,
+  parseAccounts,
+  readCredentials,
+  writeCredentials,
+} from "./credentials.js";
 export { drivePhase, type LoadMode, type PhaseResult, type RequestSource } from "./drive.js";
 export { H1Transport } from "./h1-transport.js";
 export { H2Transport } from "./h2-transport.js";
 export { type LatencySummary, newLatencyHistogram, percentileCurve, summarize } from "./latency.js";
-export { type H2Client, type LoadOptions, type LoadReport, runBarePhase, runLoad } from "./load.js";
+export {
+  type ClientKind,
+  EXPECTED_OUTCOME,
+  type H2Client,
+  type LoadOptions,
+  type LoadReport,
+  type Protocol,
+  provisionCredentials,
+  resolveClient,
+  runBarePhase,
+  runLoad,
+} from "./load.js";
 export {
   type ProgressSample,
   type ProgressSink,
@@ -25,6 +52,8 @@ export {
   loadReportSvg,
   toJson,
 } from "./report.js";
+export { SdkTransport } from "./sdk-transport.js";
 export { type PercentilePlot, type PlotSeries, renderPercentilePlot } from "./svg-plot.js";
 export type { Endpoint, HttpVersion, RawResponse, UnaryTransport } from "./transport.js";
 export { readWalletFile, sample, writeWalletFile } from "./wallet-file.js";
+export { WORK_KINDS, WORK_RPC, type WorkKind } from "./work.js";

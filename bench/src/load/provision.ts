@@ -1,5 +1,10 @@
 import { generateKeyPairSync } from "node:crypto";
-import { ConformanceService, HealthService, WalletService } from "@paycode/protocol/v1";
+import {
+  ConformanceService,
+  HealthService,
+  SettlementService,
+  WalletService,
+} from "@paycode/protocol/v1";
 import type { CodeProfile, WalletSecret } from "./codes.js";
 import { callUnary } from "./connect-unary.js";
 import type { UnaryTransport } from "./transport.js";
@@ -10,6 +15,64 @@ export interface TargetInfo {
   currency: string;
   /** Issuer clock minus this machine's clock, ms (midpoint of the call). */
   clockOffsetMs: number;
+  /** How long an offline code stays acceptable after it was issued, seconds. */
+  offlineValidityS: number;
+}
+
+/** Issuer clock minus local clock from a Timestamp read between `before` and `after`. */
+export function clockOffset(
+  now: { seconds: bigint; nanos: number } | undefined,
+  before: number,
+  after: number,
+): number {
+  if (!now) return 0;
+  const serverMs = Number(now.seconds) * 1000 + Math.floor(now.nanos / 1e6);
+  return Math.round(serverMs - (before + after) / 2);
+}
+
+/** The profile fields code making needs, from an IssuerProfile message. */
+export function codeProfileOf(p: {
+  issuerPrefix: number;
+  codeKey: Uint8Array;
+  windowBackSteps: number;
+  windowAheadSteps: number;
+  lookbackSteps: number;
+}): CodeProfile {
+  return {
+    prefix: p.issuerPrefix,
+    codeKey: p.codeKey,
+    windowBackSteps: p.windowBackSteps,
+    windowAheadSteps: p.windowAheadSteps,
+    lookbackSteps: p.lookbackSteps,
+  };
+}
+
+/**
+ * Profile and issuer clock without test control: SettlementService
+ * GetIssuerKeys with a terminal key (it carries the profile and
+ * generated_at).
+ */
+export async function fetchTargetInfoAsTerminal(
+  t: UnaryTransport,
+  terminalKey: string,
+): Promise<TargetInfo> {
+  const before = Date.now();
+  const r = await callUnary(
+    t,
+    SettlementService.method.getIssuerKeys,
+    {},
+    { authorization: `Bearer ${terminalKey}` },
+  );
+  const after = Date.now();
+  const p = r.profile;
+  if (!p) throw new Error("GetIssuerKeys returned no profile");
+  return {
+    implementation: "unknown (no test control)",
+    profile: codeProfileOf(p),
+    currency: p.currency || "CNY",
+    clockOffsetMs: clockOffset(r.generatedAt, before, after),
+    offlineValidityS: p.offlineCodeValiditySeconds,
+  };
 }
 
 /** Reads the issuer profile and clock through test control. */
@@ -41,6 +104,7 @@ export async function fetchTargetInfo(t: UnaryTransport): Promise<TargetInfo> {
     },
     currency: p.currency || "CNY",
     clockOffsetMs: Math.round(serverMs - (before + after) / 2),
+    offlineValidityS: p.offlineCodeValiditySeconds,
   };
 }
 
@@ -53,6 +117,14 @@ export async function ping(t: UnaryTransport): Promise<void> {
   await callUnary(t, HealthService.method.ping, {});
 }
 
+export async function createBenchTerminal(
+  t: UnaryTransport,
+  merchantId: string,
+): Promise<{ terminalId: string; apiKey: string }> {
+  const r = await callUnary(t, ConformanceService.method.createTerminal, { merchantId });
+  return { terminalId: r.terminalId, apiKey: r.apiKey };
+}
+
 export async function createBenchMerchant(
   t: UnaryTransport,
   name: string,
@@ -61,7 +133,7 @@ export async function createBenchMerchant(
   return { merchantId: r.merchantId, apiKey: r.apiKey };
 }
 
-const PASSWORD = "bench-password";
+export const PASSWORD = "bench-password";
 const MAX_U32 = 4_294_967_295;
 
 /**
@@ -78,6 +150,9 @@ export function benchAccountInit(currency: string) {
       perPaymentPasswordFree: money(1_000_000_000n),
       dailyPasswordFreeAmount: money(1_000_000_000_000n),
       dailyPasswordFreeCount: MAX_U32,
+      // Offline codes (scan-offline, upload-batch): per code and per certificate.
+      perPaymentOffline: money(1_000_000n),
+      cumulativeOffline: money(1_000_000_000_000n),
     },
   };
 }

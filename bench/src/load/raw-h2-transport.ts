@@ -425,8 +425,11 @@ export class RawH2Transport implements UnaryTransport {
   ) {
     this.url = new URL(origin);
     if (this.url.protocol !== "http:")
-      throw new Error("the raw HTTP/2 client speaks h2c (http://) only");
-    this.description = `h2c (raw frames), ${connections} connection(s), ${contentType}`;
+      throw new Error(
+        "the raw HTTP/2 client speaks h2c (http://) only: for an https:// target use " +
+          "--client sdk (the default there) or --client node",
+      );
+    this.description = `raw-frame h2c client (bench), ${connections} connection(s), Connect, ${contentType}`;
   }
 
   async connect(): Promise<void> {

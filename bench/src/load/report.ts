@@ -57,26 +57,28 @@ export function formatPhaseTable(phases: PhaseResult[]): string {
 }
 
 export function formatLoadReport(r: LoadReport): string {
-  const phases = [r.phases.ping, r.phases.scan, r.phases.bareHttp].filter(
+  const phases = [r.phases.ping, r.phases.work, r.phases.bareHttp].filter(
     (p): p is PhaseResult => p !== undefined,
   );
   const lines = [
     `target ${r.target} (${r.implementation}${r.storeLabel ? `, store ${r.storeLabel}` : ""})`,
-    `client ${r.transport}; ${describeMode(r.options.mode)}; ${r.options.warmupS} s warm-up + ${r.options.durationS} s`,
+    `work ${r.work.kind}: ${r.work.rpc}${r.work.itemsPerCall > 1 ? `, ${r.work.itemsPerCall} records per call` : ""}; ${r.options.protocol} over HTTP/${r.options.http}${r.options.tls ? " (TLS)" : ""}; test control ${r.testControl ? "yes" : "no"}`,
+    `client ${r.client.kind}: ${r.client.description}; ${describeMode(r.options.mode)}; ${r.options.warmupS} s warm-up + ${r.options.durationS} s`,
     `machine ${describeMachine(r.machine)}`,
-    `wallets: population ${r.setup.walletPopulation} (${r.setup.walletSource}), used ${r.setup.walletsUsed}, needed ${r.setup.walletsNeeded}; codes prepared ${r.setup.codesPrepared}, skipped ${r.setup.codesSkippedExpiring}, left ${r.setup.codesLeft}`,
+    `wallets: population ${r.setup.walletPopulation} (${r.setup.walletSource}), used ${r.setup.walletsUsed}, provisioned now ${r.setup.walletsProvisioned} in ${r.setup.provisionSeconds} s; calls prepared ${r.setup.callsPrepared}, skipped ${r.setup.codesSkippedExpiring}, left ${r.setup.callsLeft}`,
+    `time: ${r.timing.totalSeconds} s in all, ${r.timing.measuredSeconds} s measured`,
     "",
     formatPhaseTable(phases),
     "",
   ];
   const q = r.ratios;
   const ratioLines: string[] = [];
-  if (q.scanToPingThroughput !== undefined) {
-    ratioLines.push(`Scan / Ping throughput  ${formatRatio(q.scanToPingThroughput)}`);
+  if (q.workToPingThroughput !== undefined) {
+    ratioLines.push(`Work / Ping throughput  ${formatRatio(q.workToPingThroughput)}`);
   }
-  if (q.scanToPingP50 !== undefined) {
+  if (q.workToPingP50 !== undefined) {
     ratioLines.push(
-      `Scan / Ping latency     p50 ${formatRatio(q.scanToPingP50)}, p99 ${formatRatio(q.scanToPingP99)}`,
+      `Work / Ping latency     p50 ${formatRatio(q.workToPingP50)}, p99 ${formatRatio(q.workToPingP99)}`,
     );
   }
   if (q.pingToBareThroughput !== undefined) {
@@ -98,8 +100,9 @@ export function formatLoadReport(r: LoadReport): string {
     );
   }
   lines.push(
-    `Scan outcomes (warm-up included): ${errorsText(r.scanOutcomes) === "0" ? "none" : errorsText(r.scanOutcomes)}`,
+    `${r.work.kind} outcomes (warm-up included): ${errorsText(r.outcomes) === "0" ? "none" : errorsText(r.outcomes)}`,
   );
+  if (r.work.itemsPerCall > 1) lines.push(`records per second: ${formatCount(r.itemsPerSecond)}`);
   for (const w of r.setup.warnings) lines.push(`WARNING: ${w}`);
   return lines.join("\n");
 }
@@ -110,8 +113,8 @@ export function loadReportSvg(r: LoadReport): string {
   const label = (name: string, p: PhaseResult) =>
     `${name}: ${formatCount(p.throughput)} ok/s, p50 ${formatLatency(p.latency.p50Us)}, p99 ${formatLatency(p.latency.p99Us)}`;
   series.push({
-    label: label("Scan", r.phases.scan),
-    points: r.phases.scan.curve,
+    label: label(r.work.kind, r.phases.work),
+    points: r.phases.work.curve,
     color: "#d62728",
   });
   if (r.phases.ping) {
@@ -129,8 +132,8 @@ export function loadReportSvg(r: LoadReport): string {
     });
   }
   return renderPercentilePlot({
-    title: `Scan latency${r.storeLabel ? ` (${r.storeLabel})` : ""} vs no-op RPC`,
-    subtitle: `${shortMode(r.options.mode)}, ${r.options.durationS} s, HTTP/${r.options.http}; ${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.nodeVersion}`,
+    title: `${r.work.kind} latency${r.storeLabel ? ` (${r.storeLabel})` : ""} vs no-op RPC`,
+    subtitle: `${shortMode(r.options.mode)}, ${r.options.durationS} s, ${r.options.protocol} HTTP/${r.options.http}, ${r.client.kind} client; ${r.machine.cpuModel}, ${r.machine.cores} cores, Node ${r.machine.nodeVersion}`,
     series,
   });
 }

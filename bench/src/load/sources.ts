@@ -50,6 +50,15 @@ export function scanOutcome(
   return undefined;
 }
 
+/** SUCCEEDED, DECLINED:<reason>, ... of a serialized ScanResponse. */
+export function scanOutcomeKey(body: Uint8Array): string {
+  const payment = scanOutcome(body);
+  const status = payment ? (PaymentStatus[payment.status] ?? String(payment.status)) : "NONE";
+  return payment && payment.status === PaymentStatus.DECLINED
+    ? `${status}:${DeclineReason[payment.declineReason] ?? payment.declineReason}`
+    : status;
+}
+
 // Keep codes this far from the edges of their acceptance window, so clock
 // offset error and the call's own latency cannot turn them expired.
 const EDGE_MARGIN_MS = 2000;
@@ -68,12 +77,7 @@ export class ScanSource implements RequestSource {
 
   private readonly onResponse = (res: RawResponse): string | undefined => {
     if (res.status !== 200) return connectErrorOf(res).code;
-    const payment = scanOutcome(res.body);
-    const status = payment ? (PaymentStatus[payment.status] ?? String(payment.status)) : "NONE";
-    const key =
-      payment && payment.status === PaymentStatus.DECLINED
-        ? `${status}:${DeclineReason[payment.declineReason] ?? payment.declineReason}`
-        : status;
+    const key = scanOutcomeKey(res.body);
     this.outcomes[key] = (this.outcomes[key] ?? 0) + 1;
     return undefined;
   };
@@ -89,6 +93,11 @@ export class ScanSource implements RequestSource {
 
   get remaining(): number {
     return this.scans.length - this.next;
+  }
+
+  /** Scans not sent yet (calibration hands them on to the measured run). */
+  leftover(): PreparedScan[] {
+    return this.scans.slice(this.next);
   }
 
   start(): Promise<string | undefined> | null {

@@ -25,6 +25,8 @@ export interface PaycodeTransportOptions {
   timeoutMs?: number;
   /** Extra interceptors, run after the bearer one. */
   interceptors?: Interceptor[];
+  /** https:// only: PEM certificate(s) to trust instead of the system roots (a test CA). */
+  ca?: string | Buffer;
 }
 
 /** A Connect transport plus the connection pool behind it, so callers can close it. */
@@ -46,9 +48,11 @@ export { bearerInterceptor };
 export const IDLE_CONNECTION_TIMEOUT_MS = 30_000;
 
 /** The keep-alive pool of an HTTP/1.1 transport (Node's agent honours the hint only when a timeout is set). */
-export function keepAliveAgent(url: URL): Agent {
+export function keepAliveAgent(url: URL, ca?: string | Buffer): Agent {
   const options = { keepAlive: true, timeout: IDLE_CONNECTION_TIMEOUT_MS };
-  return url.protocol === "https:" ? new HttpsAgent(options) : new Agent(options);
+  return url.protocol === "https:"
+    ? new HttpsAgent({ ...options, ...(ca !== undefined ? { ca } : {}) })
+    : new Agent(options);
 }
 
 /**
@@ -81,7 +85,11 @@ export function createPaycodeTransport(options: PaycodeTransportOptions): Paycod
   };
 
   if (httpVersion === "2") {
-    const sessionManager = new Http2SessionManager(url, { idleConnectionTimeoutMs: 30_000 });
+    const sessionManager = new Http2SessionManager(
+      url,
+      { idleConnectionTimeoutMs: 30_000 },
+      options.ca !== undefined && url.protocol === "https:" ? { ca: options.ca } : undefined,
+    );
     const transport =
       protocol === "grpc"
         ? createGrpcTransport({ ...common, sessionManager })
@@ -91,7 +99,7 @@ export function createPaycodeTransport(options: PaycodeTransportOptions): Paycod
     return { transport, options, close: () => sessionManager.abort() };
   }
 
-  const agent = keepAliveAgent(url);
+  const agent = keepAliveAgent(url, options.ca);
   const nodeOptions = { agent };
   const transport =
     protocol === "grpc-web"
