@@ -539,11 +539,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
         // 1.5×: the warmed-up server may be faster than during calibration.
         budgetRate = Math.max(50, calibration * 1.5);
       }
-      const stillNeeded = Math.max(0, budgetRate * phaseS * 1.2 - leftover.length);
-      const needed =
-        leftover.length >= budgetRate * phaseS * 1.2
-          ? 0
-          : walletsNeeded(stillNeeded / phaseS, phaseS, info.profile);
+      // Codes the calibration left unused count against the budget.
+      const restRate = Math.max(0, budgetRate - leftover.length / phaseS);
+      const stillNeeded = restRate * phaseS * 1.2;
+      const needed = restRate > 0 ? walletsNeeded(restRate, phaseS, info.profile) : 0;
       walletsNeededCount = needed;
       progress.note(
         `wallets needed for ${Math.round(budgetRate)} scans/s over ${phaseS} s: ${needed} more ` +
@@ -571,7 +570,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadReport> {
             profile: info.profile,
             serverNowMs: Date.now() + info.clockOffsetMs,
             phaseSeconds: phaseS,
-            rate: stillNeeded / phaseS,
+            rate: restRate,
             currency: info.currency,
             amountMinor: o.amountMinor,
             runTag,
