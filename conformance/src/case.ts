@@ -24,6 +24,7 @@ export type HttpVersion = "1.1" | "2";
  */
 export type Feature =
   | "controllable-clock"
+  | "settable-clock"
   | "refunds"
   | "offline-settlement"
   | "settlement-report"
@@ -41,7 +42,10 @@ export interface CaseContext {
   readonly capabilities: GetCapabilitiesResponse;
   /** The issuer profile the target claimed. */
   readonly profile: IssuerProfile;
-  /** The issuer's clock as seen over RPC; moving it needs "controllable-clock". */
+  /**
+   * The issuer's clock as seen over RPC; moving it needs "controllable-clock",
+   * setting and freezing it "settable-clock".
+   */
   readonly clock: TargetClock;
   /** Fresh accounts, merchants, terminals and wallets, private to this case. */
   readonly fixtures: Fixtures;
@@ -89,6 +93,8 @@ export function defineCase(
     ...c,
     severity: c.severity ?? "required",
     features,
-    exclusive: c.exclusive ?? features.includes("controllable-clock"),
+    exclusive:
+      c.exclusive ??
+      (features.includes("controllable-clock") || features.includes("settable-clock")),
   };
 }

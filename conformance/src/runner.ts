@@ -1,6 +1,8 @@
 import { setMaxListeners } from "node:events";
 import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
 import {
+  ConformanceService,
   type GetCapabilitiesResponse,
   GetCapabilitiesResponseSchema,
   IssuerProfileSchema,
@@ -17,7 +19,7 @@ import type { CaseResult, CaseStatus, RunReport } from "./result.js";
 import { summarize } from "./result.js";
 import { controlClient, RpcFailure, RpcTracker, rawClients } from "./rpc.js";
 import { RwLock } from "./rw-lock.js";
-import { TargetClock } from "./target-clock.js";
+import { RunClock, TargetClock } from "./target-clock.js";
 import { defaultHttpVersion } from "./transport.js";
 import { SUITE_VERSION } from "./version.js";
 
@@ -150,6 +152,10 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     return refuse({ kind: "invalid-target", message: (e as Error).message });
   }
 
+  // With "settable-clock" the run owns the target's clock: it records it,
+  // runs at a fixed time of day and leaves it where it found it, whatever
+  // happens (interruption, failure, a harness error).
+  let runClock: RunClock | undefined;
   try {
     const probed = await probeTarget({
       transport: pt.transport,
@@ -167,6 +173,10 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     const caps: GetCapabilitiesResponse = probed.capabilities;
     report.implementation = caps.implementation;
     report.features = [...caps.features];
+    if (caps.features.includes("settable-clock")) {
+      runClock = new RunClock(createClient(ConformanceService, pt.transport));
+      await runClock.begin(caps.now, caps.clockFrozen);
+    }
     o.listener?.onStart?.({
       target: o.target,
       implementation: report.implementation,
@@ -214,6 +224,8 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
           timeoutMs: c.timeoutMs ?? timeoutMs,
           interrupt: interruptSignal,
         });
+        // A case that froze the clock leaves it running for the next ones.
+        if (c.exclusive) await runClock?.afterExclusiveCase();
         const listed = known.some((k) => matchesGlob(c.id, k.pattern));
         if (listed && r.status === "failed") {
           emit(result(c, "known-failing", r.durationMs, r.message, strict, r.notes));
@@ -247,6 +259,7 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, worker));
     report.interrupted = interruptSignal.aborted && results.length < selected.length;
   } finally {
+    await runClock?.end();
     pt.close();
   }
   finish();
@@ -310,6 +323,7 @@ export async function executeCase(
       control,
       caps ? caps.features.includes("controllable-clock") : true,
       ac.signal,
+      caps ? caps.features.includes("settable-clock") : false,
     );
     const ctx: CaseContext = {
       target: env.target,

@@ -1,6 +1,12 @@
 import type { Case } from "../case.js";
 import { authIsolationCases } from "./auth-isolation.js";
 import { cancelRefundCases } from "./cancel-refund.js";
+import {
+  expiredCodeClockCases,
+  offlineWalletClockCases,
+  overLimitClockCases,
+  testControlClockCases,
+} from "./clock-edges.js";
 import { doubleOfflineCases } from "./double-offline.js";
 import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
@@ -14,10 +20,10 @@ import { testControlCases } from "./test-control.js";
 
 /** The families, in report order. */
 export const FAMILIES = {
-  "offline-wallet": offlineWalletCases,
-  "expired-code": expiredCodeCases,
+  "offline-wallet": [...offlineWalletCases, ...offlineWalletClockCases],
+  "expired-code": [...expiredCodeCases, ...expiredCodeClockCases],
   "reused-code": reusedCodeCases,
-  "over-limit": overLimitCases,
+  "over-limit": [...overLimitCases, ...overLimitClockCases],
   "double-offline": doubleOfflineCases,
   terminal: terminalCases,
   idempotency: idempotencyCases,
@@ -25,7 +31,7 @@ export const FAMILIES = {
   "settlement-report": settlementReportCases,
   "auth-isolation": authIsolationCases,
   "malformed-input": malformedInputCases,
-  "test-control": testControlCases,
+  "test-control": [...testControlCases, ...testControlClockCases],
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */

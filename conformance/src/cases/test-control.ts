@@ -2,7 +2,13 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 
-const KNOWN_FEATURES = ["controllable-clock", "refunds", "offline-settlement", "settlement-report"];
+const KNOWN_FEATURES = [
+  "controllable-clock",
+  "settable-clock",
+  "refunds",
+  "offline-settlement",
+  "settlement-report",
+];
 
 /**
  * The test-control service the harness stands on: if it lies, every other
@@ -41,6 +47,18 @@ export const testControlCases: Case[] = [
           ctx.control.advanceClock({ seconds: 1 }),
           Code.Unimplemented,
           "AdvanceClock without the controllable-clock feature",
+        );
+      }
+      if (!caps.features.includes("settable-clock")) {
+        await ctx.expect.error(
+          ctx.control.setClock({ now: caps.now, frozen: false }),
+          Code.Unimplemented,
+          "SetClock without the settable-clock feature",
+        );
+        ctx.expect.equal(
+          caps.clockFrozen,
+          false,
+          "GetCapabilities.clock_frozen without settable-clock",
         );
       }
     },

@@ -8,7 +8,14 @@
 
 // For wallets, merchants and terminals: the two code formats (spec §5, §6),
 // the default profile (§4) and the clock every component takes.
-export { type Clock, ManualClock, OffsetClock, systemClock, unixSeconds } from "./clock.js";
+export {
+  type Clock,
+  ManualClock,
+  OffsetClock,
+  type SettableClock,
+  systemClock,
+  unixSeconds,
+} from "./clock.js";
 export * from "./codes/index.js";
 export {
   DEFAULT_PROFILE,

@@ -1,5 +1,5 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import { type CallOptions, type Client, createClient, type Transport } from "@connectrpc/connect";
 import {
   buildOfflineCode,
@@ -105,7 +105,7 @@ export class WalletClient {
     return this.state().handle;
   }
 
-  /** Issuer clock minus wallet clock, measured at provisioning. */
+  /** Issuer clock minus wallet clock, measured at provisioning and at every GetWallet. */
   get clockOffsetMs(): number {
     return this.state().clockOffsetMs;
   }
@@ -240,7 +240,9 @@ export class WalletClient {
 
   /** Confirms a payment waiting for the password (step-up); returns it after confirmation. */
   async confirm(paymentId: string, password: string): Promise<Payment> {
+    const sentAt = this.clock.now();
     const res = await this.client().confirmPayment({ paymentId, password }, this.auth());
+    this.resync(res.serverTime, sentAt, this.clock.now());
     const payment = validatePayment(res.payment, "ConfirmPayment");
     if (payment.paymentId !== paymentId) {
       throw new PaycodeProtocolError(
@@ -250,15 +252,53 @@ export class WalletClient {
     return payment;
   }
 
-  /** The wallet's balance, state and pending payments, from the issuer. */
+  /**
+   * The wallet's balance, state and pending payments, from the issuer. Its
+   * `server_time` re-syncs the clock offset (issuer time minus the midpoint
+   * of the call), so a wallet follows an issuer clock that was moved or set.
+   */
   async getWallet(): Promise<GetWalletResponse> {
+    const sentAt = this.clock.now();
     const res = await this.client().getWallet({}, this.auth());
+    const receivedAt = this.clock.now();
     if (res.walletId !== this.walletId) {
       throw new PaycodeProtocolError(`GetWallet returned wallet ${JSON.stringify(res.walletId)}`);
     }
     if (!res.balance) throw new PaycodeProtocolError("GetWallet response has no balance");
     for (const p of res.pendingPayments) validatePayment(p, "GetWallet pending payment");
+    this.resync(res.serverTime, sentAt, receivedAt);
     return res;
+  }
+
+  /**
+   * Keeps the offset to the issuer clock from a response's `server_time`:
+   * issuer time minus the midpoint of the call. Codes already made keep
+   * their counters: if the issuer clock went back, online codes continue
+   * from the last step used (never reusing a step and counter) until the
+   * clock catches up.
+   */
+  private resync(serverTime: Timestamp | undefined, sentAt: number, receivedAt: number): void {
+    if (!serverTime) return;
+    const clockOffsetMs = Math.round(timestampMs(serverTime) - (sentAt + receivedAt) / 2);
+    this.store.update((cur) => {
+      if (!cur) throw new WalletNotProvisionedError();
+      return cur.clockOffsetMs === clockOffsetMs ? cur : { ...cur, clockOffsetMs };
+    });
+  }
+
+  /**
+   * Re-syncs the clock offset from the issuer (a GetWallet); returns the
+   * offset before and after. Online codes then follow the issuer clock even
+   * if it was moved since provisioning (a test deployment's clock, say).
+   */
+  async sync(): Promise<{ previousOffsetMs: number; clockOffsetMs: number; synced: boolean }> {
+    const previousOffsetMs = this.clockOffsetMs;
+    const res = await this.getWallet();
+    return {
+      previousOffsetMs,
+      clockOffsetMs: this.clockOffsetMs,
+      synced: res.serverTime !== undefined,
+    };
   }
 
   /** Revokes this wallet at the issuer; returns when it took effect. */

@@ -29,6 +29,19 @@ export interface ServeOptions {
   mutant?: string;
   pgPoolSize?: number;
   corsOrigin?: string[];
+  clockStart?: number;
+}
+
+function parseClockStart(value: string): number {
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new InvalidArgumentError(
+      "expected an ISO 8601 time with a zone, e.g. 2026-01-01T23:59:30Z",
+    );
+  }
+  return ms;
 }
 
 function parsePort(value: string): number {
@@ -84,6 +97,14 @@ export function registerServe(program: Command): void {
       collectCorsOrigin,
     )
     .option("--mutant <name>", "break one issuer rule on purpose, to test the conformance suite")
+    .addOption(
+      new Option(
+        "--clock-start <time>",
+        "test control: start the issuer clock at this ISO 8601 time (it runs on from there)",
+      )
+        .argParser(parseClockStart)
+        .hideHelp(),
+    )
     .option(
       "--pg-pool-size <n>",
       "PostgreSQL store: connections in the pool (default: 10)",
@@ -108,6 +129,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
   if (opts.mutant !== undefined && !isMutantName(opts.mutant)) {
     throw new UsageError(`unknown mutant "${opts.mutant}"; known: ${MUTANT_NAMES.join(", ")}`);
+  }
+  if (opts.clockStart !== undefined && !opts.enableTestControl) {
+    throw new UsageError("--clock-start needs --enable-test-control");
   }
   if (opts.pgPoolSize !== undefined && location.kind !== "postgres") {
     throw new UsageError("--pg-pool-size needs a postgres:// store");
@@ -134,8 +158,10 @@ async function serve(opts: ServeOptions): Promise<void> {
       `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,
     );
   }
-  // A controllable clock only where AdvanceClock may be called.
-  const clock = opts.enableTestControl ? new OffsetClock() : systemClock;
+  // A controllable clock only where AdvanceClock and SetClock may be called.
+  const clock = opts.enableTestControl
+    ? new OffsetClock(systemClock, opts.clockStart)
+    : systemClock;
   let issuer: Issuer;
   try {
     issuer = await Issuer.open({
@@ -143,7 +169,9 @@ async function serve(opts: ServeOptions): Promise<void> {
       clock,
       masterKey: master.key,
       ...(opts.mutant !== undefined && isMutantName(opts.mutant) ? { mutant: opts.mutant } : {}),
-      ...(clock instanceof OffsetClock ? { advanceClock: (ms: number) => clock.advance(ms) } : {}),
+      ...(clock instanceof OffsetClock
+        ? { advanceClock: (ms: number) => clock.advance(ms), settableClock: clock }
+        : {}),
     });
   } catch (err) {
     await store.close().catch(() => {});

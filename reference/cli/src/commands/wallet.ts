@@ -202,6 +202,34 @@ export function registerWallet(program: Command): void {
     }),
   );
 
+  addServerOptions(
+    wallet
+      .command("sync")
+      .description(
+        "re-read the issuer clock and keep the wallet's offset to it (info and confirm do it too)",
+      )
+      .addOption(stateOption()),
+    false,
+  ).action(
+    run(async (opts: ServerOptions & { state: string }) => {
+      const { wallet: client, close } = openWallet(opts, true);
+      try {
+        const r = await client.sync();
+        if (!r.synced) {
+          console.log(
+            `the issuer sent no server_time; clock offset stays ${r.clockOffsetMs} ms (from provisioning)`,
+          );
+          return;
+        }
+        console.log(
+          `clock offset: ${r.clockOffsetMs} ms (issuer minus this machine; was ${r.previousOffsetMs} ms)`,
+        );
+      } finally {
+        close();
+      }
+    }),
+  );
+
   passwordOptions(
     addServerOptions(
       wallet

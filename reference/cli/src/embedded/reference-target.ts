@@ -41,18 +41,20 @@ export interface EmbeddedTargetOptions {
   fastPasswords?: boolean;
   /** "2" (default) serves HTTP/2 and HTTP/1.1 on one port. */
   http?: "1.1" | "2";
+  /** Unix milliseconds the issuer clock starts at (default: now); it runs on from there. */
+  clockStartMs?: number;
 }
 
 export { BOUNDARY_MUTANT_NAMES, type BoundaryMutantName, MUTANT_NAMES, type MutantName };
 
 /**
  * Starts the reference issuer on a fresh temporary SQLite file with test
- * control and an advanceable clock, listening on a free loopback port.
+ * control and a clock it may advance, set and freeze, listening on a free loopback port.
  * `close()` stops it and deletes the file.
  */
 export async function startEmbeddedTarget(o: EmbeddedTargetOptions = {}): Promise<EmbeddedTarget> {
   const dir = mkdtempSync(join(tmpdir(), "paycode-conformance-"));
-  const clock = new OffsetClock();
+  const clock = new OffsetClock(undefined, o.clockStartMs);
   const boundary = o.mutant !== undefined && isBoundaryMutant(o.mutant) ? o.mutant : undefined;
   const core = o.mutant !== undefined && !isBoundaryMutant(o.mutant) ? o.mutant : undefined;
   let issuer: Issuer | undefined;
@@ -63,6 +65,7 @@ export async function startEmbeddedTarget(o: EmbeddedTargetOptions = {}): Promis
       clock,
       masterKey: randomBytes(32),
       advanceClock: (ms) => clock.advance(ms),
+      settableClock: clock,
       ...(core ? { mutant: core } : {}),
       ...(boundary ? { profile: boundaryProfile(boundary) } : {}),
       ...(o.fastPasswords ? { passwordCostN: 2 ** 10 } : {}),

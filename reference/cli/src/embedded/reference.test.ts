@@ -35,7 +35,13 @@ describe("the suite against the reference server (in-process, loopback)", () => 
     expect(report.summary.passed + report.summary.knownFailing).toBe(allCases.length);
     expect(report.ok).toBe(true);
     expect(report.features.sort()).toEqual(
-      ["controllable-clock", "offline-settlement", "refunds", "settlement-report"].sort(),
+      [
+        "controllable-clock",
+        "offline-settlement",
+        "refunds",
+        "settlement-report",
+        "settable-clock",
+      ].sort(),
     );
   }, 180_000);
 
@@ -98,6 +104,7 @@ describe("the reference server without test control", () => {
         () => control.createMerchant({ name: "x" }),
         () => control.getLedgerTotal({ currency: "CNY" }),
         () => control.advanceClock({ seconds: 1 }),
+        () => control.setClock({ frozen: true }),
       ]) {
         const err = await call().then(
           () => undefined,

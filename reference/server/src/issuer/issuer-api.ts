@@ -30,6 +30,8 @@ import type {
   RevokeSeedResponse,
   ScanRequest,
   ScanResponse,
+  SetClockRequest,
+  SetClockResponse,
   UploadOfflineBatchRequest,
   UploadOfflineBatchResponse,
 } from "@paycode/protocol/v1";
@@ -103,6 +105,7 @@ export interface IssuerApi {
     getBalance(req: GetBalanceRequest): Promise<GetBalanceResponse>;
     getLedgerTotal(req: GetLedgerTotalRequest): Promise<GetLedgerTotalResponse>;
     advanceClock(req: AdvanceClockRequest): Promise<AdvanceClockResponse>;
+    setClock(req: SetClockRequest): Promise<SetClockResponse>;
   };
 
   /** Closes pending payments past their deadline; the server calls it periodically. */

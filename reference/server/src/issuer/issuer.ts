@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Clock } from "@paycode/protocol";
+import type { Clock, SettableClock } from "@paycode/protocol";
 import {
   type IssuerProfileConfig,
   OfflineCodeVerifier,
@@ -69,6 +69,11 @@ export interface IssuerOpenOptions {
   mutant?: MutantName;
   /** Moves `clock` forward; enables test-control AdvanceClock ("controllable-clock"). */
   advanceClock?: (ms: number) => void;
+  /**
+   * `clock` itself when it can be set and frozen; enables test-control
+   * SetClock ("settable-clock"). AdvanceClock then moves it too.
+   */
+  settableClock?: SettableClock;
   /** scrypt N of new password hashes; tests lower it for speed. */
   passwordCostN?: number;
   /** Implementation name in GetCapabilities. */
@@ -98,6 +103,7 @@ export class Issuer implements IssuerApi {
     readonly mutant: MutantName | undefined,
     control: {
       advance: ((ms: number) => void) | undefined;
+      settable: SettableClock | undefined;
       passwordCostN: number;
       implementation: string;
     },
@@ -156,7 +162,8 @@ export class Issuer implements IssuerApi {
         breaks: ruleSwitches(o.mutant),
       });
       return new Issuer(ctx, ownsStore, o.mutant, {
-        advance: o.advanceClock,
+        advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),
+        settable: o.settableClock,
         passwordCostN: o.passwordCostN ?? DEFAULT_SCRYPT_N,
         implementation: o.implementation ?? DEFAULT_IMPLEMENTATION,
       });
@@ -246,4 +253,8 @@ export class Issuer implements IssuerApi {
   async close(): Promise<void> {
     if (this.ownsStore) await this.ctx.store.close();
   }
+}
+
+function advanceBy(clock: SettableClock): (ms: number) => void {
+  return (ms) => clock.set(clock.now() + ms, clock.frozen);
 }

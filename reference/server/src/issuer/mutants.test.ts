@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   CancelAction,
   CancelPaymentRequestSchema,
@@ -9,6 +10,7 @@ import {
   RecordOutcome,
   RefundPaymentRequestSchema,
   RevokeSeedRequestSchema,
+  SetClockRequestSchema,
 } from "@paycode/protocol/v1";
 import { afterEach, describe, expect, it } from "vitest";
 import { MUTANT_NAMES, type MutantName } from "./mutants.js";
@@ -172,7 +174,40 @@ const demos: Record<MutantName, (f: IssuerFixture) => Promise<void>> = {
     ]);
     expect(r.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
   },
+  "set-clock-reports-only": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const t = f.clock.now() + 86_400_000;
+    const r = await setClock(f, t, true);
+    expect(timestampMs(r.now!)).toBe(t);
+    // The payment is made on the old clock: the code of the unset clock's step pays.
+    const p = await f.scan(m, f.onlineCode(w), 100);
+    expect(p.status).toBe(PaymentStatus.SUCCEEDED);
+    expect(timestampMs(p.createdAt!)).toBe(f.clock.now());
+  },
+  "clock-ignores-freeze": async (f) => {
+    const t = f.clock.now() + 3_600_000;
+    expect((await setClock(f, t, true)).frozen).toBe(true);
+    f.clock.advance(5_000);
+    const caps = await f.issuer.control.getCapabilities();
+    expect(caps.clockFrozen).toBe(true);
+    expect(timestampMs(caps.now!)).toBe(t + 5_000);
+  },
+  "unfreeze-stays-frozen": async (f) => {
+    const t = f.clock.now() + 3_600_000;
+    expect((await setClock(f, t, false)).frozen).toBe(false);
+    f.clock.advance(5_000);
+    const caps = await f.issuer.control.getCapabilities();
+    expect(caps.clockFrozen).toBe(false);
+    expect(timestampMs(caps.now!)).toBe(t);
+  },
 };
+
+function setClock(f: IssuerFixture, ms: number, frozen: boolean) {
+  return f.issuer.control.setClock(
+    create(SetClockRequestSchema, { now: timestampFromMs(ms), frozen }),
+  );
+}
 
 describe("mutants", () => {
   it("every declared mutant has a demonstration", () => {

@@ -38,6 +38,12 @@ export const MUTANT_NAMES = [
   "refund-over-remaining",
   /** Offline records accepted with stale keys settle anyway. */
   "accept-stale-keys",
+  /** [CTRL-7] SetClock changes only the time test control reports; every rule keeps the old clock. */
+  "set-clock-reports-only",
+  /** [CTRL-8] SetClock(frozen) sets the clock but leaves it running, while reporting it frozen. */
+  "clock-ignores-freeze",
+  /** [CTRL-9] SetClock(not frozen) leaves the clock standing at the time set. */
+  "unfreeze-stays-frozen",
 ] as const;
 
 export type MutantName = (typeof MUTANT_NAMES)[number];

@@ -40,6 +40,12 @@ export interface RuleSwitches {
   readonly refundOverRemaining: boolean;
   /** [SETTLE-11] Stale key syncs settle. */
   readonly acceptStaleKeys: boolean;
+  /** [CTRL-7] SetClock moves only the reported time. */
+  readonly setClockReportsOnly: boolean;
+  /** [CTRL-8] A frozen clock keeps running. */
+  readonly clockIgnoresFreeze: boolean;
+  /** [CTRL-9] An unfrozen clock stands still. */
+  readonly unfreezeStaysFrozen: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -60,6 +66,9 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "confirm-without-password": "confirmWithoutPassword",
   "refund-over-remaining": "refundOverRemaining",
   "accept-stale-keys": "acceptStaleKeys",
+  "set-clock-reports-only": "setClockReportsOnly",
+  "clock-ignores-freeze": "clockIgnoresFreeze",
+  "unfreeze-stays-frozen": "unfreezeStaysFrozen",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { profileToProto } from "@paycode/protocol";
+import { profileToProto, type SettableClock } from "@paycode/protocol";
 import {
   type AdvanceClockRequest,
   type AdvanceClockResponse,
@@ -22,6 +23,9 @@ import {
   type GetLedgerTotalRequest,
   type GetLedgerTotalResponse,
   GetLedgerTotalResponseSchema,
+  type SetClockRequest,
+  type SetClockResponse,
+  SetClockResponseSchema,
 } from "@paycode/protocol/v1";
 import { hashBearerKey, newBearerKey } from "./api-keys.js";
 import { newId } from "./ids.js";
@@ -44,6 +48,8 @@ import {
 export interface TestControlOptions {
   /** Moves the issuer clock; without it the issuer does not claim "controllable-clock". */
   advance: ((ms: number) => void) | undefined;
+  /** The issuer clock when it can be set and frozen; without it no "settable-clock". */
+  settable: SettableClock | undefined;
   mutant: MutantName | undefined;
   passwordCostN: number;
   implementation: string;
@@ -54,6 +60,16 @@ export interface TestControlOptions {
  * started with test control enabled; the issuer itself always has it.
  */
 export class TestControl implements Readonly<IssuerApi["control"]> {
+  /**
+   * What the clock mutants claim instead of the truth: a frozen flag
+   * ("clock-ignores-freeze", "unfreeze-stays-frozen") or a whole shown clock
+   * that the rules never read ("set-clock-reports-only"). Unset in a
+   * correct issuer, which reports the one clock it runs on.
+   */
+  private claimedFrozen: boolean | undefined;
+  private shownOffsetMs = 0;
+  private shownFrozenAtMs: number | undefined;
+
   constructor(
     private readonly ctx: IssuerContext,
     private readonly o: TestControlOptions,
@@ -63,14 +79,30 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
     const { ctx, o } = this;
     // [CTRL-2] Only features this issuer has: the clock only when it can be moved.
     const features = ["refunds", "offline-settlement", "settlement-report"];
+    if (o.settable) features.unshift("settable-clock");
     if (o.advance) features.unshift("controllable-clock");
     return create(GetCapabilitiesResponseSchema, {
       implementation: o.mutant ? `${o.implementation} (mutant ${o.mutant})` : o.implementation,
       features,
       // [RPC-1] The same profile as ProvisionSeed, code key included.
       profile: profileToProto(ctx.profile, ctx.codeKey),
-      now: timestamp(ctx.clock.now()),
+      // [CTRL-7] The clock every rule reads, and whether SetClock froze it.
+      now: timestamp(this.shownNow()),
+      clockFrozen: this.shownFrozen(),
     });
+  }
+
+  /** The issuer clock as test control reports it. */
+  private shownNow(): number {
+    if (this.ctx.breaks.setClockReportsOnly) {
+      return this.shownFrozenAtMs ?? this.ctx.clock.now() + this.shownOffsetMs;
+    }
+    return this.ctx.clock.now();
+  }
+
+  private shownFrozen(): boolean {
+    if (this.ctx.breaks.setClockReportsOnly) return this.shownFrozenAtMs !== undefined;
+    return this.claimedFrozen ?? this.o.settable?.frozen ?? false;
   }
 
   async createAccount(req: CreateAccountRequest): Promise<CreateAccountResponse> {
@@ -186,7 +218,7 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
   }
 
   async advanceClock(req: AdvanceClockRequest): Promise<AdvanceClockResponse> {
-    const { ctx, o } = this;
+    const { o } = this;
     // [CTRL-6]
     if (!o.advance) {
       throw new ConnectError(
@@ -196,7 +228,48 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
     }
     if (req.seconds <= 0) throw invalidArgument("seconds must be positive");
     // [CTRL-6] Moves the one issuer clock every time rule reads ([RPC-2]).
+    // [CTRL-8] A frozen clock stays frozen, at the later time.
     o.advance(req.seconds * 1000);
-    return create(AdvanceClockResponseSchema, { now: timestamp(ctx.clock.now()) });
+    if (this.shownFrozenAtMs !== undefined) this.shownFrozenAtMs += req.seconds * 1000;
+    return create(AdvanceClockResponseSchema, { now: timestamp(this.shownNow()) });
+  }
+
+  async setClock(req: SetClockRequest): Promise<SetClockResponse> {
+    const { ctx, o } = this;
+    const clock = o.settable;
+    // [CTRL-7]
+    if (!clock) {
+      throw new ConnectError(
+        "this issuer does not offer the settable-clock feature",
+        Code.Unimplemented,
+      );
+    }
+    if (!req.now) throw invalidArgument("now is required");
+    const ms = timestampMs(req.now);
+    if (!Number.isFinite(ms) || ms < 0) throw invalidArgument("now must not be before 1970");
+    const b = ctx.breaks;
+    if (b.setClockReportsOnly) {
+      // Mutant: only what test control reports moves; every rule keeps the old clock.
+      this.shownFrozenAtMs = req.frozen ? ms : undefined;
+      this.shownOffsetMs = ms - ctx.clock.now();
+    } else if (b.clockIgnoresFreeze && req.frozen) {
+      // Mutant: the clock is set but keeps running while it claims to stand still.
+      clock.set(ms, false);
+      this.claimedFrozen = true;
+    } else if (b.unfreezeStaysFrozen && !req.frozen) {
+      // Mutant: "running on" leaves the clock standing at the time set.
+      clock.set(ms, true);
+      this.claimedFrozen = false;
+    } else {
+      // [CTRL-7] The one issuer clock every rule reads ([RPC-2]) now reads
+      // exactly `now`; [CTRL-8] frozen, it stays there; [CTRL-9] otherwise it
+      // runs on from there with real time.
+      clock.set(ms, req.frozen);
+      this.claimedFrozen = undefined;
+    }
+    return create(SetClockResponseSchema, {
+      now: timestamp(this.shownNow()),
+      frozen: this.shownFrozen(),
+    });
   }
 }

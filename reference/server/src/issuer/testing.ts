@@ -10,6 +10,7 @@ import {
   type Ed25519KeyPair,
   generateEd25519,
   ManualClock,
+  OffsetClock,
   OnlineCodec,
   stepOf,
 } from "@paycode/protocol";
@@ -82,13 +83,20 @@ export class IssuerFixture {
     }
     const store = await openStore(url);
     const clock = new ManualClock(o.clockStart ?? T0);
+    // The issuer clock follows the manual one until test control sets or
+    // freezes it (SetClock); AdvanceClock moves both.
+    const issuerClock = new OffsetClock(clock);
     const issuer = await Issuer.open({
       store,
-      clock,
+      clock: issuerClock,
       masterKey: MASTER_KEY,
       profile: o.profile,
       mutant: o.mutant,
-      advanceClock: (ms) => clock.advance(ms),
+      advanceClock: (ms) => {
+        if (issuerClock.frozen) issuerClock.advance(ms);
+        clock.advance(ms);
+      },
+      settableClock: issuerClock,
       passwordCostN: 2 ** 10,
     });
     return new IssuerFixture(issuer, clock, store, async () => {

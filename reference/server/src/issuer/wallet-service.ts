@@ -169,7 +169,7 @@ export class WalletService {
       if (!w || !account) return undefined;
       // [WALLET-9] / [PAY-3] Only payments still pending after their deadline is applied.
       if (!ctx.breaks.noAutoClose) await tx.closeExpiredPaymentsOfWallet(w.id, now);
-      return { w, account, pending: await tx.listPendingPayments(w.id) };
+      return { w, account, pending: await tx.listPendingPayments(w.id), now };
     });
     if (!r) throw notFound("wallet not found");
     return create(GetWalletResponseSchema, {
@@ -179,6 +179,8 @@ export class WalletService {
       revoked: r.w.revokedAt !== null,
       pendingPayments: r.pending.map(paymentToProto),
       limits: limitsToProto(r.account.limits ?? ctx.profile.defaultLimits, r.account.currency),
+      // [RPC-2] The issuer clock the deadlines above were applied at; wallets re-sync from it.
+      serverTime: timestamp(r.now),
     });
   }
 
@@ -243,7 +245,11 @@ export class WalletService {
         ok: await setStatus(ctx, tx, current, "SUCCEEDED", { passwordFree: false, updatedAt: now }),
       };
     });
-    return create(ConfirmPaymentResponseSchema, { payment: paymentToProto(done) });
+    return create(ConfirmPaymentResponseSchema, {
+      payment: paymentToProto(done),
+      // [RPC-2] Wallets re-sync their clock offset from it.
+      serverTime: timestamp(ctx.clock.now()),
+    });
   }
 }
 

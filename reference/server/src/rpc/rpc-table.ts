@@ -118,6 +118,7 @@ export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] 
           getBalance: (req) => c.getBalance(req),
           getLedgerTotal: (req) => c.getLedgerTotal(req),
           advanceClock: (req) => c.advanceClock(req),
+          setClock: (req) => c.setClock(req),
         },
         opts.logger,
       ),

@@ -26,6 +26,7 @@ import {
   RevokeSeedResponseSchema,
   type ScanRequest,
   ScanResponseSchema,
+  SetClockResponseSchema,
   UploadOfflineBatchResponseSchema,
 } from "@paycode/protocol/v1";
 import type {
@@ -165,6 +166,7 @@ export class FakeIssuer implements IssuerApi {
     getLedgerTotal: async () =>
       create(GetLedgerTotalResponseSchema, { total: { currency: "CNY", amountMinor: 0n } }),
     advanceClock: async () => create(AdvanceClockResponseSchema, { now: timestampFromMs(0) }),
+    setClock: async () => create(SetClockResponseSchema, { now: timestampFromMs(0) }),
   };
 
   async sweepExpired(): Promise<number> {

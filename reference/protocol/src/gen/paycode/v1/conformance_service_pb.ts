@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paycode/v1/conformance_service.proto.
  */
 export const file_paycode_v1_conformance_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRwYXljb2RlL3YxL2NvbmZvcm1hbmNlX3NlcnZpY2UucHJvdG8SCnBheWNvZGUudjEiGAoWR2V0Q2FwYWJpbGl0aWVzUmVxdWVzdCKYAQoXR2V0Q2FwYWJpbGl0aWVzUmVzcG9uc2USFgoOaW1wbGVtZW50YXRpb24YASABKAkSEAoIZmVhdHVyZXMYAiADKAkSKgoHcHJvZmlsZRgDIAEoCzIZLnBheWNvZGUudjEuSXNzdWVyUHJvZmlsZRInCgNub3cYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInYKFENyZWF0ZUFjY291bnRSZXF1ZXN0EhAKCHBhc3N3b3JkGAEgASgJEiIKB2JhbGFuY2UYAiABKAsyES5wYXljb2RlLnYxLk1vbmV5EigKBmxpbWl0cxgDIAEoCzIYLnBheWNvZGUudjEuV2FsbGV0TGltaXRzIisKFUNyZWF0ZUFjY291bnRSZXNwb25zZRISCgphY2NvdW50X2lkGAEgASgJIiUKFUNyZWF0ZU1lcmNoYW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIj4KFkNyZWF0ZU1lcmNoYW50UmVzcG9uc2USEwoLbWVyY2hhbnRfaWQYASABKAkSDwoHYXBpX2tleRgCIAEoCSIsChVDcmVhdGVUZXJtaW5hbFJlcXVlc3QSEwoLbWVyY2hhbnRfaWQYASABKAkiPgoWQ3JlYXRlVGVybWluYWxSZXNwb25zZRITCgt0ZXJtaW5hbF9pZBgBIAEoCRIPCgdhcGlfa2V5GAIgASgJIkkKEUdldEJhbGFuY2VSZXF1ZXN0EhQKCmFjY291bnRfaWQYASABKAlIABIVCgttZXJjaGFudF9pZBgCIAEoCUgAQgcKBW93bmVyIjgKEkdldEJhbGFuY2VSZXNwb25zZRIiCgdiYWxhbmNlGAEgASgLMhEucGF5Y29kZS52MS5Nb25leSIpChVHZXRMZWRnZXJUb3RhbFJlcXVlc3QSEAoIY3VycmVuY3kYASABKAkiUgoWR2V0TGVkZ2VyVG90YWxSZXNwb25zZRIgCgV0b3RhbBgBIAEoCzIRLnBheWNvZGUudjEuTW9uZXkSFgoOdHJhbnNmZXJfY291bnQYAiABKAQiJgoTQWR2YW5jZUNsb2NrUmVxdWVzdBIPCgdzZWNvbmRzGAEgASgNIj8KFEFkdmFuY2VDbG9ja1Jlc3BvbnNlEicKA25vdxgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy8QQKEkNvbmZvcm1hbmNlU2VydmljZRJaCg9HZXRDYXBhYmlsaXRpZXMSIi5wYXljb2RlLnYxLkdldENhcGFiaWxpdGllc1JlcXVlc3QaIy5wYXljb2RlLnYxLkdldENhcGFiaWxpdGllc1Jlc3BvbnNlElQKDUNyZWF0ZUFjY291bnQSIC5wYXljb2RlLnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiEucGF5Y29kZS52MS5DcmVhdGVBY2NvdW50UmVzcG9uc2USVwoOQ3JlYXRlTWVyY2hhbnQSIS5wYXljb2RlLnYxLkNyZWF0ZU1lcmNoYW50UmVxdWVzdBoiLnBheWNvZGUudjEuQ3JlYXRlTWVyY2hhbnRSZXNwb25zZRJXCg5DcmVhdGVUZXJtaW5hbBIhLnBheWNvZGUudjEuQ3JlYXRlVGVybWluYWxSZXF1ZXN0GiIucGF5Y29kZS52MS5DcmVhdGVUZXJtaW5hbFJlc3BvbnNlEksKCkdldEJhbGFuY2USHS5wYXljb2RlLnYxLkdldEJhbGFuY2VSZXF1ZXN0Gh4ucGF5Y29kZS52MS5HZXRCYWxhbmNlUmVzcG9uc2USVwoOR2V0TGVkZ2VyVG90YWwSIS5wYXljb2RlLnYxLkdldExlZGdlclRvdGFsUmVxdWVzdBoiLnBheWNvZGUudjEuR2V0TGVkZ2VyVG90YWxSZXNwb25zZRJRCgxBZHZhbmNlQ2xvY2sSHy5wYXljb2RlLnYxLkFkdmFuY2VDbG9ja1JlcXVlc3QaIC5wYXljb2RlLnYxLkFkdmFuY2VDbG9ja1Jlc3BvbnNlQpsBCg5kZXYucGF5Y29kZS52MUIXQ29uZm9ybWFuY2VTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_paycode_v1_money, file_paycode_v1_profile]);
+  fileDesc("CiRwYXljb2RlL3YxL2NvbmZvcm1hbmNlX3NlcnZpY2UucHJvdG8SCnBheWNvZGUudjEiGAoWR2V0Q2FwYWJpbGl0aWVzUmVxdWVzdCKuAQoXR2V0Q2FwYWJpbGl0aWVzUmVzcG9uc2USFgoOaW1wbGVtZW50YXRpb24YASABKAkSEAoIZmVhdHVyZXMYAiADKAkSKgoHcHJvZmlsZRgDIAEoCzIZLnBheWNvZGUudjEuSXNzdWVyUHJvZmlsZRInCgNub3cYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGNsb2NrX2Zyb3plbhgFIAEoCCJ2ChRDcmVhdGVBY2NvdW50UmVxdWVzdBIQCghwYXNzd29yZBgBIAEoCRIiCgdiYWxhbmNlGAIgASgLMhEucGF5Y29kZS52MS5Nb25leRIoCgZsaW1pdHMYAyABKAsyGC5wYXljb2RlLnYxLldhbGxldExpbWl0cyIrChVDcmVhdGVBY2NvdW50UmVzcG9uc2USEgoKYWNjb3VudF9pZBgBIAEoCSIlChVDcmVhdGVNZXJjaGFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI+ChZDcmVhdGVNZXJjaGFudFJlc3BvbnNlEhMKC21lcmNoYW50X2lkGAEgASgJEg8KB2FwaV9rZXkYAiABKAkiLAoVQ3JlYXRlVGVybWluYWxSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJIj4KFkNyZWF0ZVRlcm1pbmFsUmVzcG9uc2USEwoLdGVybWluYWxfaWQYASABKAkSDwoHYXBpX2tleRgCIAEoCSJJChFHZXRCYWxhbmNlUmVxdWVzdBIUCgphY2NvdW50X2lkGAEgASgJSAASFQoLbWVyY2hhbnRfaWQYAiABKAlIAEIHCgVvd25lciI4ChJHZXRCYWxhbmNlUmVzcG9uc2USIgoHYmFsYW5jZRgBIAEoCzIRLnBheWNvZGUudjEuTW9uZXkiKQoVR2V0TGVkZ2VyVG90YWxSZXF1ZXN0EhAKCGN1cnJlbmN5GAEgASgJIlIKFkdldExlZGdlclRvdGFsUmVzcG9uc2USIAoFdG90YWwYASABKAsyES5wYXljb2RlLnYxLk1vbmV5EhYKDnRyYW5zZmVyX2NvdW50GAIgASgEIiYKE0FkdmFuY2VDbG9ja1JlcXVlc3QSDwoHc2Vjb25kcxgBIAEoDSI/ChRBZHZhbmNlQ2xvY2tSZXNwb25zZRInCgNub3cYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkoKD1NldENsb2NrUmVxdWVzdBInCgNub3cYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmZyb3plbhgCIAEoCCJLChBTZXRDbG9ja1Jlc3BvbnNlEicKA25vdxgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGZnJvemVuGAIgASgIMrgFChJDb25mb3JtYW5jZVNlcnZpY2USWgoPR2V0Q2FwYWJpbGl0aWVzEiIucGF5Y29kZS52MS5HZXRDYXBhYmlsaXRpZXNSZXF1ZXN0GiMucGF5Y29kZS52MS5HZXRDYXBhYmlsaXRpZXNSZXNwb25zZRJUCg1DcmVhdGVBY2NvdW50EiAucGF5Y29kZS52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBohLnBheWNvZGUudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlElcKDkNyZWF0ZU1lcmNoYW50EiEucGF5Y29kZS52MS5DcmVhdGVNZXJjaGFudFJlcXVlc3QaIi5wYXljb2RlLnYxLkNyZWF0ZU1lcmNoYW50UmVzcG9uc2USVwoOQ3JlYXRlVGVybWluYWwSIS5wYXljb2RlLnYxLkNyZWF0ZVRlcm1pbmFsUmVxdWVzdBoiLnBheWNvZGUudjEuQ3JlYXRlVGVybWluYWxSZXNwb25zZRJLCgpHZXRCYWxhbmNlEh0ucGF5Y29kZS52MS5HZXRCYWxhbmNlUmVxdWVzdBoeLnBheWNvZGUudjEuR2V0QmFsYW5jZVJlc3BvbnNlElcKDkdldExlZGdlclRvdGFsEiEucGF5Y29kZS52MS5HZXRMZWRnZXJUb3RhbFJlcXVlc3QaIi5wYXljb2RlLnYxLkdldExlZGdlclRvdGFsUmVzcG9uc2USUQoMQWR2YW5jZUNsb2NrEh8ucGF5Y29kZS52MS5BZHZhbmNlQ2xvY2tSZXF1ZXN0GiAucGF5Y29kZS52MS5BZHZhbmNlQ2xvY2tSZXNwb25zZRJFCghTZXRDbG9jaxIbLnBheWNvZGUudjEuU2V0Q2xvY2tSZXF1ZXN0GhwucGF5Y29kZS52MS5TZXRDbG9ja1Jlc3BvbnNlQpsBCg5kZXYucGF5Y29kZS52MUIXQ29uZm9ybWFuY2VTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_paycode_v1_money, file_paycode_v1_profile]);
 
 /**
  * Request of ConformanceService.GetCapabilities.
@@ -48,7 +48,7 @@ export type GetCapabilitiesResponse = Message<"paycode.v1.GetCapabilitiesRespons
 
   /**
    * Claimed optional features, for example "controllable-clock",
-   * "refunds", "offline-settlement", "settlement-report".
+   * "settable-clock", "refunds", "offline-settlement", "settlement-report".
    *
    * @generated from field: repeated string features = 2;
    */
@@ -67,6 +67,13 @@ export type GetCapabilitiesResponse = Message<"paycode.v1.GetCapabilitiesRespons
    * @generated from field: google.protobuf.Timestamp now = 4;
    */
   now?: Timestamp | undefined;
+
+  /**
+   * Whether the issuer clock is frozen by SetClock (feature "settable-clock").
+   *
+   * @generated from field: bool clock_frozen = 5;
+   */
+  clockFrozen: boolean;
 };
 
 /**
@@ -380,6 +387,63 @@ export const AdvanceClockResponseSchema: GenMessage<AdvanceClockResponse> = /*@_
   messageDesc(file_paycode_v1_conformance_service, 13);
 
 /**
+ * Request of ConformanceService.SetClock.
+ *
+ * @generated from message paycode.v1.SetClockRequest
+ */
+export type SetClockRequest = Message<"paycode.v1.SetClockRequest"> & {
+  /**
+   * The time the issuer clock reads from now on; required.
+   *
+   * @generated from field: google.protobuf.Timestamp now = 1;
+   */
+  now?: Timestamp | undefined;
+
+  /**
+   * When true the clock stays at `now` until the next SetClock or
+   * AdvanceClock; when false it runs on from `now` at the rate of real time.
+   *
+   * @generated from field: bool frozen = 2;
+   */
+  frozen: boolean;
+};
+
+/**
+ * Describes the message paycode.v1.SetClockRequest.
+ * Use `create(SetClockRequestSchema)` to create a new message.
+ */
+export const SetClockRequestSchema: GenMessage<SetClockRequest> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 14);
+
+/**
+ * Response of ConformanceService.SetClock.
+ *
+ * @generated from message paycode.v1.SetClockResponse
+ */
+export type SetClockResponse = Message<"paycode.v1.SetClockResponse"> & {
+  /**
+   * The issuer clock after the change.
+   *
+   * @generated from field: google.protobuf.Timestamp now = 1;
+   */
+  now?: Timestamp | undefined;
+
+  /**
+   * Whether it is frozen.
+   *
+   * @generated from field: bool frozen = 2;
+   */
+  frozen: boolean;
+};
+
+/**
+ * Describes the message paycode.v1.SetClockResponse.
+ * Use `create(SetClockResponseSchema)` to create a new message.
+ */
+export const SetClockResponseSchema: GenMessage<SetClockResponse> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 15);
+
+/**
  * Test control for the conformance harness. An implementation MUST NOT
  * serve it unless explicitly enabled, and never in production.
  *
@@ -455,6 +519,17 @@ export const ConformanceService: GenService<{
     methodKind: "unary";
     input: typeof AdvanceClockRequestSchema;
     output: typeof AdvanceClockResponseSchema;
+  },
+  /**
+   * Sets the issuer clock to a given time, optionally frozen there
+   * (feature "settable-clock").
+   *
+   * @generated from rpc paycode.v1.ConformanceService.SetClock
+   */
+  setClock: {
+    methodKind: "unary";
+    input: typeof SetClockRequestSchema;
+    output: typeof SetClockResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_paycode_v1_conformance_service, 0);
