@@ -1,9 +1,9 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { CancelAction, DeclineReason, PaymentStatus } from "@paycode/protocol/v1";
+import { CancelAction, DeclineReason, PaymentStatus, RecordOutcome } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { sleep, utcDayStartMs } from "../target-clock.js";
-import { balances, byId, walletAndMerchant } from "./common.js";
+import { balances, byId, OFFLINE, walletAndMerchant } from "./common.js";
 
 /**
  * Cases on a frozen issuer clock (feature "settable-clock"). Each freezes
@@ -293,6 +293,45 @@ export const offlineWalletClockCases: Case[] = [
         "Scan of an offline code issued offline_clock_skew_seconds + 1 s ahead",
       );
       await balances(ctx, wallet, merchant, 9_800n, 200n, "after two payments");
+    },
+  }),
+];
+
+export const doubleOfflineClockCases: Case[] = [
+  defineCase({
+    id: "double-offline/stale-keys-edges-frozen",
+    title:
+      "A key sync made on a frozen clock is stamped with it; a record accepted exactly max_key_age_seconds after it settles, one millisecond later it is REJECTED_STALE_KEYS",
+    requirements: ["SETTLE-11", "RPC-2", "CTRL-8"],
+    features: [...OFFLINE, ...SETTABLE],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const terminal = await ctx.fixtures.terminal(merchant);
+      const t = await dayTime(ctx, 1, 16 * 3_600_000 + 250);
+      await ctx.clock.set(t);
+      await terminal.sync();
+      ctx.expect.equal(
+        new Date(terminal.syncedAtMs).toISOString(),
+        new Date(t).toISOString(),
+        "GetIssuerKeys.generated_at on the frozen clock",
+      );
+      const edge = t + wallet.profile.maxKeyAgeSeconds * 1000;
+      await ctx.clock.set(edge + 1);
+      const r = await terminal.upload([
+        terminal.record(wallet.offlineCode(), 1_000n, { acceptedAtMs: edge }),
+        terminal.record(wallet.offlineCode(), 1_000n, { acceptedAtMs: edge + 1 }),
+      ]);
+      ctx.expect.outcome(
+        r.results[0],
+        RecordOutcome.SETTLED,
+        "record accepted exactly max_key_age_seconds after the key sync",
+      );
+      ctx.expect.outcome(
+        r.results[1],
+        RecordOutcome.REJECTED_STALE_KEYS,
+        "record accepted max_key_age_seconds + 1 ms after the key sync",
+      );
+      await balances(ctx, wallet, merchant, 9_000n, 1_000n, "one record settled");
     },
   }),
 ];

@@ -2,6 +2,7 @@ import type { Case } from "../case.js";
 import { authIsolationCases } from "./auth-isolation.js";
 import { cancelRefundCases } from "./cancel-refund.js";
 import {
+  doubleOfflineClockCases,
   expiredCodeClockCases,
   offlineWalletClockCases,
   overLimitClockCases,
@@ -24,7 +25,7 @@ export const FAMILIES = {
   "expired-code": [...expiredCodeCases, ...expiredCodeClockCases],
   "reused-code": reusedCodeCases,
   "over-limit": [...overLimitCases, ...overLimitClockCases],
-  "double-offline": doubleOfflineCases,
+  "double-offline": [...doubleOfflineCases, ...doubleOfflineClockCases],
   terminal: terminalCases,
   idempotency: idempotencyCases,
   "cancel-refund": cancelRefundCases,
