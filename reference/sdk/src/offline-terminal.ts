@@ -75,6 +75,11 @@ export interface TerminalStatus {
   keyAgeMs?: number;
   /** Whether the key sync is recent enough to accept codes. */
   keysFresh: boolean;
+  /**
+   * With `followIssuerClock`: issuer clock minus the terminal's own clock,
+   * measured at the last sync.
+   */
+  clockOffsetMs?: number;
   revocationListVersion?: bigint;
   revokedWallets: number;
   unbatchedRecords: number;
@@ -87,13 +92,24 @@ export interface OfflineTerminalOptions {
   journalPath: string;
   /** A transport carrying the terminal API key; needed for sync and upload only. */
   transport?: Transport;
+  /** The terminal's own clock (default: the machine's). */
   clock?: Clock;
+  /**
+   * Keep an offset to the issuer clock, measured at every sync
+   * (`generated_at` minus the midpoint of the call) and stored in the
+   * journal, and decide on that clock instead of the terminal's own: for a
+   * terminal whose clock cannot be trusted, or a test deployment whose
+   * issuer clock was moved or set. Default false: the terminal's own clock.
+   */
+  followIssuerClock?: boolean;
   sleep?: Sleep;
   retry?: Partial<RetryPolicy>;
   callTimeoutMs?: number;
 }
 
 const META_KEYS = "issuer_keys";
+/** Journal key of the issuer clock offset (`followIssuerClock`), decimal ms. */
+const META_CLOCK_OFFSET = "cli_issuer_clock_offset_ms";
 
 /**
  * A double-offline terminal (bus, metro gate). It accepts signed offline
@@ -104,6 +120,9 @@ const META_KEYS = "issuer_keys";
 export class OfflineTerminal {
   readonly journal: TerminalJournal;
   private readonly clock: Clock;
+  private readonly ownClock: Clock;
+  private readonly followIssuerClock: boolean;
+  private clockOffsetMs = 0;
   private readonly sleep: Sleep;
   private readonly retry: RetryPolicy;
   private readonly callTimeoutMs: number;
@@ -115,7 +134,16 @@ export class OfflineTerminal {
 
   private constructor(options: OfflineTerminalOptions) {
     this.journal = new TerminalJournal(options.journalPath);
-    this.clock = options.clock ?? systemClock;
+    this.ownClock = options.clock ?? systemClock;
+    this.followIssuerClock = options.followIssuerClock ?? false;
+    if (this.followIssuerClock) {
+      const stored = this.journal.getMeta(META_CLOCK_OFFSET);
+      const ms = stored && Number(new TextDecoder().decode(stored));
+      if (ms && Number.isSafeInteger(ms)) this.clockOffsetMs = ms;
+    }
+    this.clock = this.followIssuerClock
+      ? { now: () => this.ownClock.now() + this.clockOffsetMs }
+      : this.ownClock;
     this.sleep = options.sleep ?? realSleep;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
@@ -139,9 +167,12 @@ export class OfflineTerminal {
    * un-revoke wallets.
    */
   async sync(): Promise<TerminalStatus> {
-    const res = await this.withRetry(() =>
-      this.client().getIssuerKeys({}, { timeoutMs: this.callTimeoutMs }),
-    );
+    let sentAt = 0;
+    const res = await this.withRetry(() => {
+      sentAt = this.ownClock.now();
+      return this.client().getIssuerKeys({}, { timeoutMs: this.callTimeoutMs });
+    });
+    const receivedAt = this.ownClock.now();
     checkIssuerKeys(res);
     const held = this.keys?.response;
     if (held && res.revocationListVersion < held.revocationListVersion) {
@@ -150,6 +181,10 @@ export class OfflineTerminal {
       );
     }
     this.journal.setMeta(META_KEYS, toBinary(GetIssuerKeysResponseSchema, res));
+    if (this.followIssuerClock) {
+      this.clockOffsetMs = Math.round(timestampMs(res.generatedAt!) - (sentAt + receivedAt) / 2);
+      this.journal.setMeta(META_CLOCK_OFFSET, String(this.clockOffsetMs));
+    }
     this.installKeys(res);
     return this.status();
   }
@@ -159,6 +194,7 @@ export class OfflineTerminal {
     const base = {
       unbatchedRecords: this.journal.countUnbatched(),
       openBatches: this.journal.countOpenBatches(),
+      ...(this.followIssuerClock ? { clockOffsetMs: this.clockOffsetMs } : {}),
     };
     if (!k) return { ...base, keysFresh: false, revokedWallets: 0 };
     const syncedAt = timestampMs(k.response.generatedAt!);

@@ -158,38 +158,3 @@ export function emit(
 export function moneyJson(m: { currency: string; amountMinor: bigint } | undefined) {
   return m === undefined ? null : { currency: m.currency, amountMinor: m.amountMinor.toString() };
 }
-
-const TERMINAL_OFFSET_KEY = "cli_issuer_clock_offset_ms";
-
-/**
- * A terminal's clock: the machine's, corrected by the issuer clock offset
- * measured at the last `terminal sync` (as a wallet corrects its own at
- * provisioning). A terminal whose clock disagrees with the issuer's would
- * refuse good codes as not yet valid, or accept expired ones.
- */
-export class TerminalClock {
-  private offsetMs = 0;
-  now(): number {
-    return Date.now() + this.offsetMs;
-  }
-  /** Loads the offset stored in the journal, if any. */
-  load(journal: { getMeta(key: string): Uint8Array | undefined }): this {
-    const stored = journal.getMeta(TERMINAL_OFFSET_KEY);
-    if (stored !== undefined) {
-      const ms = Number(new TextDecoder().decode(stored));
-      if (Number.isSafeInteger(ms)) this.offsetMs = ms;
-    }
-    return this;
-  }
-  /** Records the offset a sync measured: issuer time minus the midpoint of the call. */
-  save(
-    journal: { setMeta(key: string, value: string): void },
-    issuerMs: number,
-    sentAtMs: number,
-    receivedAtMs: number,
-  ): number {
-    this.offsetMs = Math.round(issuerMs - (sentAtMs + receivedAtMs) / 2);
-    journal.setMeta(TERMINAL_OFFSET_KEY, String(this.offsetMs));
-    return this.offsetMs;
-  }
-}

@@ -13,7 +13,6 @@ import {
   readStdin,
   run,
   type ServerOptions,
-  TerminalClock,
   toJson,
 } from "./client-common.js";
 
@@ -50,17 +49,13 @@ export function registerTerminal(program: Command): void {
   ).action(
     run(async (opts: ServerOptions & { apiKey: string; journal: string }) => {
       const transport = openTransport(opts, opts.apiKey);
-      const clock = new TerminalClock();
       const t = OfflineTerminal.open({
         journalPath: opts.journal,
         transport: transport.transport,
-        clock,
+        followIssuerClock: true,
       });
-      clock.load(t.journal);
       try {
-        const sentAt = Date.now();
         const s = await t.sync();
-        clock.save(t.journal, s.keysSyncedAtMs!, sentAt, Date.now());
         console.log(
           `synced: revocation list v${s.revocationListVersion} (${s.revokedWallets} wallets), ` +
             `keys valid for ${s.profile!.maxKeyAgeSeconds} s from ${new Date(s.keysSyncedAtMs!).toISOString()}`,
@@ -87,9 +82,7 @@ export function registerTerminal(program: Command): void {
       ) => {
         const amount = amountFrom(opts);
         const qr = qrArg === undefined || qrArg === "-" ? (await readStdin()).trim() : qrArg;
-        const clock = new TerminalClock();
-        const t = OfflineTerminal.open({ journalPath: opts.journal, clock });
-        clock.load(t.journal);
+        const t = OfflineTerminal.open({ journalPath: opts.journal, followIssuerClock: true });
         try {
           const r = t.accept(qr, amount);
           if (opts.json) {
@@ -129,13 +122,11 @@ export function registerTerminal(program: Command): void {
   ).action(
     run(async (opts: ServerOptions & { apiKey: string; journal: string; batchSize: number }) => {
       const transport = openTransport(opts, opts.apiKey);
-      const clock = new TerminalClock();
       const t = OfflineTerminal.open({
         journalPath: opts.journal,
         transport: transport.transport,
-        clock,
+        followIssuerClock: true,
       });
-      clock.load(t.journal);
       const tty = process.stderr.isTTY;
       const onProgress = (p: UploadProgress) => {
         const line = `uploaded ${p.recordsSent}/${p.recordsTotal} records in ${p.batchesSent} batch(es)${p.resumed ? " (resumed " + p.batchId + ")" : ""}`;
@@ -163,9 +154,7 @@ export function registerTerminal(program: Command): void {
     .addOption(journalOption())
     .action(
       run((opts: { journal: string }) => {
-        const clock = new TerminalClock();
-        const t = OfflineTerminal.open({ journalPath: opts.journal, clock });
-        clock.load(t.journal);
+        const t = OfflineTerminal.open({ journalPath: opts.journal, followIssuerClock: true });
         try {
           const s = t.status();
           if (s.keysSyncedAtMs === undefined) console.log("keys: never synced");

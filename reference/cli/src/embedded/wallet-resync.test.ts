@@ -10,7 +10,12 @@ import {
   MerchantService,
   PaymentStatus,
 } from "@paycode/protocol/v1";
-import { createPaycodeTransport, JsonFileWalletStateStore, WalletClient } from "@paycode/sdk";
+import {
+  createPaycodeTransport,
+  JsonFileWalletStateStore,
+  OfflineTerminal,
+  WalletClient,
+} from "@paycode/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paycodeInProcess as paycode } from "../testing/in-process-cli.js";
 import { type EmbeddedTarget, startEmbeddedTarget } from "./reference-target.js";
@@ -95,6 +100,48 @@ describe("a wallet follows an issuer clock that was moved or set", () => {
     expect(w.serverTime).toBeDefined();
     expect(wallet.clockOffsetMs - before).toBeGreaterThan(86_400_000 - 60_000);
     expect((await scan(wallet.onlineCode())).status).toBe(PaymentStatus.SUCCEEDED);
+  });
+
+  it("a terminal that follows the issuer clock accepts a synced wallet's offline code after SetClock", async () => {
+    const { wallet } = await provisionedWallet("terminal");
+    const m = await control.createMerchant({ name: "terminal" });
+    const { apiKey } = await control.createTerminal({ merchantId: m.merchantId });
+    const caps = await control.getCapabilities({});
+    await control.setClock({
+      now: timestampFromMs(timestampMs(caps.now!) + 6 * 3_600_000),
+      frozen: false,
+    });
+    await wallet.sync();
+    const tpt = createPaycodeTransport({ baseUrl: target.url, httpVersion: "1.1", bearer: apiKey });
+    const open = (name: string, followIssuerClock: boolean) =>
+      OfflineTerminal.open({
+        journalPath: join(dir, `${name}.db`),
+        transport: tpt.transport,
+        followIssuerClock,
+      });
+    const own = open("own-clock", false);
+    const follows = open("follows", true);
+    try {
+      await own.sync();
+      const s = await follows.sync();
+      expect(s.clockOffsetMs).toBeGreaterThan(6 * 3_600_000 - 60_000);
+      const code = wallet.offlineCode();
+      // On its own clock the terminal sees the code as made hours ahead, and its keys as from the future.
+      expect(own.accept(code, { currency: "CNY", amountMinor: 100n }).accepted).toBe(false);
+      expect(
+        follows.accept(wallet.offlineCode(), { currency: "CNY", amountMinor: 100n }),
+      ).toMatchObject({
+        accepted: true,
+      });
+      // The offset is kept in the journal: a terminal reopened offline still follows the issuer.
+      follows.close();
+      const reopened = open("follows", true);
+      expect(reopened.status().clockOffsetMs).toBe(s.clockOffsetMs);
+      reopened.close();
+    } finally {
+      own.close();
+      tpt.close();
+    }
   });
 
   it("after a conformance run (which sets the clock and puts it back) a synced wallet's codes pay", async () => {
