@@ -3,8 +3,8 @@
 // clock started just before and after UTC midnight, one second either side
 // of a minute boundary and at noon, each twice under different TZ values,
 // and fails on any verdict that differs between runs. Needs a build
-// (npx tsc -b). The same check runs as reference/cli/src/embedded/clock-matrix.test.ts.
-import { runClockMatrix, verdictDifferences } from "../reference/cli/dist/embedded/clock-matrix.js";
+// (npm run build). The same check runs as reference/cli/src/embedded/clock-matrix.test.ts.
+import { runClockMatrix, verdictDifferences } from "../dist/embedded/clock-matrix.js";
 
 const t0 = performance.now();
 const results = await runClockMatrix();
