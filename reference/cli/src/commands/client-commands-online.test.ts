@@ -99,6 +99,8 @@ describe("paycode client commands against the reference server", () => {
     const report = await paycode("report", "--server", ts.url, "--api-key", apiKey, "--date", day);
     expect(report.stdout).toMatch(/online payments +1 +12\.34 CNY/);
     expect(report.stdout).toMatch(/net +12\.34 CNY/);
+    expect(report.stdout).toMatch(/refunds +0 +0\.00 CNY/);
+    expect(report.stdout).not.toContain("-0.00");
   });
 
   it("terminal sync → accept → upload → status", async () => {

@@ -53,7 +53,14 @@ export function registerReport(program: Command): void {
           const rows: [string, string, string][] = [
             ["online payments", String(r.paymentCount), formatMoney(r.paymentTotal)],
             ["offline settled", String(r.offlineCount), formatMoney(r.offlineTotal)],
-            ["refunds", String(r.refundCount), `-${formatMoney(r.refundTotal)}`],
+            // A refund total is money going back: shown negative, but never as "-0.00".
+            [
+              "refunds",
+              String(r.refundCount),
+              r.refundTotal && r.refundTotal.amountMinor > 0n
+                ? `-${formatMoney(r.refundTotal)}`
+                : formatMoney(r.refundTotal),
+            ],
             ["net", "", formatMoney(r.netTotal)],
           ];
           console.log(`settlement report ${r.date} (UTC)`);
