@@ -38,6 +38,7 @@ describe("paycode CLI", () => {
       "--store",
       "--host",
       "--port",
+      "--http-version",
       "--enable-test-control",
       "--tls-cert",
       "--master-key-file",
@@ -90,7 +91,8 @@ describe("paycode CLI", () => {
       /--tls-cert and --tls-key go together/,
     ],
     ["an unknown mutant", ["serve", "--mutant", "nope", "--port", "0"], /unknown mutant "nope"/],
-    ["an unknown --http", ["serve", "--http", "3"], /--http/],
+    ["an unknown --http-version", ["serve", "--http-version", "3"], /--http-version/],
+    ["an unknown --http (the old name)", ["serve", "--http", "3"], /--http/],
     ["a pool size of 0", ["serve", "--pg-pool-size", "0"], /--pg-pool-size/],
     ["a pool size that is no number", ["serve", "--pg-pool-size", "ten"], /--pg-pool-size/],
     [

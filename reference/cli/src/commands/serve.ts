@@ -20,7 +20,8 @@ export interface ServeOptions {
   store: string;
   host: string;
   port: number;
-  http: "1.1" | "2";
+  httpVersion: "1.1" | "2";
+  http?: "1.1" | "2";
   enableTestControl?: boolean;
   reflection?: boolean;
   tlsCert?: string;
@@ -75,9 +76,16 @@ export function registerServe(program: Command): void {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on; 0 picks a free one", parsePort, 8080)
     .addOption(
-      new Option("--http <version>", "HTTP versions: 2 = HTTP/2 and HTTP/1.1, 1.1 = HTTP/1.1 only")
+      new Option(
+        "--http-version <version>",
+        "HTTP versions: 2 = HTTP/2 and HTTP/1.1, 1.1 = HTTP/1.1 only",
+      )
         .choices(["1.1", "2"])
         .default("2"),
+    )
+    // The name every other command uses is --http-version; --http stays as an alias.
+    .addOption(
+      new Option("--http <version>", "same as --http-version").choices(["1.1", "2"]).hideHelp(),
     )
     .option("--enable-test-control", "serve ConformanceService (test control); never in production")
     .option(
@@ -184,7 +192,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       issuer,
       host: opts.host,
       port: opts.port,
-      http: opts.http,
+      http: opts.http ?? opts.httpVersion,
       enableTestControl: opts.enableTestControl === true,
       ...(opts.reflection !== undefined ? { reflection: opts.reflection } : {}),
       ...(tls !== undefined ? { tls } : {}),
