@@ -11,7 +11,7 @@ export interface CompareReport {
   machine: MachineInfo;
   /** How the two targets shared the run: one after the other, same settings. */
   order: "back-to-back";
-  /** [A, B]: the --target run, then the --compare run. */
+  /** Two runs: A, the --target run, then B, the --compare run. */
   runs: [LoadReport, LoadReport];
   /** B ÷ A. Above 1 for throughput: B is faster; above 1 for latency: B is slower. */
   ratios: {
