@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatCount, formatMicros, formatRatio } from "./format.js";
 import type { PhaseResult } from "./load/drive.js";
-import type { LoadReport } from "./load/load.js";
+import type { LoadReport } from "./load/load-report.js";
 import { describeMode } from "./load/report.js";
 import { describeMachine } from "./machine.js";
 import type { MicroReport } from "./micro.js";

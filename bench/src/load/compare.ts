@@ -1,6 +1,7 @@
 import { formatCount, formatLatency, formatMicros, formatRatio, formatTable } from "../format.js";
 import { describeMachine, type MachineInfo, machineInfo } from "../machine.js";
-import { type LoadOptions, type LoadReport, runLoad } from "./load.js";
+import { runLoad } from "./load.js";
+import type { LoadOptions, LoadReport } from "./load-report.js";
 import { describeMode, formatLoadReport, loadReportSvg } from "./report.js";
 import { type PlotSeries, renderPercentilePlot } from "./svg-plot.js";
 

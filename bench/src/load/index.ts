@@ -27,24 +27,16 @@ export { drivePhase, type LoadMode, type PhaseResult, type RequestSource } from 
 export { H1Transport } from "./h1-transport.js";
 export { H2Transport } from "./h2-transport.js";
 export { type LatencySummary, newLatencyHistogram, percentileCurve, summarize } from "./latency.js";
-export {
-  type ClientKind,
-  EXPECTED_OUTCOME,
-  type H2Client,
-  type LoadOptions,
-  type LoadReport,
-  type Protocol,
-  provisionCredentials,
-  resolveClient,
-  runBarePhase,
-  runLoad,
-} from "./load.js";
+export { runBarePhase, runLoad } from "./load.js";
+export { type ClientKind, type H2Client, type Protocol, resolveClient } from "./load-client.js";
+export type { LoadOptions, LoadReport } from "./load-report.js";
 export {
   type ProgressSample,
   type ProgressSink,
   silentProgress,
   streamProgress,
 } from "./progress.js";
+export { provisionCredentials } from "./provision-credentials.js";
 export {
   describeMode,
   formatLoadReport,
@@ -56,4 +48,4 @@ export { SdkTransport } from "./sdk-transport.js";
 export { type PercentilePlot, type PlotSeries, renderPercentilePlot } from "./svg-plot.js";
 export type { Endpoint, HttpVersion, RawResponse, UnaryTransport } from "./transport.js";
 export { readWalletFile, sample, writeWalletFile } from "./wallet-file.js";
-export { WORK_KINDS, WORK_RPC, type WorkKind } from "./work.js";
+export { EXPECTED_OUTCOME, WORK_KINDS, WORK_RPC, type WorkKind } from "./work.js";

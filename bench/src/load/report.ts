@@ -1,7 +1,7 @@
 import { formatCount, formatLatency, formatMicros, formatRatio, formatTable } from "../format.js";
 import { describeMachine } from "../machine.js";
 import type { LoadMode, PhaseResult } from "./drive.js";
-import type { LoadReport } from "./load.js";
+import type { LoadReport } from "./load-report.js";
 import { type PlotSeries, renderPercentilePlot } from "./svg-plot.js";
 
 export function describeMode(m: LoadMode): string {

@@ -33,6 +33,14 @@ export const WORK_RPC: Record<WorkKind, string> = {
   decline: "MerchantService.Scan (invalid and expired codes: declined)",
 };
 
+/** The outcome every call of a work kind should have on a healthy target. */
+export const EXPECTED_OUTCOME: Record<WorkKind, (key: string) => boolean> = {
+  "scan-online": (k) => k === "SUCCEEDED",
+  "scan-offline": (k) => k === "SUCCEEDED",
+  "upload-batch": (k) => k === "SETTLED",
+  decline: (k) => k === "DECLINED:CODE_INVALID" || k === "DECLINED:CODE_EXPIRED",
+};
+
 /**
  * Pre-serialized requests, each sent once, in order; outcomes counted per
  * answer (warm-up included). Decoding of the answer is the only per-call work.
