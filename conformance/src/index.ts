@@ -14,10 +14,18 @@ export { type KnownFailingEntry, parseKnownFailing, readKnownFailing } from "./k
 // For implementers of the reference and its mutants: the kill matrix and
 // the requirement index of the spec this suite was written against.
 export {
+  type MutantCoverage,
+  mutantCoverage,
+  type RequirementProof,
+} from "./mutant-coverage.js";
+export {
+  casesFor,
   formatMatrix,
+  type MutantCaseSelection,
   type MutantMatrix,
   type MutantMatrixOptions,
   type MutantRun,
+  type MutantSpec,
   type MutantTarget,
   runMutantMatrix,
 } from "./mutants.js";

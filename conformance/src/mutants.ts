@@ -9,8 +9,29 @@ export interface MutantTarget {
   close(): Promise<void>;
 }
 
+/**
+ * A mutant of the implementation under self-test: its name and the
+ * requirement IDs it violates. Cases are matched to it by those IDs.
+ */
+export interface MutantSpec {
+  readonly name: string;
+  readonly breaks: readonly string[];
+  readonly summary?: string;
+}
+
+/**
+ * Which cases run against a mutant: `"named"` only those naming one of the
+ * requirements the mutant breaks (a mutant must be caught by a case about
+ * its own rule, and the matrix stays fast); `"all"` every case.
+ */
+export type MutantCaseSelection = "named" | "all";
+
 export interface MutantRun {
   readonly mutant: string;
+  /** The requirement IDs the mutant breaks. */
+  readonly breaks: readonly string[];
+  /** How many cases ran against it. */
+  readonly casesRun: number;
   /** Cases that passed against the clean target and failed against this mutant. */
   readonly killedBy: string[];
   readonly survived: boolean;
@@ -37,11 +58,14 @@ export interface MutantMatrix {
   survivors: string[];
   /** Cases (that pass on the clean target) that kill no mutant. */
   idleCases: string[];
+  selection: MutantCaseSelection;
 }
 
 export interface MutantMatrixOptions {
   cases: readonly Case[];
-  mutants: readonly string[];
+  mutants: readonly MutantSpec[];
+  /** Default `"named"`. */
+  selection?: MutantCaseSelection;
   /** Starts a target; `undefined` is the clean reference. */
   start(mutant: string | undefined): Promise<MutantTarget>;
   /** Cases in flight per target. */
@@ -73,6 +97,17 @@ async function runAgainst(
   }
 }
 
+/** The cases a mutant runs against under `selection`. */
+export function casesFor(
+  mutant: MutantSpec,
+  cases: readonly Case[],
+  selection: MutantCaseSelection,
+): Case[] {
+  if (selection === "all") return [...cases];
+  const broken = new Set(mutant.breaks);
+  return cases.filter((c) => c.requirements.some((id) => broken.has(id)));
+}
+
 /**
  * Runs the suite against the clean reference, then against each mutant, and
  * records which case kills which mutant. A case kills a mutant when it
@@ -88,6 +123,7 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
   o.onBaseline?.(baseline);
   const passing = new Set(baseline.cases.filter((c) => c.status === "passed").map((c) => c.id));
   const eligible = o.cases.filter((c) => passing.has(c.id));
+  const selection = o.selection ?? "named";
 
   const runs: MutantRun[] = new Array(o.mutants.length);
   let next = 0;
@@ -95,14 +131,28 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
   const worker = async () => {
     while (next < o.mutants.length && !o.signal?.aborted) {
       const i = next++;
-      const mutant = o.mutants[i]!;
+      const spec = o.mutants[i]!;
+      const mutant = spec.name;
+      const selected = casesFor(spec, eligible, selection);
       const m0 = performance.now();
+      const base = { mutant, breaks: spec.breaks, casesRun: selected.length };
       let run: MutantRun;
+      if (selected.length === 0) {
+        runs[i] = {
+          ...base,
+          killedBy: [],
+          survived: true,
+          durationMs: 0,
+          error: `no case that passes on the clean target names ${spec.breaks.join(", ") || "any of its requirements"}`,
+        };
+        o.onMutant?.(runs[i]!, ++done, o.mutants.length);
+        continue;
+      }
       try {
-        const r = await runAgainst(o, mutant, eligible);
+        const r = await runAgainst(o, mutant, selected);
         if (r.targetProblem) {
           runs[i] = {
-            mutant,
+            ...base,
             killedBy: [],
             survived: false,
             durationMs: Math.round(performance.now() - m0),
@@ -113,14 +163,14 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
         }
         const killedBy = r.cases.filter((c) => c.status === "failed").map((c) => c.id);
         run = {
-          mutant,
+          ...base,
           killedBy,
           survived: killedBy.length === 0,
           durationMs: Math.round(performance.now() - m0),
         };
       } catch (e) {
         run = {
-          mutant,
+          ...base,
           killedBy: [],
           survived: true,
           durationMs: Math.round(performance.now() - m0),
@@ -147,6 +197,7 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
     cases: [...kills.entries()].map(([id, k]) => ({ id, kills: k })),
     survivors: finished.filter((r) => r.survived).map((r) => r.mutant),
     idleCases: [...kills.entries()].filter(([, k]) => k.length === 0).map(([id]) => id),
+    selection,
   };
 }
 
@@ -154,16 +205,21 @@ export async function runMutantMatrix(o: MutantMatrixOptions): Promise<MutantMat
 export function formatMatrix(m: MutantMatrix): string {
   const lines: string[] = [];
   const width = Math.max(...m.mutants.map((r) => r.mutant.length), 8);
-  lines.push(`Mutant kill matrix (suite ${m.suiteVersion}, ${(m.durationMs / 1000).toFixed(1)} s)`);
+  const ran = m.selection === "all" ? "every case" : "the cases naming its requirements";
+  lines.push(
+    `Mutant kill matrix (suite ${m.suiteVersion}, ${(m.durationMs / 1000).toFixed(1)} s; each mutant against ${ran})`,
+  );
   for (const r of m.mutants) {
-    const name = r.mutant.padEnd(width);
+    const name = `${r.mutant.padEnd(width)}  ${`[${r.breaks.join(" ")}]`.padEnd(24)}`;
     if (r.error) lines.push(`  ${name}  ERROR    ${r.error}`);
     else if (r.refusedByProbe) lines.push(`  ${name}  killed by the probe: ${r.refusedByProbe}`);
     else if (r.survived) lines.push(`  ${name}  SURVIVED  no case fails against it`);
     else {
       const shown = r.killedBy.slice(0, 4).join(", ");
       const more = r.killedBy.length > 4 ? `, +${r.killedBy.length - 4} more` : "";
-      lines.push(`  ${name}  killed by ${String(r.killedBy.length).padStart(3)}: ${shown}${more}`);
+      lines.push(
+        `  ${name}  killed by ${String(r.killedBy.length).padStart(3)}/${String(r.casesRun).padEnd(3)}: ${shown}${more}`,
+      );
     }
   }
   if (m.baselineFailures.length > 0) {

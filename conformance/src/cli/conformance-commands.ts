@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { HttpVersion, Protocol } from "../case.js";
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "../defaults.js";
 import { type KnownFailingEntry, readKnownFailing } from "../known-failing.js";
+import type { MutantSpec } from "../mutants.js";
 import { invalidTargetReason, TARGET_PROBLEM_EXIT_CODES } from "../probe-codes.js";
 import {
   ConsoleReporter,
@@ -32,8 +33,8 @@ export interface EmbeddedTarget {
 export interface EmbeddedImplementation {
   /** Shown in messages, e.g. "the reference server". */
   readonly description: string;
-  /** Names accepted by `--mutant`: each breaks one rule. Loaded only when needed. */
-  mutantNames(): Promise<readonly string[]>;
+  /** Mutants accepted by `--mutant`, each with the rules it breaks. Loaded only when needed. */
+  mutants(): Promise<readonly MutantSpec[]>;
   start(options: { mutant?: string; fastPasswords?: boolean }): Promise<EmbeddedTarget>;
 }
 
@@ -220,6 +221,10 @@ export function addConformanceCommands(
     )
     .option("--skip <glob>", "leave out cases whose id matches (repeatable)", collect, [])
     .option("--mutant <name>", "only these mutants (repeatable)", collect, [])
+    .option(
+      "--named",
+      "run each mutant only against the cases naming a requirement it breaks (as the self-test does) instead of every case",
+    )
     .addHelpText(
       "after",
       `
@@ -235,6 +240,7 @@ bad command line; 130 when interrupted.`,
         run: string[];
         skip: string[];
         mutant: string[];
+        named?: boolean;
       }) => {
         process.exitCode = await conformanceMutants(opts, embedded);
       },
@@ -281,7 +287,7 @@ export async function conformanceRun(
   let embedded: EmbeddedTarget | undefined;
   let target = opts.target;
   if (opts.mutant !== undefined && implementation !== undefined) {
-    const known = await implementation.mutantNames();
+    const known = (await implementation.mutants()).map((m) => m.name);
     if (!known.includes(opts.mutant)) {
       throw new UsageError(`unknown mutant ${opts.mutant}; known: ${known.join(", ")}`);
     }
@@ -373,15 +379,18 @@ export async function conformanceMutants(
     run: string[];
     skip?: string[];
     mutant: string[];
+    named?: boolean;
   },
   implementation: EmbeddedImplementation,
 ): Promise<number> {
-  const known = await implementation.mutantNames();
+  const catalogue = await implementation.mutants();
+  const known = catalogue.map((m) => m.name);
   const unknown = opts.mutant.filter((m) => !known.includes(m));
   if (unknown.length > 0) {
     throw new UsageError(`unknown mutant ${unknown.join(", ")}; known: ${known.join(", ")}`);
   }
-  const mutants = opts.mutant.length > 0 ? opts.mutant : [...known];
+  const mutants =
+    opts.mutant.length > 0 ? catalogue.filter((m) => opts.mutant.includes(m.name)) : catalogue;
   const { allCases, selectCases } = await loadSuite();
   const { formatMatrix, runMutantMatrix } = await import("../mutants.js");
   const cases = selectCases(allCases, opts.run, opts.skip ?? []);
@@ -395,6 +404,7 @@ export async function conformanceMutants(
     const matrix = await runMutantMatrix({
       cases,
       mutants,
+      selection: opts.named ? "named" : "all",
       start: (mutant) =>
         implementation.start({ fastPasswords: true, ...(mutant !== undefined ? { mutant } : {}) }),
       parallel: opts.parallel,

@@ -7,8 +7,8 @@ import type { Command } from "commander";
  */
 const referenceImplementation: EmbeddedImplementation = {
   description: "the reference server (temporary SQLite)",
-  async mutantNames() {
-    return (await import("../embedded/reference-target.js")).ALL_MUTANT_NAMES;
+  async mutants() {
+    return (await import("../embedded/reference-target.js")).ALL_MUTANTS;
   },
   async start({ mutant, fastPasswords }) {
     const { isAnyMutantName, startEmbeddedTarget } = await import(

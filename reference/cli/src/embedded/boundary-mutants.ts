@@ -14,7 +14,8 @@ import {
   PaymentStatus,
   RecordOutcome,
 } from "@paycode/protocol/v1";
-import type { IssuerApi } from "@paycode/server";
+import type { IssuerApi, MutantDescription } from "@paycode/server";
+import { mapPayment, override } from "./api-override.js";
 
 /**
  * Mutants made outside the issuer core, at its API boundary (a wrapper of
@@ -25,86 +26,99 @@ import type { IssuerApi } from "@paycode/server";
  * kind of rule; the mutant matrix requires every case to catch at least
  * one mutant, so a case that cannot fail is found.
  */
-export const BOUNDARY_MUTANT_NAMES = [
-  /** code_kind of payments reported the wrong way round. */
-  "swap-code-kind",
-  /** The verifier enforces B=1, F=0, L=120 while publishing the default 2, 1, 60. */
-  "narrow-window",
-  /** CODE_INVALID reported as CODE_EXPIRED, CODE_MALFORMED as CODE_INVALID, REJECTED_MALFORMED as REJECTED_INVALID. */
-  "decline-reason-mixup",
-  /** The online usage key is (wallet, step) without the counter: one code per minute. */
-  "counter-not-in-usage-key",
-  /** Step-up triggers at amount ≥ per_payment_password_free instead of >. */
-  "step-up-at-limit",
-  /** GetWallet reports a negative balance (offline debt) as zero. */
-  "hide-debt",
-  /** Settlement uses the upload time for accepted_at and keys_synced_at. */
-  "trust-upload-time",
-  /** Batch ids are not idempotency keys, and results come back in reverse order. */
-  "batch-handling",
-  /** Records rejected at settlement burn their code. */
-  "burn-rejected-records",
-  /** out_trade_no is one namespace for all merchants. */
-  "global-out-trade-no",
-  /** Partial refunds report REFUNDED, GetPayment forgets refunds, out_refund_no is no idempotency key. */
-  "refund-bookkeeping",
-  /** The settlement report ignores its date and sums every merchant. */
-  "report-wrong-scope",
-  /** Request validation is off: bad fields are patched up and processed. */
-  "validation-off",
-  /** Lookups of other merchants' objects say permission_denied; ProvisionSeed says not_found for unknown accounts. */
-  "reveal-existence",
-  /** A terminal key or an unknown key authenticates as the last merchant seen. */
-  "lenient-merchant-auth",
-  /** Auth middleware: a request without credentials reuses the last one seen; Ping demands one. */
-  "auth-middleware",
-  /** Test control overclaims a feature, accepts AdvanceClock(0) and reads unknown accounts as zero. */
-  "broken-test-control",
-  /** GetIssuerKeys hands K_code to merchants and terminals. */
-  "leak-code-key",
-] as const;
+export const BOUNDARY_MUTANTS = {
+  "swap-code-kind": {
+    breaks: ["SCAN-13"],
+    summary: "code_kind of payments reported the wrong way round.",
+  },
+  "narrow-window": {
+    breaks: ["VERIFY-5", "VERIFY-3"],
+    summary: "The verifier enforces B=1, F=0, L=120 while publishing the default 2, 1, 60.",
+  },
+  "decline-reason-mixup": {
+    breaks: ["VERIFY-9"],
+    summary:
+      "CODE_INVALID reported as CODE_EXPIRED, CODE_MALFORMED as CODE_INVALID, REJECTED_MALFORMED as REJECTED_INVALID.",
+  },
+  "counter-not-in-usage-key": {
+    breaks: ["SCAN-11", "WALLET-5"],
+    summary: "The online usage key is (wallet, step) without the counter: one code per minute.",
+  },
+  "step-up-at-limit": {
+    breaks: ["LIMIT-1"],
+    summary: "Step-up triggers at amount ≥ per_payment_password_free instead of >.",
+  },
+  "hide-debt": {
+    breaks: ["CTRL-4"],
+    summary: "GetWallet reports a negative balance (offline debt) as zero.",
+  },
+  "trust-upload-time": {
+    breaks: ["SETTLE-10", "SETTLE-11"],
+    summary: "Settlement uses the upload time for accepted_at and keys_synced_at.",
+  },
+  "batch-handling": {
+    breaks: ["SETTLE-4", "SETTLE-5"],
+    summary: "Batch ids are not idempotency keys, and results come back in reverse order.",
+  },
+  "burn-rejected-records": {
+    breaks: ["SETTLE-9"],
+    summary: "Records rejected at settlement burn their code.",
+  },
+  "global-out-trade-no": {
+    breaks: ["AUTH-3"],
+    summary: "out_trade_no is one namespace for all merchants.",
+  },
+  "refund-bookkeeping": {
+    breaks: ["REFUND-6", "REFUND-8", "RPC-7"],
+    summary:
+      "Partial refunds report REFUNDED, GetPayment forgets refunds, out_refund_no is no idempotency key.",
+  },
+  "report-wrong-scope": {
+    breaks: ["SETTLE-7"],
+    summary: "The settlement report ignores its date and sums every merchant.",
+  },
+  "validation-off": {
+    breaks: ["SCAN-1", "SETTLE-3", "SETTLE-8", "REFUND-11", "WALLET-2", "SEC-1"],
+    summary: "Request validation is off: bad fields are patched up and processed.",
+  },
+  "reveal-existence": {
+    breaks: ["AUTH-2", "WALLET-1", "REFUND-4", "REFUND-10"],
+    summary:
+      "Lookups of other merchants' objects say permission_denied; ProvisionSeed says not_found for unknown accounts.",
+  },
+  "lenient-merchant-auth": {
+    breaks: ["AUTH-1"],
+    summary: "A terminal key or an unknown key authenticates as the last merchant seen.",
+  },
+  "auth-middleware": {
+    breaks: ["AUTH-1", "RPC-8"],
+    summary:
+      "Auth middleware: a request without credentials reuses the last one seen; Ping demands one.",
+  },
+  "broken-test-control": {
+    breaks: ["CTRL-2", "CTRL-3", "CTRL-5"],
+    summary:
+      "Test control overclaims a feature, accepts AdvanceClock(0) and reads unknown accounts as zero.",
+  },
+  "leak-code-key": {
+    breaks: ["RPC-1"],
+    summary: "GetIssuerKeys hands K_code to merchants and terminals.",
+  },
+} as const satisfies Record<string, MutantDescription>;
 
-export type BoundaryMutantName = (typeof BOUNDARY_MUTANT_NAMES)[number];
+export type BoundaryMutantName = keyof typeof BOUNDARY_MUTANTS;
+
+export const BOUNDARY_MUTANT_NAMES = Object.keys(BOUNDARY_MUTANTS) as readonly BoundaryMutantName[];
 
 export function isBoundaryMutant(name: string): name is BoundaryMutantName {
-  return (BOUNDARY_MUTANT_NAMES as readonly string[]).includes(name);
+  return Object.hasOwn(BOUNDARY_MUTANTS, name);
 }
 
-/** Issuer profile overrides a boundary mutant needs (enforced values differ from published ones). */
 export function boundaryProfile(name: BoundaryMutantName): ProfileOverrides {
   return name === "narrow-window"
     ? { windowBackSteps: 1, windowAheadSteps: 0, lookbackSteps: 120 }
     : {};
 }
-
-type Overrides = { [K in Exclude<keyof IssuerApi, "control">]?: IssuerApi[K] } & {
-  control?: Partial<IssuerApi["control"]>;
-};
-
-/** `base` with some methods replaced; the rest delegate to it. */
-function override(base: IssuerApi, o: Overrides): IssuerApi {
-  const control = new Proxy(base.control, {
-    get(t, p, r) {
-      const own = (o.control as Record<string | symbol, unknown> | undefined)?.[p];
-      if (own !== undefined) return own;
-      const v = Reflect.get(t, p, r);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-  return new Proxy(base, {
-    get(t, p, r) {
-      if (p === "control") return control;
-      const own = (o as Record<string | symbol, unknown>)[p];
-      if (own !== undefined) return own;
-      const v = Reflect.get(t, p, r);
-      return typeof v === "function" ? v.bind(t) : v;
-    },
-  });
-}
-
-const mapPayment = (p: Payment | undefined, f: (p: Payment) => void): void => {
-  if (p) f(p);
-};
 
 const PRINTABLE = /^[\x20-\x7e]{1,64}$/;
 const fixRef = (s: string) =>
@@ -503,7 +517,7 @@ export function wrapIssuer(issuer: IssuerApi, name: BoundaryMutantName): IssuerA
 }
 
 /** Names the mutant in GetCapabilities.implementation, as the issuer does for its own. */
-export function tagImplementation(issuer: IssuerApi, name: BoundaryMutantName): IssuerApi {
+export function tagImplementation(issuer: IssuerApi, name: string): IssuerApi {
   return override(issuer, {
     control: {
       getCapabilities: async () => {

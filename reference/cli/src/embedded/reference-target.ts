@@ -2,10 +2,20 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { MutantSpec } from "@paycode/conformance";
 import { OffsetClock } from "@paycode/protocol";
-import { Issuer, MUTANT_NAMES, type MutantName, silentLogger, startServer } from "@paycode/server";
+import {
+  ISSUER_MUTANTS,
+  Issuer,
+  isMutantName,
+  MUTANT_NAMES,
+  type MutantName,
+  silentLogger,
+  startServer,
+} from "@paycode/server";
 import {
   BOUNDARY_MUTANT_NAMES,
+  BOUNDARY_MUTANTS,
   type BoundaryMutantName,
   boundaryProfile,
   isBoundaryMutant,
@@ -14,14 +24,34 @@ import {
   tagImplementation,
   wrapIssuer,
 } from "./boundary-mutants.js";
+import { PAYMENT_MUTANTS } from "./mutants-payment.js";
+import { SCAN_MUTANTS } from "./mutants-scan.js";
+import { SETTLE_MUTANTS } from "./mutants-settle.js";
+import type { WrapperMutant } from "./wrapper-mutant.js";
+
+/** Wrapper mutants of the per-area catalogue files, by name. */
+const WRAPPER_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
+  ...SCAN_MUTANTS,
+  ...PAYMENT_MUTANTS,
+  ...SETTLE_MUTANTS,
+};
 
 /** Every mutant the embedded target can run: the issuer's own, then the boundary ones. */
-export const ALL_MUTANT_NAMES: readonly (MutantName | BoundaryMutantName)[] = [
+export const ALL_MUTANT_NAMES: readonly AnyMutantName[] = [
   ...MUTANT_NAMES,
   ...BOUNDARY_MUTANT_NAMES,
+  ...Object.keys(WRAPPER_MUTANTS),
 ];
 
-export type AnyMutantName = MutantName | BoundaryMutantName;
+/** A mutant name of the reference; wrapper mutants are named by string. */
+export type AnyMutantName = MutantName | BoundaryMutantName | (string & {});
+
+/** The mutant catalogue of the reference: every mutant with the requirements it breaks. */
+export const ALL_MUTANTS: readonly MutantSpec[] = Object.entries({
+  ...ISSUER_MUTANTS,
+  ...BOUNDARY_MUTANTS,
+  ...WRAPPER_MUTANTS,
+}).map(([name, m]) => ({ name, breaks: m.breaks, summary: m.summary }));
 
 export function isAnyMutantName(name: string): name is AnyMutantName {
   return (ALL_MUTANT_NAMES as readonly string[]).includes(name);
@@ -55,8 +85,12 @@ export { BOUNDARY_MUTANT_NAMES, type BoundaryMutantName, MUTANT_NAMES, type Muta
 export async function startEmbeddedTarget(o: EmbeddedTargetOptions = {}): Promise<EmbeddedTarget> {
   const dir = mkdtempSync(join(tmpdir(), "paycode-conformance-"));
   const clock = new OffsetClock(undefined, o.clockStartMs);
+  if (o.mutant !== undefined && !isAnyMutantName(o.mutant)) {
+    throw new Error(`unknown mutant ${o.mutant}`);
+  }
   const boundary = o.mutant !== undefined && isBoundaryMutant(o.mutant) ? o.mutant : undefined;
-  const core = o.mutant !== undefined && !isBoundaryMutant(o.mutant) ? o.mutant : undefined;
+  const wrapper = o.mutant !== undefined ? WRAPPER_MUTANTS[o.mutant] : undefined;
+  const core = o.mutant !== undefined && isMutantName(o.mutant) ? o.mutant : undefined;
   let issuer: Issuer | undefined;
   let proxy: MutantProxy | undefined;
   try {
@@ -68,10 +102,15 @@ export async function startEmbeddedTarget(o: EmbeddedTargetOptions = {}): Promis
       settableClock: clock,
       ...(core ? { mutant: core } : {}),
       ...(boundary ? { profile: boundaryProfile(boundary) } : {}),
+      ...(wrapper?.profile ? { profile: wrapper.profile } : {}),
       ...(o.fastPasswords ? { passwordCostN: 2 ** 10 } : {}),
     });
     const server = await startServer({
-      issuer: boundary ? tagImplementation(wrapIssuer(issuer, boundary), boundary) : issuer,
+      issuer: boundary
+        ? tagImplementation(wrapIssuer(issuer, boundary), boundary)
+        : wrapper && o.mutant !== undefined
+          ? tagImplementation(wrapper.wrap(issuer), o.mutant)
+          : issuer,
       host: "127.0.0.1",
       port: 0,
       http: o.http ?? "2",

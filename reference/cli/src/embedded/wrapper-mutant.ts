@@ -1,0 +1,13 @@
+import type { ProfileOverrides } from "@paycode/protocol";
+import type { IssuerApi, MutantDescription } from "@paycode/server";
+
+/**
+ * A mutant that wraps the issuer's API: it breaks its rule in what the
+ * issuer answers (or in what it is asked), not inside the issuer core.
+ * Catalogue files (mutants-*.ts) each export a record of these.
+ */
+export interface WrapperMutant extends MutantDescription {
+  wrap(issuer: IssuerApi): IssuerApi;
+  /** Profile the issuer enforces (published values may differ; see `wrap`). */
+  readonly profile?: ProfileOverrides;
+}
