@@ -11,13 +11,14 @@ export type { Case, Feature, HttpVersion, Protocol, Severity } from "./case.js";
 export { allCases, FAMILIES } from "./cases/index.js";
 export { matchesAny, matchesGlob } from "./glob.js";
 export { type KnownFailingEntry, parseKnownFailing, readKnownFailing } from "./known-failing.js";
-// For implementers of the reference and its mutants: the kill matrix and
-// the requirement index of the spec this suite was written against.
 export {
   type MutantCoverage,
   mutantCoverage,
   type RequirementProof,
 } from "./mutant-coverage.js";
+// For implementers of the reference and its mutants: the kill matrix and
+// the requirement index of the spec this suite was written against.
+export { type MutantProof, mutantProof } from "./mutant-proofs.js";
 export {
   casesFor,
   formatMatrix,
@@ -38,6 +39,7 @@ export {
   type TargetProblem,
   type TargetProblemKind,
 } from "./probe.js";
+export { REFERENCE_MUTANT_GAPS, REFERENCE_MUTANTS } from "./reference-mutants.js";
 export * from "./report/index.js";
 export type { CaseResult, CaseStatus, RunReport, RunSummary } from "./result.js";
 export {

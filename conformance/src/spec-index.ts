@@ -32,7 +32,18 @@ export function loadSpecRequirements(): SpecRequirement[] | undefined {
 /** Anchors, sections, levels and texts for the HTML report, which embeds them. */
 export function requirementRefs(reqs: readonly Requirement[]): Map<string, RequirementRef> {
   return new Map(
-    reqs.map((r) => [r.id, { anchor: r.anchor, section: r.section, level: r.level, text: r.text }]),
+    reqs.map((r) => [
+      r.id,
+      {
+        anchor: r.anchor,
+        section: r.section,
+        level: r.level,
+        text: r.text,
+        ...("conformanceClass" in r && typeof r.conformanceClass === "string"
+          ? { conformanceClass: r.conformanceClass }
+          : {}),
+      },
+    ]),
   );
 }
 

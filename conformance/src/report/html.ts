@@ -1,3 +1,4 @@
+import { mutantProof } from "../mutant-proofs.js";
 import type { CaseResult, RunReport } from "../result.js";
 import { SPEC_URL } from "../version.js";
 
@@ -11,6 +12,8 @@ export interface RequirementRef {
   level?: string;
   /** The requirement sentence, embedded so the report explains itself offline. */
   text?: string;
+  /** Conformance class from the spec's requirement index (Issuer, Wallet, Terminal). */
+  conformanceClass?: string;
 }
 
 export interface HtmlOptions {
@@ -99,6 +102,18 @@ function row(c: CaseResult, group: string, o: HtmlOptions): string {
 </tr>`;
 }
 
+/**
+ * For a MUST of the Issuer class: the reference mutants its cases are
+ * proven to catch, or that it is a gap (covered by cases, proven by none).
+ */
+function proofLine(id: string, ref: RequirementRef | undefined): string {
+  if (!ref?.level?.startsWith("MUST") || ref.conformanceClass !== "Issuer") return "";
+  const p = mutantProof(id);
+  return p.gap === undefined
+    ? `<div class="meta proof">Proven by mutant${p.mutants.length > 1 ? "s" : ""} ${p.mutants.map((m) => `<code>${escapeHtml(m)}</code>`).join(", ")}</div>`
+    : `<div class="meta proof gap">Gap: no mutant proves the cases catch a break of this rule (${escapeHtml(p.gap)})</div>`;
+}
+
 /** Every requirement the report's cases name, with its text and a link to the spec. */
 function requirementList(report: RunReport, o: HtmlOptions): string {
   const ids = [...new Set(report.cases.flatMap((c) => c.requirements))].sort((a, b) =>
@@ -110,7 +125,7 @@ function requirementList(report: RunReport, o: HtmlOptions): string {
     const where = ref?.section ? ` <span class="meta">§${escapeHtml(ref.section)}</span>` : "";
     const level = ref?.level ? ` <b>${escapeHtml(ref.level)}</b>` : "";
     const text = ref?.text ? escapeHtml(ref.text) : "<i>not in this suite's copy of the spec</i>";
-    return `<dt id="${escapeHtml(reqDomId(id))}"><a href="${escapeHtml(specHref(id, o))}">${escapeHtml(id)}</a>${level}${where}</dt><dd>${text}</dd>`;
+    return `<dt id="${escapeHtml(reqDomId(id))}"><a href="${escapeHtml(specHref(id, o))}">${escapeHtml(id)}</a>${level}${where}</dt><dd>${text}${proofLine(id, ref)}</dd>`;
   });
   return `<section class="reqs"><h2>Requirements checked</h2>
 <p class="meta">Texts from the spec this suite (${escapeHtml(report.suiteVersion)}) was written against; IDs link to <a href="${escapeHtml(o.specUrl ?? SPEC_URL)}">that spec</a>.</p>
@@ -146,6 +161,7 @@ a.req{font-family:ui-monospace,monospace;font-size:12px;margin-right:4px;white-s
 ul.reqtext{margin:4px 0 0;padding-left:16px;font-size:12px;color:#4a5263}
 section.reqs{margin:0 28px 28px;padding:12px 16px;background:#fff}
 section.reqs h2{font-size:16px;margin:0 0 6px}
+.proof.gap{color:#a12a2a}
 section.reqs dt{margin-top:8px;font-family:ui-monospace,monospace;font-size:12px}
 section.reqs dd{margin:2px 0 0 16px}
 .hidden{display:none}

@@ -218,6 +218,23 @@ describe("HTML report", () => {
     expect(groups).toEqual(["blocking", "recommended", "known-failing", "skipped", "passed"]);
   });
 
+  it("says, per Issuer MUST, which mutants prove its cases, and lists the rest as gaps", () => {
+    const report = sampleReport();
+    report.cases.push(result("x/unproven", "passed", "", { requirements: ["XYZ-1"] }));
+    const html = toHtml(report, {
+      requirements: new Map([
+        ["SCAN-5", { ...requirements.get("SCAN-5")!, conformanceClass: "Issuer" }],
+        ["XYZ-1", { anchor: "x", level: "MUST", text: "t", conformanceClass: "Issuer" }],
+      ]),
+    });
+    expect(html).toMatch(/Proven by mutants? [^<]*<code>accept-reused-code<\/code>/);
+    expect(html).toContain(
+      "Gap: no mutant proves the cases catch a break of this rule (no mutant breaks it)",
+    );
+    // Only MUSTs of the Issuer class carry a proof line.
+    expect(toHtml(sampleReport(), { requirements })).not.toContain("Proven by");
+  });
+
   it("embeds the requirement texts and links IDs to the spec at an absolute URL of the suite's version", () => {
     const html = toHtml(sampleReport(), { requirements });
     expect(SPEC_URL).toBe(
