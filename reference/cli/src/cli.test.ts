@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,6 +153,8 @@ describe("paycode CLI", () => {
     );
     const keyFile = join(cwd, "paycode.db.master-key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    // The database holds sealed seeds and balances: no one else reads it either.
+    expect(statSync(join(cwd, "paycode.db")).mode & 0o777).toBe(0o600);
     const key = readFileSync(keyFile, "utf8");
     expect(key.trim()).toMatch(/^[0-9a-f]{64}$/);
     first.child.kill("SIGINT");
@@ -180,10 +182,24 @@ describe("paycode CLI", () => {
     s.child.kill("SIGTERM");
     expect((await s.exited).code).toBe(0);
     const bad = join(dir, "bad.key");
-    writeFileSync(bad, "not a key\n");
+    writeFileSync(bad, "not a key\n", { mode: 0o600 });
     const r = await runPaycode(["serve", "--port", "0", "--master-key-file", bad], { cwd: dir });
     expect(r.code).toBe(2);
     expectOneLineError(r.stderr, /master key file .* must be 64 hex characters/);
+  });
+
+  it("refuses a master key file other users can read", async () => {
+    const shared = join(dir, "shared.key");
+    writeFileSync(shared, `${KEY}\n`);
+    chmodSync(shared, 0o644);
+    const r = await runPaycode(["serve", "--port", "0", "--master-key-file", shared], {
+      cwd: dir,
+    });
+    expect(r.code).toBe(2);
+    expectOneLineError(
+      r.stderr,
+      /master key file .*shared\.key is accessible to other users \(mode 0644\); run chmod 600/,
+    );
   });
 
   it("serves without test control by default and says so", async () => {

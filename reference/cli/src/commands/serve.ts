@@ -123,6 +123,8 @@ export function registerServe(program: Command): void {
       `
 Without --master-key-file or ${MASTER_KEY_ENV}, a SQLite store gets a development
 key in <db file>.master-key (created once, mode 0600). PostgreSQL needs one.
+A key file that other users can read is refused; a new SQLite file is created
+with mode 0600.
 Mutants: ${MUTANT_NAMES.join(", ")}`,
     )
     .action(async (opts: ServeOptions) => {

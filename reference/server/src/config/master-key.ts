@@ -30,7 +30,28 @@ function parseHexKey(text: string, where: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, "hex"));
 }
 
+/**
+ * A key file that others can read is a key others have: refuse it rather
+ * than warn, so a deployment cannot run with it by accident. (Windows has
+ * no POSIX modes; there the check is the operator's.)
+ */
+function refuseSharedKeyFile(path: string, what: string): void {
+  if (process.platform === "win32") return;
+  let mode: number;
+  try {
+    mode = statSync(path).mode & 0o777;
+  } catch {
+    return; // unreadable: readKeyFile reports it
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new UsageError(
+      `${what} ${path} is accessible to other users (mode ${mode.toString(8).padStart(4, "0")}); run chmod 600 ${path}`,
+    );
+  }
+}
+
 function readKeyFile(path: string, what: string): Uint8Array {
+  refuseSharedKeyFile(path, what);
   let raw: Buffer;
   try {
     raw = readFileSync(path);

@@ -57,6 +57,21 @@ export interface SqliteStoreOptions {
 }
 
 /**
+ * Creates a new database file readable by its owner only; SQLite gives its
+ * -wal and -shm files the database file's mode. An existing file keeps its
+ * mode (the operator's choice).
+ */
+function createPrivately(file: string): void {
+  if (file === ":memory:" || file === "" || file.startsWith("file:")) return;
+  try {
+    closeSync(openSync(file, "wx", 0o600));
+  } catch {
+    // Already there (its mode is the operator's), or not creatable: SQLite
+    // reports that in its own words when it opens the file.
+  }
+}
+
+/**
  * The embedded store: one SQLite file in WAL mode whose commits are on disk
  * before a payment is reported (the WAL is fdatasync'ed before anyone hears
  * an outcome; see below). better-sqlite3 is
@@ -155,6 +170,7 @@ export class SqliteStore implements Store {
   }
 
   static async open(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    createPrivately(file);
     const db = new Database(file);
     try {
       const wal = db.pragma("journal_mode = WAL", { simple: true }) === "wal";
