@@ -193,6 +193,40 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     breaks: ["RPC-1"],
     summary: "GetIssuerKeys hands K_code to merchants and terminals.",
   },
+  {
+    name: "subject-cleaned-not-refused",
+    breaks: ["SCAN-16"],
+    summary: "Control and bidi characters are stripped from a Scan subject and the Scan proceeds.",
+  },
+  {
+    name: "refund-reason-cleaned-not-refused",
+    breaks: ["REFUND-12"],
+    summary:
+      "Control and bidi characters are stripped from a refund reason and the refund proceeds.",
+  },
+  {
+    name: "device-label-cleaned-not-refused",
+    breaks: ["WALLET-12"],
+    summary:
+      "Control and bidi characters are stripped from a device label and provisioning proceeds.",
+  },
+  {
+    name: "revoke-reason-cleaned-not-refused",
+    breaks: ["WALLET-13"],
+    summary:
+      "Control and bidi characters are stripped from a revocation reason and the wallet is revoked.",
+  },
+  {
+    name: "text-length-in-utf8-bytes",
+    breaks: ["SCAN-1"],
+    summary:
+      "A subject's length is counted in UTF-8 bytes (as Go's len does), refusing valid subjects.",
+  },
+  {
+    name: "text-length-in-utf16-units",
+    breaks: ["SCAN-1"],
+    summary: "A subject's length is counted in UTF-16 code units (as JavaScript's length does).",
+  },
 ];
 
 /** Issuer MUSTs no mutant proves, with the reason. */

@@ -12,6 +12,7 @@ import { doubleOfflineCases } from "./double-offline.js";
 import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
 import { malformedInputCases } from "./malformed-input.js";
+import { malformedTextCases } from "./malformed-text.js";
 import { offlineWalletCases } from "./offline-wallet.js";
 import { overLimitCases } from "./over-limit.js";
 import { reusedCodeCases } from "./reused-code.js";
@@ -31,7 +32,7 @@ export const FAMILIES = {
   "cancel-refund": cancelRefundCases,
   "settlement-report": settlementReportCases,
   "auth-isolation": authIsolationCases,
-  "malformed-input": malformedInputCases,
+  "malformed-input": [...malformedInputCases, ...malformedTextCases],
   "test-control": [...testControlCases, ...testControlClockCases],
 } as const satisfies Record<string, Case[]>;
 

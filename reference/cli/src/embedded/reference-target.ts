@@ -24,6 +24,7 @@ import {
   tagImplementation,
   wrapIssuer,
 } from "./boundary-mutants.js";
+import { FREE_TEXT_MUTANTS } from "./mutants-free-text.js";
 import { PAYMENT_MUTANTS } from "./mutants-payment.js";
 import { SCAN_MUTANTS } from "./mutants-scan.js";
 import { SETTLE_MUTANTS } from "./mutants-settle.js";
@@ -34,6 +35,7 @@ const WRAPPER_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
   ...SCAN_MUTANTS,
   ...PAYMENT_MUTANTS,
   ...SETTLE_MUTANTS,
+  ...FREE_TEXT_MUTANTS,
 };
 
 /** Every mutant the embedded target can run: the issuer's own, then the boundary ones. */

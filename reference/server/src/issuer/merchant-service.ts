@@ -25,8 +25,8 @@ import {
   invalidArgument,
   notFound,
   requireAmount,
+  requireFreeText,
   requireId,
-  requireMaxLength,
   requireReference,
 } from "./validation.js";
 
@@ -98,7 +98,7 @@ export class MerchantService {
     requireId("payment_id", req.paymentId);
     requireReference("out_refund_no", req.outRefundNo);
     requireAmount("amount", req.amount);
-    requireMaxLength("reason", req.reason, 256);
+    requireFreeText("reason", req.reason, 256);
     const amount = req.amount.amountMinor;
     const r = await ctx.decide(
       async (tx): Promise<Decision<{ refund: RefundRecord; p: PaymentRecord }>> => {

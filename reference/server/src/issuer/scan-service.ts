@@ -16,7 +16,7 @@ import {
   alreadyExists,
   requireAmount,
   requireCode,
-  requireMaxLength,
+  requireFreeText,
   requireReference,
 } from "./validation.js";
 
@@ -30,7 +30,7 @@ export class ScanService {
     requireReference("out_trade_no", req.outTradeNo);
     requireAmount("amount", req.amount);
     requireCode(req.code);
-    requireMaxLength("subject", req.subject, 256);
+    requireFreeText("subject", req.subject, 256);
     const amount = req.amount.amountMinor;
     const currency = req.amount.currency;
     // [VERIFY-1] / [VERIFY-7] Verified at the issuer clock when the Scan arrives.

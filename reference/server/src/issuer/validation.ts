@@ -56,8 +56,49 @@ export function requireId(field: string, value: string): void {
   if (value.length > 128) throw invalidArgument(`${field} must be at most 128 characters`);
 }
 
+/** Length in characters as the spec counts them: Unicode code points (§1.3). */
+export function characterCount(value: string): number {
+  let n = 0;
+  for (const _ of value) n++;
+  return n;
+}
+
 export function requireMaxLength(field: string, value: string, max: number): void {
-  if (value.length > max) throw invalidArgument(`${field} must be at most ${max} characters`);
+  if (characterCount(value) > max)
+    throw invalidArgument(`${field} must be at most ${max} characters`);
+}
+
+/**
+ * A forbidden character of free text (§7.1): C0 and C1 controls, DEL, and
+ * bidirectional formatting characters.
+ */
+export function isForbiddenInText(cp: number): boolean {
+  return (
+    cp <= 0x1f ||
+    (cp >= 0x7f && cp <= 0x9f) ||
+    cp === 0x061c ||
+    cp === 0x200e ||
+    cp === 0x200f ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2066 && cp <= 0x2069)
+  );
+}
+
+/**
+ * Free text shown to people later ([SCAN-16], [REFUND-12], [WALLET-12],
+ * [WALLET-13]): bounded, and refused rather than cleaned when it holds a
+ * forbidden character, so what is stored is what was sent.
+ */
+export function requireFreeText(field: string, value: string, max: number): void {
+  requireMaxLength(field, value, max);
+  for (const ch of value) {
+    const cp = ch.codePointAt(0)!;
+    if (isForbiddenInText(cp)) {
+      throw invalidArgument(
+        `${field} must not contain U+${cp.toString(16).toUpperCase().padStart(4, "0")} (control and bidirectional formatting characters are refused)`,
+      );
+    }
+  }
 }
 
 export function requireCode(code: string): void {

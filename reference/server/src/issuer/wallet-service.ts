@@ -32,8 +32,8 @@ import {
   invalidArgument,
   notFound,
   permissionDenied,
+  requireFreeText,
   requireId,
-  requireMaxLength,
   requirePassword,
   unauthenticated,
 } from "./validation.js";
@@ -57,7 +57,7 @@ export class WalletService {
     if (isSmallOrderEd25519PublicKey(req.walletPublicKey)) {
       throw invalidArgument("wallet_public_key is not a usable Ed25519 key (small order)");
     }
-    requireMaxLength("device_label", req.deviceLabel, 128);
+    requireFreeText("device_label", req.deviceLabel, 128);
 
     // [WALLET-1] An unknown account costs the same scrypt time and gets the same answer as a wrong password.
     const account = await ctx.store.transaction((tx) => tx.getAccount(req.accountId));
@@ -144,7 +144,7 @@ export class WalletService {
 
   async revokeSeed(wallet: WalletPrincipal, req: RevokeSeedRequest): Promise<RevokeSeedResponse> {
     const { ctx } = this;
-    requireMaxLength("reason", req.reason, 256);
+    requireFreeText("reason", req.reason, 256);
     const w = await ctx.store.transaction(async (tx) => {
       // [WALLET-8] The store keeps the first revoked_at of an already revoked wallet;
       // [WALLET-7] a first revocation raises the revocation list version.

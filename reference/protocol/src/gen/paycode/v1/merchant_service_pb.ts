@@ -44,7 +44,8 @@ export type ScanRequest = Message<"paycode.v1.ScanRequest"> & {
   code: string;
 
   /**
-   * Free text shown to the payer.
+   * Free text shown to the payer: at most 256 characters (code points), no
+   * control or bidirectional formatting character (spec §7.1).
    *
    * @generated from field: string subject = 4;
    */
@@ -231,7 +232,8 @@ export type RefundPaymentRequest = Message<"paycode.v1.RefundPaymentRequest"> & 
   amount?: Money | undefined;
 
   /**
-   * Free text.
+   * Free text: at most 256 characters (code points), no control or
+   * bidirectional formatting character (spec §7.1).
    *
    * @generated from field: string reason = 4;
    */

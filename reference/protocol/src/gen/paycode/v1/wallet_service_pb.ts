@@ -50,7 +50,9 @@ export type ProvisionSeedRequest = Message<"paycode.v1.ProvisionSeedRequest"> & 
   walletPublicKey: Uint8Array;
 
   /**
-   * Human-readable device name, for the account holder's records.
+   * Human-readable device name, for the account holder's records: at most
+   * 128 characters (code points), no control or bidirectional formatting
+   * character (spec §7.1).
    *
    * @generated from field: string device_label = 4;
    */
@@ -141,7 +143,9 @@ export const ProvisionSeedResponseSchema: GenMessage<ProvisionSeedResponse> = /*
  */
 export type RevokeSeedRequest = Message<"paycode.v1.RevokeSeedRequest"> & {
   /**
-   * Why the wallet is revoked (free text, for the account holder).
+   * Why the wallet is revoked (free text, for the account holder): at most
+   * 256 characters (code points), no control or bidirectional formatting
+   * character (spec §7.1).
    *
    * @generated from field: string reason = 1;
    */
