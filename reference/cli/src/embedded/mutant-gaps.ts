@@ -8,7 +8,6 @@ export const MUTANT_GAPS: Readonly<Record<string, string>> = {
   "RPC-2": "no mutant yet",
   "VERIFY-8":
     "a certificate whose not_before lies outside its signing key's validity needs the issuer's private key to sign; a conforming issuer never issues one ([QR-7]) and test control cannot rotate or add issuer keys, so no black-box case can present one",
-  "RPC-3": "no mutant yet",
   "WALLET-7": "no mutant yet",
   "SCAN-3": "no mutant yet",
   "SCAN-6": "no mutant yet",

@@ -25,6 +25,7 @@ import {
 } from "@paycode/protocol/v1";
 import type { IssuerApi } from "@paycode/server";
 import { mapPayment, override } from "./api-override.js";
+import { startJsonInt64Proxy } from "./json-int64-proxy.js";
 import { rewriteOfflineCodes } from "./offline-code-rewrite.js";
 import { rewriteOnlineCodes } from "./online-code-rewrite.js";
 import { publishProfile } from "./published-profile.js";
@@ -365,6 +366,13 @@ export const SCAN_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
           return r;
         },
       }),
+  },
+  "json-int64-as-numbers": {
+    breaks: ["RPC-3"],
+    summary:
+      "The Connect JSON codec writes int64 fields as JSON numbers (a stock JSON library), not the strings of the proto3 JSON mapping.",
+    wrap: (issuer) => issuer,
+    proxy: startJsonInt64Proxy,
   },
 };
 
