@@ -374,6 +374,31 @@ export const SCAN_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
     wrap: (issuer) => issuer,
     proxy: startJsonInt64Proxy,
   },
+  "payload-bound-unchecked": {
+    breaks: ["VERIFY-2"],
+    summary:
+      "P ≥ 2^53 is not checked: its handle (P >> 25, ≥ 2^28) names no wallet and the code is declined CODE_INVALID.",
+    wrap: (issuer) => {
+      let prefix: string | undefined;
+      return override(issuer, {
+        scan: async (m, req) => {
+          prefix ??= String((await issuer.control.getCapabilities()).profile?.issuerPrefix);
+          const code = req.code;
+          const r = await issuer.scan(m, req);
+          mapPayment(r.payment, (p) => {
+            // Shape and prefix right, so only step 2 can have made it malformed.
+            if (
+              p.declineReason === DeclineReason.CODE_MALFORMED &&
+              /^\d{18}$/.test(code) &&
+              code.startsWith(prefix!)
+            )
+              p.declineReason = DeclineReason.CODE_INVALID;
+          });
+          return r;
+        },
+      });
+    },
+  },
 };
 
 function codecOf(p: IssuerProfile): OnlineCodec {
