@@ -12,8 +12,6 @@ const NOT_OBSERVABLE: Readonly<Record<string, string>> = {
     "a target under certification must have test control enabled, so its absence by default cannot be seen over RPC; reference.test.ts checks the reference server",
   "VERIFY-8":
     "needs a certificate signed by an issuer key outside that key's validity; only the issuer under test could make one",
-  "QR-8":
-    "proven by vectors: spec/vectors/offline-codes.json (flags Cofactor, NonCanonicalS, NonCanonicalR, SmallOrderR, MixedOrderKey) and spec/vectors/codec-rules.test.ts",
 };
 
 const spec = specRequirements(readFileSync(SPEC_PATH, "utf8"));

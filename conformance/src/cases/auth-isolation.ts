@@ -13,6 +13,13 @@ function scanRequest(ctx: CaseContext, code: string) {
   };
 }
 
+/** The fields of Connect JSON replies the codec case reads. */
+interface JsonReply {
+  payment?: { amount?: { amountMinor?: unknown } };
+  balance?: { amountMinor?: unknown };
+  keys?: { notBefore?: unknown }[];
+}
+
 /** Every call is authenticated by the right kind of credential; merchants see only their own objects. */
 export const authIsolationCases: Case[] = [
   defineCase({
@@ -250,6 +257,62 @@ export const authIsolationCases: Case[] = [
     requirements: ["RPC-8", "RPC-3"],
     async run(ctx: CaseContext) {
       await ctx.raw.health().ping({});
+    },
+  }),
+  defineCase({
+    id: "auth-isolation/json-codec-every-service",
+    title:
+      "Every service answers the Connect JSON codec on HTTP/1.1 with the proto3 JSON mapping: int64 fields are JSON strings",
+    requirements: ["RPC-3"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const p = await merchant.scan(wallet.onlineCode(), 1_234n);
+      ctx.expect.succeeded(p, "Scan (binary codec)");
+      // fetch speaks HTTP/1.1; the Connect unary protocol is a POST of the JSON message.
+      const call = async (rpc: string, body: object, bearer?: string) => {
+        const res = await fetch(`${ctx.target.replace(/\/$/, "")}/paycode.v1.${rpc}`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "connect-protocol-version": "1",
+            ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          },
+          body: JSON.stringify(body),
+          signal: ctx.signal,
+        });
+        const text = await res.text();
+        ctx.expect.equal(
+          res.status,
+          200,
+          `${rpc} over JSON: HTTP status (body ${text.slice(0, 200)})`,
+        );
+        ctx.expect.that(
+          (res.headers.get("content-type") ?? "").startsWith("application/json"),
+          `${rpc} over JSON answers content-type ${res.headers.get("content-type")}`,
+        );
+        return JSON.parse(text) as JsonReply;
+      };
+      await call("HealthService/Ping", {});
+      // The proto3 JSON mapping writes int64 and uint64 as decimal strings.
+      const g = await call(
+        "MerchantService/GetPayment",
+        { paymentId: p.paymentId },
+        merchant.apiKey,
+      );
+      ctx.expect.equal(
+        g.payment?.amount?.amountMinor,
+        "1234",
+        "GetPayment JSON payment.amount.amountMinor",
+      );
+      const w = await call("WalletService/GetWallet", {}, wallet.token);
+      ctx.expect.equal(w.balance?.amountMinor, "8766", "GetWallet JSON balance.amountMinor");
+      const k = await call("SettlementService/GetIssuerKeys", {}, merchant.apiKey);
+      const key = k.keys?.[0];
+      ctx.expect.that(key, "GetIssuerKeys JSON lists no key");
+      ctx.expect.that(
+        typeof key.notBefore === "string" && /^-?\d+$/.test(key.notBefore),
+        `GetIssuerKeys JSON keys[0].notBefore is ${JSON.stringify(key.notBefore)}, not an int64 string`,
+      );
     },
   }),
 ];

@@ -19,6 +19,7 @@ import {
 } from "../fixtures/sim-wallet.js";
 import { sleep } from "../target-clock.js";
 import { balances, OFFLINE, payerOf, walletAndMerchant } from "./common.js";
+import { withSPlusL } from "./offline-wire.js";
 
 /** A payer wallet, a merchant and a terminal of it that has synced its keys. */
 async function offlineSetup(
@@ -638,6 +639,49 @@ export const doubleOfflineCases: Case[] = [
         "the same record three days later, in a new batch",
       );
       await balances(ctx, wallet, merchant, 9_000n, 1_000n, "money moved once");
+    },
+  }),
+  defineCase({
+    id: "double-offline/signature-s-plus-l",
+    title:
+      "An offline code whose wallet or issuer signature carries S + L (S ≥ L) is declined CODE_INVALID and burns nothing",
+    requirements: ["QR-8", "VERIFY-7"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const first = wallet.offlineCode();
+      const second = wallet.offlineCode();
+      const a = decodeOwnOfflineCode(first).envelope;
+      const b = decodeOwnOfflineCode(second).envelope;
+      const bCert = b.certificate!;
+      for (const [what, bad] of [
+        [
+          "the wallet signature",
+          encodeOfflineEnvelope(
+            create(OfflineCodeSchema, { ...a, signature: withSPlusL(a.signature) }),
+          ),
+        ],
+        [
+          "the issuer signature",
+          encodeOfflineEnvelope(
+            create(OfflineCodeSchema, {
+              ...b,
+              certificate: create(WalletCertificateSchema, {
+                ...bCert,
+                issuerSignature: withSPlusL(bCert.issuerSignature),
+              }),
+            }),
+          ),
+        ],
+      ] as const) {
+        ctx.expect.declined(
+          await merchant.scan(bad, 100n),
+          DeclineReason.CODE_INVALID,
+          `Scan of a code with S + L in ${what}`,
+        );
+      }
+      ctx.expect.succeeded(await merchant.scan(first, 100n), "the first genuine code");
+      ctx.expect.succeeded(await merchant.scan(second, 100n), "the second genuine code");
+      await balances(ctx, wallet, merchant, 9_800n, 200n, "after the two genuine codes");
     },
   }),
 ];

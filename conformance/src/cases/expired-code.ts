@@ -188,4 +188,40 @@ export const expiredCodeCases: Case[] = [
       ctx.expect.succeeded(await merchant.scan(code, 100n), "Scan of the genuine code afterwards");
     },
   }),
+  defineCase({
+    id: "expired-code/payload-above-2-53",
+    title:
+      "An 18-digit code with the issuer's prefix whose digits decrypt to P ≥ 2^53 is declined CODE_MALFORMED, not CODE_INVALID",
+    requirements: ["VERIFY-2", "VERIFY-9"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 3_000n });
+      const code = wallet.onlineCode();
+      const bad = payloadAbove2To53(wallet, code);
+      ctx.expect.declined(
+        await merchant.scan(bad, 1_000n),
+        DeclineReason.CODE_MALFORMED,
+        "Scan of a code decrypting to P ≥ 2^53",
+      );
+      ctx.expect.succeeded(
+        await merchant.scan(code, 1_000n),
+        "Scan of the genuine code afterwards",
+      );
+    },
+  }),
 ];
+
+/**
+ * A variant of `code` with one digit of its body changed such that it
+ * decrypts to P ≥ 2^53 (§6.1 step 2): with the prefix and the 18 digits
+ * intact, that is the only way the wallet's own codec refuses it.
+ */
+function payloadAbove2To53(wallet: SimWallet, code: string): string {
+  for (let pos = code.length - 1; pos >= 2; pos--) {
+    for (let d = 1; d <= 9; d++) {
+      const digit = String((Number(code[pos]) + d) % 10);
+      const candidate = code.slice(0, pos) + digit + code.slice(pos + 1);
+      if (wallet.parseOnline(candidate) === undefined) return candidate;
+    }
+  }
+  throw new Error("harness: no variant decrypts to P ≥ 2^53");
+}

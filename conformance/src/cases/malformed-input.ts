@@ -1,14 +1,18 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { generateEd25519 } from "@paycode/protocol";
+import { generateEd25519, toBase45 } from "@paycode/protocol";
 import {
   DeclineReason,
   MoneySchema,
+  OfflineCodeSchema,
   OfflineRecordSchema,
   RecordOutcome,
+  WalletCertificateSchema,
 } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
+import { decodeOwnOfflineCode, encodeOfflineEnvelope } from "../fixtures/sim-wallet.js";
 import { balances, walletAndMerchant } from "./common.js";
+import { concat, lenField, overlongLenField, reversedFields } from "./offline-wire.js";
 
 /** Requests that break validation rules are refused with invalid_argument and change nothing. */
 export const malformedInputCases: Case[] = [
@@ -270,6 +274,84 @@ export const malformedInputCases: Case[] = [
         Code.InvalidArgument,
         "GetPayment with an empty payment_id",
       );
+    },
+  }),
+  defineCase({
+    id: "malformed-input/non-canonical-offline-envelope",
+    title:
+      "PC1: codes whose OfflineCode envelope is not the canonical encoding (fields reordered or repeated, an unknown field, an over-long length) are declined CODE_MALFORMED",
+    requirements: ["QR-4", "VERIFY-9"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const good = wallet.offlineCode();
+      const env = decodeOwnOfflineCode(good).envelope;
+      const cert = lenField(0x0a, toBinary(WalletCertificateSchema, env.certificate!));
+      const payload = lenField(0x12, env.payload);
+      const sig = lenField(0x1a, env.signature);
+      const text = (parts: Uint8Array[]) => `PC1:${toBase45(concat(parts))}`;
+      ctx.expect.equal(text([cert, payload, sig]), good, "harness: canonical re-encoding");
+      for (const [what, bad] of [
+        ["fields out of order", text([payload, cert, sig])],
+        [
+          "the signature field twice",
+          text([cert, payload, lenField(0x1a, new Uint8Array(64)), sig]),
+        ],
+        ["an unknown field 4", text([cert, payload, sig, new Uint8Array([0x20, 0x01])])],
+        [
+          "an over-long certificate length",
+          text([
+            overlongLenField(0x0a, toBinary(WalletCertificateSchema, env.certificate!)),
+            payload,
+            sig,
+          ]),
+        ],
+      ] as const) {
+        ctx.expect.declined(
+          await merchant.scan(bad, 100n),
+          DeclineReason.CODE_MALFORMED,
+          `Scan of a code with ${what}`,
+        );
+      }
+      ctx.expect.succeeded(await merchant.scan(good, 100n), "the genuine code afterwards");
+      await balances(ctx, wallet, merchant, 9_900n, 100n, "after the one valid Scan");
+    },
+  }),
+  defineCase({
+    id: "malformed-input/non-canonical-signed-parts",
+    title:
+      "A PC1: code whose payload or certificate body is carried non-canonically, signed over its canonical encoding, is declined CODE_MALFORMED",
+    requirements: ["QR-5", "QR-4"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const good = wallet.offlineCode();
+      const env = decodeOwnOfflineCode(good).envelope;
+      // The wallet signs the canonical payload but carries its fields in reverse order.
+      const reordered = encodeOfflineEnvelope(
+        create(OfflineCodeSchema, { ...env, payload: reversedFields(env.payload) }),
+      );
+      // The issuer signed the canonical body; the code carries it reordered.
+      const cert = env.certificate!;
+      const reorderedBody = encodeOfflineEnvelope(
+        create(OfflineCodeSchema, {
+          ...env,
+          certificate: create(WalletCertificateSchema, {
+            ...cert,
+            body: reversedFields(cert.body),
+          }),
+        }),
+      );
+      for (const [what, bad] of [
+        ["a reordered payload", reordered],
+        ["a reordered certificate body", reorderedBody],
+      ] as const) {
+        ctx.expect.declined(
+          await merchant.scan(bad, 100n),
+          DeclineReason.CODE_MALFORMED,
+          `Scan of ${what}`,
+        );
+      }
+      ctx.expect.succeeded(await merchant.scan(good, 100n), "the genuine code afterwards");
+      await balances(ctx, wallet, merchant, 9_900n, 100n, "after the one valid Scan");
     },
   }),
 ];

@@ -1,4 +1,5 @@
-import { fromBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { generateEd25519 } from "@paycode/protocol";
 import type { Money } from "@paycode/protocol/v1";
@@ -421,6 +422,138 @@ export const offlineWalletCases: Case[] = [
         "Scan of a second offline code",
       );
       await ctx.expect.balance({ accountId: account.accountId }, 9_000n, "payer");
+    },
+  }),
+  defineCase({
+    id: "offline-wallet/certificate-body-exact",
+    title:
+      "ProvisionSeed's certificate body is the canonical encoding of the wallet id, key, currency, the account's own offline limits and server_time − 300 .. + 30 days",
+    requirements: ["QR-6", "LIMIT-6"],
+    async run(ctx: CaseContext) {
+      const account = await ctx.fixtures.account({
+        limits: {
+          perPaymentPasswordFree: 4_500n,
+          perPaymentOffline: 3_100n,
+          cumulativeOffline: 12_300n,
+        },
+      });
+      const key = generateEd25519();
+      const r = await ctx.raw.wallet().provisionSeed({
+        accountId: account.accountId,
+        password: account.password,
+        walletPublicKey: key.publicKey,
+        deviceLabel: "conformance",
+      });
+      const cert = r.certificate;
+      ctx.expect.that(cert, "ProvisionSeed: certificate not set");
+      ctx.expect.that(r.serverTime, "ProvisionSeed: server_time not set");
+      const body = fromBinary(WalletCertificateBodySchema, cert.body);
+      ctx.expect.equal(
+        Buffer.from(toBinary(WalletCertificateBodySchema, body)).toString("hex"),
+        Buffer.from(cert.body).toString("hex"),
+        "certificate body bytes (must be the canonical encoding of its values)",
+      );
+      ctx.expect.equal(body.walletId, r.walletId, "certificate body wallet_id");
+      ctx.expect.equal(
+        Buffer.from(body.walletPublicKey).toString("hex"),
+        Buffer.from(key.publicKey).toString("hex"),
+        "certificate body wallet_public_key",
+      );
+      ctx.expect.equal(body.currency, ctx.profile.currency, "certificate body currency");
+      ctx.expect.equal(
+        body.perPaymentLimitMinor,
+        3_100n,
+        "certificate per_payment_limit_minor (the account's)",
+      );
+      ctx.expect.equal(
+        body.cumulativeLimitMinor,
+        12_300n,
+        "certificate cumulative_limit_minor (the account's)",
+      );
+      const now = r.serverTime.seconds;
+      ctx.expect.equal(body.notBefore, now - 300n, "certificate not_before (server_time − 300)");
+      ctx.expect.equal(
+        body.notAfter,
+        now + 2_592_000n,
+        "certificate not_after (server_time + 30 days)",
+      );
+      const l = r.limits;
+      ctx.expect.money(
+        l?.perPaymentPasswordFree,
+        4_500n,
+        "ProvisionSeed limits.per_payment_password_free",
+      );
+      ctx.expect.money(l?.perPaymentOffline, 3_100n, "ProvisionSeed limits.per_payment_offline");
+      ctx.expect.money(l?.cumulativeOffline, 12_300n, "ProvisionSeed limits.cumulative_offline");
+      if (ctx.profile.profileId === "paycode-default-v1") {
+        // Limits the account was created without take the defaults of §3.2.
+        ctx.expect.money(
+          l?.dailyPasswordFreeAmount,
+          500_000n,
+          "default limit daily_password_free_amount",
+        );
+        ctx.expect.equal(l?.dailyPasswordFreeCount, 10, "default limit daily_password_free_count");
+      }
+    },
+  }),
+  defineCase({
+    id: "offline-wallet/get-wallet-applies-deadline",
+    title:
+      "GetWallet no longer lists a pending payment once its confirmation deadline has passed, even when nothing else read it",
+    requirements: ["WALLET-9", "PAY-3"],
+    features: ["controllable-clock"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, {
+        balance: 10_000n,
+        limits: { perPaymentPasswordFree: 1_000n },
+      });
+      const p = await merchant.scan(wallet.onlineCode(), 3_000n);
+      ctx.expect.pending(p, "Scan of 3000 (above the password-free limit)");
+      const before = await wallet.client.getWallet({});
+      ctx.expect.equal(
+        before.pendingPayments.map((x) => x.paymentId).join(","),
+        p.paymentId,
+        "GetWallet.pending_payments before the deadline",
+      );
+      await ctx.clock.advance(wallet.profile.confirmationTimeoutSeconds + 1);
+      const after = await wallet.client.getWallet({});
+      ctx.expect.equal(
+        after.pendingPayments.map((x) => x.paymentId).join(","),
+        "",
+        "GetWallet.pending_payments after the deadline (the first call after it)",
+      );
+      ctx.expect.money(after.balance, 10_000n, "GetWallet.balance after the deadline");
+    },
+  }),
+  defineCase({
+    id: "offline-wallet/revoke-again-later",
+    title:
+      "A RevokeSeed repeated minutes later returns the original revoked_at and leaves the revocation list version unchanged",
+    requirements: ["WALLET-8"],
+    features: ["controllable-clock"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx);
+      const r1 = await wallet.client.revokeSeed({ reason: "lost phone" });
+      ctx.expect.that(r1.revokedAt, "RevokeSeed: revoked_at not set");
+      const k1 = await merchant.settlement.getIssuerKeys({});
+      await ctx.clock.advance(120);
+      const r2 = await wallet.client.revokeSeed({ reason: "again" });
+      ctx.expect.equal(
+        r2.revokedAt && timestampMs(r2.revokedAt),
+        timestampMs(r1.revokedAt),
+        "second RevokeSeed revoked_at (must be the original, in ms)",
+      );
+      const k2 = await merchant.settlement.getIssuerKeys({});
+      ctx.expect.equal(
+        k2.revocationListVersion,
+        k1.revocationListVersion,
+        "revocation_list_version after the repeated RevokeSeed",
+      );
+      ctx.expect.that(
+        k2.revokedWalletIds.includes(wallet.walletId),
+        "GetIssuerKeys.revoked_wallet_ids no longer lists the wallet",
+      );
+      ctx.expect.equal((await wallet.client.getWallet({})).revoked, true, "GetWallet.revoked");
     },
   }),
 ];

@@ -121,6 +121,7 @@ export async function startEmbeddedTarget(o: EmbeddedTargetOptions = {}): Promis
       closeGraceMs: 500,
     });
     if (boundary === "auth-middleware") proxy = await startAuthMiddlewareProxy(server.url);
+    else if (wrapper?.proxy) proxy = await wrapper.proxy(server.url);
     let closed = false;
     return {
       url: proxy?.url ?? server.url,

@@ -1,5 +1,6 @@
 import type { ProfileOverrides } from "@paycode/protocol";
 import type { IssuerApi, MutantDescription } from "@paycode/server";
+import type { MutantProxy } from "./boundary-mutants.js";
 
 /**
  * A mutant that wraps the issuer's API: it breaks its rule in what the
@@ -10,4 +11,6 @@ export interface WrapperMutant extends MutantDescription {
   wrap(issuer: IssuerApi): IssuerApi;
   /** Profile the issuer enforces (published values may differ; see `wrap`). */
   readonly profile?: ProfileOverrides;
+  /** A proxy in front of the server, for mutants of the transport; the target is reached through it. */
+  readonly proxy?: (upstream: string) => Promise<MutantProxy>;
 }

@@ -145,7 +145,9 @@ export async function decodeScannedCode(
   // [VERIFY-3] An unknown handle, no matching MAC, or a step beyond L back / F ahead.
   const wallet = await deps.walletByHandle(parsed.handle);
   if (!wallet) return { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
-  const v = deps.online.verify(parsed, wallet.seed, nowSeconds);
+  // [VERIFY-1] At the issuer clock of the Scan, never the host's.
+  const at = deps.breaks.onlineVerifyHostClock ? Math.floor(Date.now() / 1000) : nowSeconds;
+  const v = deps.online.verify(parsed, wallet.seed, at);
   if (v.result === "invalid")
     return { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
   // [VERIFY-4]

@@ -91,6 +91,22 @@ export const ISSUER_MUTANTS = {
     breaks: ["CTRL-9"],
     summary: "SetClock(not frozen) leaves the clock standing at the time set.",
   },
+  "online-verify-host-clock": {
+    breaks: ["VERIFY-1"],
+    summary: "The online verifier reads the host clock instead of the issuer clock.",
+  },
+  "reprovision-keeps-previous": {
+    breaks: ["WALLET-4"],
+    summary: "ProvisionSeed adds a wallet and leaves the account's previous wallet valid.",
+  },
+  "wallet-pending-ignores-deadline": {
+    breaks: ["WALLET-9"],
+    summary: "GetWallet lists pending payments without closing those past their deadline.",
+  },
+  "certificate-default-offline-limits": {
+    breaks: ["QR-6"],
+    summary: "Certificates carry the issuer's default offline limits, not the account's.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

@@ -46,6 +46,14 @@ export interface RuleSwitches {
   readonly clockIgnoresFreeze: boolean;
   /** [CTRL-9] An unfrozen clock stands still. */
   readonly unfreezeStaysFrozen: boolean;
+  /** [VERIFY-1] Online codes are verified at the host clock. */
+  readonly onlineVerifyHostClock: boolean;
+  /** [WALLET-4] ProvisionSeed does not revoke the previous wallet. */
+  readonly reprovisionKeepsPrevious: boolean;
+  /** [WALLET-9] GetWallet does not apply confirmation deadlines. */
+  readonly walletPendingIgnoresDeadline: boolean;
+  /** [QR-6] Certificates carry the default offline limits. */
+  readonly certificateDefaultOfflineLimits: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -69,6 +77,10 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "set-clock-reports-only": "setClockReportsOnly",
   "clock-ignores-freeze": "clockIgnoresFreeze",
   "unfreeze-stays-frozen": "unfreezeStaysFrozen",
+  "online-verify-host-clock": "onlineVerifyHostClock",
+  "reprovision-keeps-previous": "reprovisionKeepsPrevious",
+  "wallet-pending-ignores-deadline": "walletPendingIgnoresDeadline",
+  "certificate-default-offline-limits": "certificateDefaultOfflineLimits",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -77,7 +77,9 @@ export class WalletService {
       await tx.lockAccounts([account.id]);
       // [WALLET-4] A new device replaces the old one: its codes stop paying (WALLET_REVOKED)
       // and its id enters the revocation list terminals download.
-      const previous = await tx.listActiveWallets(account.id);
+      const previous = ctx.breaks.reprovisionKeepsPrevious
+        ? []
+        : await tx.listActiveWallets(account.id);
       for (const w of previous) await tx.revokeWallet(w.id, now, "re-provisioned");
 
       const walletId = newId("w");
@@ -86,6 +88,9 @@ export class WalletService {
       const token = newBearerKey("wallet");
       // [QR-6] The certificate carries the wallet key, the account currency and offline
       // limits, valid from now − backdate to now + validity.
+      const offline = ctx.breaks.certificateDefaultOfflineLimits
+        ? ctx.profile.defaultLimits
+        : limits;
       const notBefore = nowSec - ctx.profile.certificateBackdateSeconds;
       const notAfter = nowSec + ctx.profile.certificateValiditySeconds;
       // [QR-7] Signed by the newest issuer key valid now, which GetIssuerKeys lists.
@@ -94,8 +99,8 @@ export class WalletService {
           walletId,
           walletPublicKey: req.walletPublicKey,
           currency: account.currency,
-          perPaymentLimitMinor: limits.perPaymentOffline,
-          cumulativeLimitMinor: limits.cumulativeOffline,
+          perPaymentLimitMinor: offline.perPaymentOffline,
+          cumulativeLimitMinor: offline.cumulativeOffline,
           notBefore: BigInt(notBefore),
           notAfter: BigInt(notAfter),
         },
@@ -168,7 +173,9 @@ export class WalletService {
       const account = await tx.getAccount(wallet.accountId);
       if (!w || !account) return undefined;
       // [WALLET-9] / [PAY-3] Only payments still pending after their deadline is applied.
-      if (!ctx.breaks.noAutoClose) await tx.closeExpiredPaymentsOfWallet(w.id, now);
+      if (!ctx.breaks.noAutoClose && !ctx.breaks.walletPendingIgnoresDeadline) {
+        await tx.closeExpiredPaymentsOfWallet(w.id, now);
+      }
       return { w, account, pending: await tx.listPendingPayments(w.id), now };
     });
     if (!r) throw notFound("wallet not found");
