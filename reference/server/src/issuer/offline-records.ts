@@ -7,7 +7,7 @@ import { offlineUsageKey, verifyOffline } from "./code-decoder.js";
 import { sha256 } from "./digest.js";
 import { newId } from "./ids.js";
 import type { TerminalPrincipal } from "./issuer-api.js";
-import { transferOffline } from "./ledger.js";
+import { issuerAccountId, transferOffline } from "./ledger.js";
 import type { RuleSwitches } from "./rule-switches.js";
 import { isCurrency, MAX_CODE_LENGTH } from "./validation.js";
 
@@ -122,7 +122,7 @@ export async function settleRecord(
   // [SETTLE-13] a later revocation is the issuer's risk (the merchant followed every rule it could).
   if (
     wallet.revokedAt !== null &&
-    wallet.revokedAt <= check.keysSyncedAtMs &&
+    (breaks.revokedAtUpload || wallet.revokedAt <= check.keysSyncedAtMs) &&
     !breaks.ignoreRevocation
   ) {
     return result("REJECTED_REVOKED");
@@ -131,7 +131,9 @@ export async function settleRecord(
   // [SEC-9] burns are never deleted, so they outlive certificate validity + max key age;
   // [SEC-2] the burn is an atomic insert, so concurrent uploads of one record settle once.
   const paymentId = newId("pay");
-  const usageKey = offlineUsageKey(wallet.id, check.counter);
+  const usageKey = breaks.settleOwnUsageKeys
+    ? `settle:${wallet.id}:${check.counter}`
+    : offlineUsageKey(wallet.id, check.counter);
   const burned = await tx.burn({ usageKey, walletId: wallet.id, paymentId, createdAt: now });
   if (!burned && !breaks.doubleSettleDuplicates) return result("DUPLICATE");
 
@@ -140,6 +142,10 @@ export async function settleRecord(
   const settled = await tx.offlineSettledTotal(wallet.id);
   if (settled + check.amount > check.cumulativeLimit && !breaks.ignoreOfflineLimit) {
     return result("REJECTED_LIMIT");
+  }
+  if (breaks.offlineNeedsFunds) {
+    const payer = await tx.getAccount(wallet.accountId);
+    if (!payer || payer.balance < check.amount) return result("REJECTED_LIMIT");
   }
   // Rule 9. [AUTH-4] The payment and the money belong to the terminal's merchant.
   await tx.insertPayment({
@@ -176,10 +182,33 @@ export async function settleRecord(
     acceptedAt: check.acceptedAtMs,
     settledAt: now,
   });
-  if (!inserted && !breaks.doubleSettleDuplicates) {
+  if (!inserted && !breaks.doubleSettleDuplicates && !breaks.pruneOfflineBurns) {
     throw new Error(`offline settlement of ${usageKey} exists without its burn`);
   }
   // [SETTLE-16] Settles even into debt: the terminal's acceptance is guaranteed up to the cumulative limit.
+  // [PAY-5] One transfer of the whole amount from the payer, whatever its balance.
+  if (breaks.offlineDebtFromIssuer) {
+    const payer = await tx.getAccount(wallet.accountId);
+    const balance = payer?.balance ?? 0n;
+    const covered = balance <= 0n ? 0n : balance < check.amount ? balance : check.amount;
+    if (covered > 0n) {
+      await transferOffline(
+        tx,
+        paymentId,
+        wallet.accountId,
+        merchantAccount,
+        covered,
+        check.currency,
+        now,
+      );
+    }
+    if (check.amount > covered) {
+      const rest = check.amount - covered;
+      const issuer = issuerAccountId(check.currency);
+      await transferOffline(tx, paymentId, issuer, merchantAccount, rest, check.currency, now);
+    }
+    return result("SETTLED", paymentId);
+  }
   await transferOffline(
     tx,
     paymentId,

@@ -46,6 +46,16 @@ export interface RuleSwitches {
   readonly clockIgnoresFreeze: boolean;
   /** [CTRL-9] An unfrozen clock stands still. */
   readonly unfreezeStaysFrozen: boolean;
+  /** [SETTLE-13] Revocation is checked at upload time, not against keys_synced_at. */
+  readonly revokedAtUpload: boolean;
+  /** [SETTLE-16] Offline records need funds to settle. */
+  readonly offlineNeedsFunds: boolean;
+  /** [SETTLE-17] Settlement burns under keys Scan does not read. */
+  readonly settleOwnUsageKeys: boolean;
+  /** [PAY-5] The issuer funding account pays an offline settlement's debt part. */
+  readonly offlineDebtFromIssuer: boolean;
+  /** [SEC-9] Offline usage keys are pruned after the code's validity. */
+  readonly pruneOfflineBurns: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -69,6 +79,11 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "set-clock-reports-only": "setClockReportsOnly",
   "clock-ignores-freeze": "clockIgnoresFreeze",
   "unfreeze-stays-frozen": "unfreezeStaysFrozen",
+  "revoked-at-upload": "revokedAtUpload",
+  "offline-needs-funds": "offlineNeedsFunds",
+  "settle-own-usage-keys": "settleOwnUsageKeys",
+  "offline-debt-from-issuer": "offlineDebtFromIssuer",
+  "prune-offline-burns": "pruneOfflineBurns",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -495,6 +495,14 @@ export class SqlTx implements Tx {
     await this.db.run("DELETE FROM used_codes WHERE usage_key = ?", [usageKey]);
   }
 
+  async pruneBurns(prefix: string, before: number): Promise<void> {
+    // The prefixes used ("off:") hold no LIKE wildcard.
+    await this.db.run("DELETE FROM used_codes WHERE usage_key LIKE ? AND created_at < ?", [
+      `${prefix}%`,
+      before,
+    ]);
+  }
+
   // ---- payments
 
   async insertPayment(p: PaymentRecord): Promise<boolean> {

@@ -86,6 +86,8 @@ export interface Tx {
   isBurned(usageKey: string): Promise<boolean>;
   /** Removes a burn; only the `no-burn-on-decline` mutant uses it. */
   unburn(usageKey: string): Promise<void>;
+  /** Removes burns whose key starts with `prefix`, made before `before`; only the `prune-offline-burns` mutant uses it. */
+  pruneBurns(prefix: string, before: number): Promise<void>;
 
   // Payments.
   /** False on a (merchant_id, out_trade_no) conflict. */
