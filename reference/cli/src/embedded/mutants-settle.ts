@@ -4,11 +4,12 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import {
   AdvanceClockResponseSchema,
   CreateMerchantRequestSchema,
+  type Payment,
   RecordOutcome,
   type UploadOfflineBatchResponse,
 } from "@paycode/protocol/v1";
 import type { IssuerApi } from "@paycode/server";
-import { override } from "./api-override.js";
+import { mapPayment, override } from "./api-override.js";
 import type { WrapperMutant } from "./wrapper-mutant.js";
 
 /** The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): what `getEncoded()` gives in Java. */
@@ -46,6 +47,22 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
         },
       }),
   },
+  "issuer-key-validity-in-ms": {
+    breaks: ["SETTLE-1"],
+    summary:
+      "GetIssuerKeys reports each key's validity interval in Unix milliseconds where the protocol has seconds.",
+    wrap: (issuer) =>
+      override(issuer, {
+        getIssuerKeys: async (c) => {
+          const r = await issuer.getIssuerKeys(c);
+          for (const k of r.keys) {
+            k.notBefore *= 1000n;
+            k.notAfter *= 1000n;
+          }
+          return r;
+        },
+      }),
+  },
   "revocation-list-cached": {
     breaks: ["SETTLE-2"],
     summary:
@@ -62,6 +79,27 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
           } else {
             cache = { atMs: at, ids: [...r.revokedWalletIds], version: r.revocationListVersion };
           }
+          return r;
+        },
+      });
+    },
+  },
+  "revocation-list-strictly-before": {
+    breaks: ["SETTLE-2"],
+    summary:
+      "GetIssuerKeys lists the revocations made strictly before generated_at, leaving out one made at that very millisecond.",
+    wrap: (issuer) => {
+      const revokedAt = new Map<string, number>();
+      return override(issuer, {
+        revokeSeed: async (w, req) => {
+          const r = await issuer.revokeSeed(w, req);
+          revokedAt.set(w.walletId, r.revokedAt ? timestampMs(r.revokedAt) : 0);
+          return r;
+        },
+        getIssuerKeys: async (c) => {
+          const r = await issuer.getIssuerKeys(c);
+          const now = r.generatedAt ? timestampMs(r.generatedAt) : 0;
+          r.revokedWalletIds = r.revokedWalletIds.filter((id) => (revokedAt.get(id) ?? 0) < now);
           return r;
         },
       });
@@ -158,6 +196,43 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
           },
         },
       }),
+  },
+  "issuer-keys-machine-clock": {
+    breaks: ["RPC-2"],
+    summary:
+      "GetIssuerKeys.generated_at is read from the machine clock, not from the issuer clock the rules use.",
+    wrap: (issuer) =>
+      override(issuer, {
+        getIssuerKeys: async (c) => {
+          const r = await issuer.getIssuerKeys(c);
+          r.generatedAt = timestampFromMs(Date.now());
+          return r;
+        },
+      }),
+  },
+  "payment-times-machine-clock": {
+    breaks: ["RPC-2"],
+    summary:
+      "Payments report created_at and updated_at from the machine clock (the database's now()), not from the issuer clock.",
+    wrap: (issuer) => {
+      const machine = (p: Payment) => {
+        const t = timestampFromMs(Date.now());
+        p.createdAt = t;
+        p.updatedAt = t;
+      };
+      return override(issuer, {
+        scan: async (m, req) => {
+          const r = await issuer.scan(m, req);
+          mapPayment(r.payment, machine);
+          return r;
+        },
+        getPayment: async (m, req) => {
+          const r = await issuer.getPayment(m, req);
+          mapPayment(r.payment, machine);
+          return r;
+        },
+      });
+    },
   },
   "advance-clock-reports-only": {
     breaks: ["CTRL-6"],

@@ -106,10 +106,10 @@ export const ISSUER_MUTANTS = {
     summary:
       "Settlement burns offline codes under its own usage keys, which Scan does not consult: a settled code pays again at a till.",
   },
-  "offline-debt-from-issuer": {
+  "offline-credit-without-debit": {
     breaks: ["PAY-5"],
     summary:
-      "An offline settlement beyond the payer's balance is booked as two transfers: the payer pays down to zero, the issuer funding account pays the rest.",
+      "Offline settlement credits the merchant but leaves the payer's stored balance undebited: money is created.",
   },
   "prune-offline-burns": {
     breaks: ["SEC-9"],

@@ -7,7 +7,7 @@ import { offlineUsageKey, verifyOffline } from "./code-decoder.js";
 import { sha256 } from "./digest.js";
 import { newId } from "./ids.js";
 import type { TerminalPrincipal } from "./issuer-api.js";
-import { issuerAccountId, transferOffline } from "./ledger.js";
+import { transferOffline } from "./ledger.js";
 import type { RuleSwitches } from "./rule-switches.js";
 import { isCurrency, MAX_CODE_LENGTH } from "./validation.js";
 
@@ -187,28 +187,6 @@ export async function settleRecord(
   }
   // [SETTLE-16] Settles even into debt: the terminal's acceptance is guaranteed up to the cumulative limit.
   // [PAY-5] One transfer of the whole amount from the payer, whatever its balance.
-  if (breaks.offlineDebtFromIssuer) {
-    const payer = await tx.getAccount(wallet.accountId);
-    const balance = payer?.balance ?? 0n;
-    const covered = balance <= 0n ? 0n : balance < check.amount ? balance : check.amount;
-    if (covered > 0n) {
-      await transferOffline(
-        tx,
-        paymentId,
-        wallet.accountId,
-        merchantAccount,
-        covered,
-        check.currency,
-        now,
-      );
-    }
-    if (check.amount > covered) {
-      const rest = check.amount - covered;
-      const issuer = issuerAccountId(check.currency);
-      await transferOffline(tx, paymentId, issuer, merchantAccount, rest, check.currency, now);
-    }
-    return result("SETTLED", paymentId);
-  }
   await transferOffline(
     tx,
     paymentId,
@@ -218,5 +196,7 @@ export async function settleRecord(
     check.currency,
     now,
   );
+  if (breaks.offlineCreditWithoutDebit)
+    await tx.mutantRestorePayerBalance(wallet.accountId, check.amount);
   return result("SETTLED", paymentId);
 }

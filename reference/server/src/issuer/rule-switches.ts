@@ -52,8 +52,8 @@ export interface RuleSwitches {
   readonly offlineNeedsFunds: boolean;
   /** [SETTLE-17] Settlement burns under keys Scan does not read. */
   readonly settleOwnUsageKeys: boolean;
-  /** [PAY-5] The issuer funding account pays an offline settlement's debt part. */
-  readonly offlineDebtFromIssuer: boolean;
+  /** [PAY-5] Offline settlement does not debit the payer's stored balance. */
+  readonly offlineCreditWithoutDebit: boolean;
   /** [SEC-9] Offline usage keys are pruned after the code's validity. */
   readonly pruneOfflineBurns: boolean;
 }
@@ -82,7 +82,7 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "revoked-at-upload": "revokedAtUpload",
   "offline-needs-funds": "offlineNeedsFunds",
   "settle-own-usage-keys": "settleOwnUsageKeys",
-  "offline-debt-from-issuer": "offlineDebtFromIssuer",
+  "offline-credit-without-debit": "offlineCreditWithoutDebit",
   "prune-offline-burns": "pruneOfflineBurns",
 };
 

@@ -306,6 +306,14 @@ export class SqlTx implements Tx {
     this.lockedRows.delete(t.creditAccountId);
   }
 
+  async mutantRestorePayerBalance(accountId: string, amount: bigint): Promise<void> {
+    await this.db.run("UPDATE accounts SET balance = balance + ? WHERE id = ? AND kind = 'payer'", [
+      amount,
+      accountId,
+    ]);
+    this.lockedRows.delete(accountId);
+  }
+
   async ledgerTotal(currency: string): Promise<LedgerTotal> {
     // One statement, so PostgreSQL sums payer rows and transfers in one snapshot.
     const r = await this.one(

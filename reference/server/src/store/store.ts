@@ -50,6 +50,11 @@ export interface Tx {
   lockAccounts(ids: readonly string[]): Promise<void>;
   /** Records one transfer and moves both balances; the ledger stays balanced by construction. */
   transfer(transfer: TransferRecord): Promise<void>;
+  /**
+   * Adds `amount` to a payer's stored balance without a transfer, unbalancing
+   * the ledger; only the `offline-credit-without-debit` mutant uses it.
+   */
+  mutantRestorePayerBalance(accountId: string, amount: bigint): Promise<void>;
   ledgerTotal(currency: string): Promise<LedgerTotal>;
   /** Accounts whose balance is not the sum of their transfers; empty in a consistent ledger. */
   ledgerAudit(): Promise<LedgerMismatch[]>;
