@@ -144,6 +144,26 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
         },
       }),
   },
+  "record-id-by-code": {
+    breaks: ["SETTLE-4"],
+    summary:
+      "Results take their record_id from a map keyed by code, so two records of one code both carry the first one's record_id.",
+    wrap: (issuer) =>
+      override(issuer, {
+        uploadOfflineBatch: async (t, req) => {
+          const r = await issuer.uploadOfflineBatch(t, req);
+          const idOfCode = new Map<string, string>();
+          for (const rec of req.records) {
+            if (!idOfCode.has(rec.code)) idOfCode.set(rec.code, rec.recordId);
+          }
+          r.results.forEach((x, i) => {
+            const code = req.records[i]?.code;
+            if (code !== undefined) x.recordId = idOfCode.get(code) ?? x.recordId;
+          });
+          return r;
+        },
+      }),
+  },
   "batch-conflict-as-retry": {
     breaks: ["SETTLE-6"],
     summary:
@@ -256,6 +276,21 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
         },
       });
     },
+  },
+  "advance-clock-unclaimed": {
+    breaks: ["CTRL-6"],
+    summary:
+      "GetCapabilities leaves out controllable-clock while AdvanceClock still moves the clock instead of failing unimplemented.",
+    wrap: (issuer) =>
+      override(issuer, {
+        control: {
+          getCapabilities: async () => {
+            const r = await issuer.control.getCapabilities();
+            r.features = r.features.filter((f) => f !== "controllable-clock");
+            return r;
+          },
+        },
+      }),
   },
   "expired-as-invalid": {
     breaks: ["VERIFY-9"],
