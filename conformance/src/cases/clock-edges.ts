@@ -334,4 +334,51 @@ export const doubleOfflineClockCases: Case[] = [
       await balances(ctx, wallet, merchant, 9_000n, 1_000n, "one record settled");
     },
   }),
+  defineCase({
+    id: "double-offline/revocation-edges-frozen",
+    title:
+      "On a frozen clock a key sync lists a revocation made at its own millisecond and such a record is REJECTED_REVOKED; a wallet revoked one millisecond after the sync settles",
+    requirements: ["SETTLE-2", "SETTLE-12", "SETTLE-13", "CTRL-8"],
+    features: [...OFFLINE, ...SETTABLE],
+    async run(ctx: CaseContext) {
+      const [early, late, merchant] = await Promise.all([
+        ctx.fixtures.wallet({ balance: 10_000n }),
+        ctx.fixtures.wallet({ balance: 10_000n }),
+        ctx.fixtures.merchant(),
+      ]);
+      const terminal = await ctx.fixtures.terminal(merchant);
+      const t = await dayTime(ctx, 1, 10 * 3_600_000 + 321);
+      await ctx.clock.set(t);
+      await early.client.revokeSeed({ reason: "lost phone" });
+      const keys = await terminal.sync();
+      ctx.expect.equal(
+        new Date(terminal.syncedAtMs).toISOString(),
+        new Date(t).toISOString(),
+        "GetIssuerKeys.generated_at on the frozen clock",
+      );
+      ctx.expect.that(
+        keys.revokedWalletIds.includes(early.walletId),
+        "GetIssuerKeys made at the millisecond of a revocation does not list the wallet",
+      );
+      await ctx.clock.set(t + 1);
+      await late.client.revokeSeed({ reason: "lost phone" });
+      await ctx.clock.set(t + 1_000);
+      const r = await terminal.upload([
+        terminal.record(early.offlineCode(), 1_000n, { acceptedAtMs: t + 500 }),
+        terminal.record(late.offlineCode(), 1_000n, { acceptedAtMs: t + 500 }),
+      ]);
+      ctx.expect.outcome(
+        r.results[0],
+        RecordOutcome.REJECTED_REVOKED,
+        "record of the wallet revoked at keys_synced_at",
+      );
+      ctx.expect.outcome(
+        r.results[1],
+        RecordOutcome.SETTLED,
+        "record of the wallet revoked 1 ms after keys_synced_at",
+      );
+      await balances(ctx, early, merchant, 10_000n, 1_000n, "after the upload (early wallet)");
+      await ctx.expect.balance({ accountId: late.accountId }, 9_000n, "late wallet's payer");
+    },
+  }),
 ];

@@ -587,7 +587,7 @@ export const doubleOfflineCases: Case[] = [
     id: "double-offline/ledger-balanced-after-mixed-batch",
     title:
       "After a batch mixing settled, duplicate and rejected records the ledger sums to zero and payer debt is exact",
-    requirements: ["PAY-5", "CTRL-5", "SETTLE-16"],
+    requirements: ["PAY-5", "CTRL-5", "SETTLE-16", "SETTLE-4"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
       const { wallet, merchant, terminal } = await offlineSetup(ctx, {
@@ -596,13 +596,21 @@ export const doubleOfflineCases: Case[] = [
       });
       const before = await ctx.control.getLedgerTotal({ currency: ctx.profile.currency });
       const c1 = wallet.offlineCode();
-      const r = await terminal.upload([
+      const records = [
         terminal.record(c1, 2_000n),
         terminal.record(c1, 2_000n),
         terminal.record(wallet.offlineCode(), 2_001n),
         terminal.record(wallet.offlineCode(), 1_000n),
         terminal.record(wallet.offlineCode(), 1n),
-      ]);
+      ];
+      const r = await terminal.upload(records);
+      // [SETTLE-4] One result per record, in request order, each with its record_id.
+      ctx.expect.equal(r.results.length, records.length, "number of results");
+      ctx.expect.equal(
+        r.results.map((x) => x.recordId).join(","),
+        records.map((x) => x.recordId).join(","),
+        "record_ids of the results, in order",
+      );
       const got = r.results.map((x) => RecordOutcome[x.outcome]).join(",");
       ctx.expect.equal(
         got,
@@ -682,6 +690,38 @@ export const doubleOfflineCases: Case[] = [
       ctx.expect.succeeded(await merchant.scan(first, 100n), "the first genuine code");
       ctx.expect.succeeded(await merchant.scan(second, 100n), "the second genuine code");
       await balances(ctx, wallet, merchant, 9_800n, 200n, "after the two genuine codes");
+    },
+  }),
+  defineCase({
+    id: "double-offline/revocation-listed-while-certificate-valid",
+    title:
+      "A revoked wallet stays in GetIssuerKeys.revoked_wallet_ids beyond max_key_age_seconds while its certificate is valid",
+    requirements: ["WALLET-7", "CTRL-6"],
+    features: [...OFFLINE, "controllable-clock"],
+    async run(ctx: CaseContext) {
+      const { wallet, terminal } = await offlineSetup(ctx, { balance: 10_000n });
+      await wallet.client.revokeSeed({ reason: "lost phone" });
+      const first = await terminal.sync();
+      ctx.expect.that(
+        first.revokedWalletIds.includes(wallet.walletId),
+        "GetIssuerKeys right after RevokeSeed does not list the wallet",
+      );
+      // Past max_key_age_seconds (when every terminal has synced since), still
+      // before the certificate's not_after.
+      const now = await ctx.clock.sync();
+      const notAfter = Number(wallet.certificateBody.notAfter);
+      const span = Math.min(wallet.profile.maxKeyAgeSeconds + 3_600, notAfter - now - 600);
+      ctx.expect.that(span > 0, `certificate expires too soon (not_after ${notAfter}, now ${now})`);
+      await ctx.clock.advance(span);
+      const later = await terminal.sync();
+      ctx.expect.that(
+        later.revokedWalletIds.includes(wallet.walletId),
+        `GetIssuerKeys ${span} s after the revocation no longer lists the wallet, whose certificate is still valid`,
+      );
+      ctx.expect.that(
+        later.revocationListVersion >= first.revocationListVersion,
+        `revocation_list_version went back (${first.revocationListVersion} → ${later.revocationListVersion})`,
+      );
     },
   }),
 ];

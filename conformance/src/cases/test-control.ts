@@ -19,7 +19,7 @@ export const testControlCases: Case[] = [
     id: "test-control/capabilities",
     title:
       "GetCapabilities claims only defined features and reports the profile and the issuer clock",
-    requirements: ["CTRL-2", "RPC-2"],
+    requirements: ["CTRL-2", "RPC-2", "CTRL-6"],
     async run(ctx: CaseContext) {
       const caps = await ctx.control.getCapabilities({});
       const unknown = caps.features.filter((f) => !KNOWN_FEATURES.includes(f));

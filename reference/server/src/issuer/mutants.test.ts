@@ -206,6 +206,49 @@ const demos: Partial<Record<MutantName, (f: IssuerFixture) => Promise<void>>> = 
     expect(caps.clockFrozen).toBe(false);
     expect(timestampMs(caps.now!)).toBe(t);
   },
+  "revoked-at-upload": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const syncedAt = f.clock.now() - 60_000;
+    await f.issuer.revokeSeed(w.principal, create(RevokeSeedRequestSchema, { reason: "lost" }));
+    const r = await f.upload(t, [f.record(f.offlineCode(w), 100, { keysSyncedAtMs: syncedAt })]);
+    expect(r.results[0]!.outcome).toBe(RecordOutcome.REJECTED_REVOKED);
+  },
+  "offline-needs-funds": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(200);
+    const r = await f.upload(t, [f.record(f.offlineCode(w), 1_000)]);
+    expect(r.results[0]!.outcome).toBe(RecordOutcome.REJECTED_LIMIT);
+    expect(await f.balance(w)).toBe(200n);
+  },
+  "settle-own-usage-keys": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    const r = await f.upload(t, [f.record(code, 1_000)]);
+    expect(r.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
+    expect((await f.scan(m, code, 1_000)).status).toBe(PaymentStatus.SUCCEEDED);
+    expect(await f.balance(w)).toBe(8_000n);
+  },
+  "prune-offline-burns": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const rec = f.record(f.offlineCode(w), 1_000);
+    expect((await f.upload(t, [rec])).results[0]!.outcome).toBe(RecordOutcome.SETTLED);
+    f.clock.advance(3_600_000);
+    const again = await f.upload(t, [
+      f.record(rec.code, 1_000, {
+        acceptedAtMs: timestampMs(rec.acceptedAt!),
+        keysSyncedAtMs: timestampMs(rec.keysSyncedAt!),
+      }),
+    ]);
+    expect(again.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
+    expect(await f.balance(w)).toBe(8_000n);
+  },
 };
 
 function setClock(f: IssuerFixture, ms: number, frozen: boolean) {

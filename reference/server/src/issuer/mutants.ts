@@ -107,6 +107,31 @@ export const ISSUER_MUTANTS = {
     breaks: ["QR-6"],
     summary: "Certificates carry the issuer's default offline limits, not the account's.",
   },
+  "revoked-at-upload": {
+    breaks: ["SETTLE-13"],
+    summary:
+      "Settlement rejects a record of any wallet revoked by upload time, also when revoked after the record's keys_synced_at.",
+  },
+  "offline-needs-funds": {
+    breaks: ["SETTLE-16"],
+    summary:
+      "Settlement rejects (REJECTED_LIMIT) a record the payer's balance does not cover instead of settling it into debt.",
+  },
+  "settle-own-usage-keys": {
+    breaks: ["SETTLE-17"],
+    summary:
+      "Settlement burns offline codes under its own usage keys, which Scan does not consult: a settled code pays again at a till.",
+  },
+  "offline-credit-without-debit": {
+    breaks: ["PAY-5"],
+    summary:
+      "Offline settlement credits the merchant but leaves the payer's stored balance undebited: money is created.",
+  },
+  "prune-offline-burns": {
+    breaks: ["SEC-9"],
+    summary:
+      "Usage keys of offline codes are pruned once the code's own validity (V + E) has passed, not the certificate's validity plus max_key_age_seconds.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

@@ -122,7 +122,7 @@ export async function settleRecord(
   // [SETTLE-13] a later revocation is the issuer's risk (the merchant followed every rule it could).
   if (
     wallet.revokedAt !== null &&
-    wallet.revokedAt <= check.keysSyncedAtMs &&
+    (breaks.revokedAtUpload || wallet.revokedAt <= check.keysSyncedAtMs) &&
     !breaks.ignoreRevocation
   ) {
     return result("REJECTED_REVOKED");
@@ -131,7 +131,9 @@ export async function settleRecord(
   // [SEC-9] burns are never deleted, so they outlive certificate validity + max key age;
   // [SEC-2] the burn is an atomic insert, so concurrent uploads of one record settle once.
   const paymentId = newId("pay");
-  const usageKey = offlineUsageKey(wallet.id, check.counter);
+  const usageKey = breaks.settleOwnUsageKeys
+    ? `settle:${wallet.id}:${check.counter}`
+    : offlineUsageKey(wallet.id, check.counter);
   const burned = await tx.burn({ usageKey, walletId: wallet.id, paymentId, createdAt: now });
   if (!burned && !breaks.doubleSettleDuplicates) return result("DUPLICATE");
 
@@ -140,6 +142,10 @@ export async function settleRecord(
   const settled = await tx.offlineSettledTotal(wallet.id);
   if (settled + check.amount > check.cumulativeLimit && !breaks.ignoreOfflineLimit) {
     return result("REJECTED_LIMIT");
+  }
+  if (breaks.offlineNeedsFunds) {
+    const payer = await tx.getAccount(wallet.accountId);
+    if (!payer || payer.balance < check.amount) return result("REJECTED_LIMIT");
   }
   // Rule 9. [AUTH-4] The payment and the money belong to the terminal's merchant.
   await tx.insertPayment({
@@ -176,10 +182,11 @@ export async function settleRecord(
     acceptedAt: check.acceptedAtMs,
     settledAt: now,
   });
-  if (!inserted && !breaks.doubleSettleDuplicates) {
+  if (!inserted && !breaks.doubleSettleDuplicates && !breaks.pruneOfflineBurns) {
     throw new Error(`offline settlement of ${usageKey} exists without its burn`);
   }
   // [SETTLE-16] Settles even into debt: the terminal's acceptance is guaranteed up to the cumulative limit.
+  // [PAY-5] One transfer of the whole amount from the payer, whatever its balance.
   await transferOffline(
     tx,
     paymentId,
@@ -189,5 +196,7 @@ export async function settleRecord(
     check.currency,
     now,
   );
+  if (breaks.offlineCreditWithoutDebit)
+    await tx.mutantRestorePayerBalance(wallet.accountId, check.amount);
   return result("SETTLED", paymentId);
 }

@@ -54,6 +54,16 @@ export interface RuleSwitches {
   readonly walletPendingIgnoresDeadline: boolean;
   /** [QR-6] Certificates carry the default offline limits. */
   readonly certificateDefaultOfflineLimits: boolean;
+  /** [SETTLE-13] Revocation is checked at upload time, not against keys_synced_at. */
+  readonly revokedAtUpload: boolean;
+  /** [SETTLE-16] Offline records need funds to settle. */
+  readonly offlineNeedsFunds: boolean;
+  /** [SETTLE-17] Settlement burns under keys Scan does not read. */
+  readonly settleOwnUsageKeys: boolean;
+  /** [PAY-5] Offline settlement does not debit the payer's stored balance. */
+  readonly offlineCreditWithoutDebit: boolean;
+  /** [SEC-9] Offline usage keys are pruned after the code's validity. */
+  readonly pruneOfflineBurns: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -81,6 +91,11 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "reprovision-keeps-previous": "reprovisionKeepsPrevious",
   "wallet-pending-ignores-deadline": "walletPendingIgnoresDeadline",
   "certificate-default-offline-limits": "certificateDefaultOfflineLimits",
+  "revoked-at-upload": "revokedAtUpload",
+  "offline-needs-funds": "offlineNeedsFunds",
+  "settle-own-usage-keys": "settleOwnUsageKeys",
+  "offline-credit-without-debit": "offlineCreditWithoutDebit",
+  "prune-offline-burns": "pruneOfflineBurns",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

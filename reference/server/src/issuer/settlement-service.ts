@@ -106,6 +106,11 @@ export class SettlementService {
           ),
         };
       }
+      // [SEC-9] Burns are kept for good; only the mutant prunes them after the code's validity.
+      if (ctx.breaks.pruneOfflineBurns) {
+        const v = ctx.profile.offlineCodeValiditySeconds + ctx.profile.offlineClockSkewSeconds;
+        await tx.pruneBurns("off:", now - v * 1000);
+      }
       // [SETTLE-4] / [SETTLE-9] One result per record, decided in request order.
       const out: BatchResultRecord[] = [];
       for (let i = 0; i < req.records.length; i++) {

@@ -306,6 +306,14 @@ export class SqlTx implements Tx {
     this.lockedRows.delete(t.creditAccountId);
   }
 
+  async mutantRestorePayerBalance(accountId: string, amount: bigint): Promise<void> {
+    await this.db.run("UPDATE accounts SET balance = balance + ? WHERE id = ? AND kind = 'payer'", [
+      amount,
+      accountId,
+    ]);
+    this.lockedRows.delete(accountId);
+  }
+
   async ledgerTotal(currency: string): Promise<LedgerTotal> {
     // One statement, so PostgreSQL sums payer rows and transfers in one snapshot.
     const r = await this.one(
@@ -493,6 +501,14 @@ export class SqlTx implements Tx {
 
   async unburn(usageKey: string): Promise<void> {
     await this.db.run("DELETE FROM used_codes WHERE usage_key = ?", [usageKey]);
+  }
+
+  async pruneBurns(prefix: string, before: number): Promise<void> {
+    // The prefixes used ("off:") hold no LIKE wildcard.
+    await this.db.run("DELETE FROM used_codes WHERE usage_key LIKE ? AND created_at < ?", [
+      `${prefix}%`,
+      before,
+    ]);
   }
 
   // ---- payments

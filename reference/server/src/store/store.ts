@@ -50,6 +50,11 @@ export interface Tx {
   lockAccounts(ids: readonly string[]): Promise<void>;
   /** Records one transfer and moves both balances; the ledger stays balanced by construction. */
   transfer(transfer: TransferRecord): Promise<void>;
+  /**
+   * Adds `amount` to a payer's stored balance without a transfer, unbalancing
+   * the ledger; only the `offline-credit-without-debit` mutant uses it.
+   */
+  mutantRestorePayerBalance(accountId: string, amount: bigint): Promise<void>;
   ledgerTotal(currency: string): Promise<LedgerTotal>;
   /** Accounts whose balance is not the sum of their transfers; empty in a consistent ledger. */
   ledgerAudit(): Promise<LedgerMismatch[]>;
@@ -86,6 +91,8 @@ export interface Tx {
   isBurned(usageKey: string): Promise<boolean>;
   /** Removes a burn; only the `no-burn-on-decline` mutant uses it. */
   unburn(usageKey: string): Promise<void>;
+  /** Removes burns whose key starts with `prefix`, made before `before`; only the `prune-offline-burns` mutant uses it. */
+  pruneBurns(prefix: string, before: number): Promise<void>;
 
   // Payments.
   /** False on a (merchant_id, out_trade_no) conflict. */
