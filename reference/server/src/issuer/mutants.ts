@@ -103,7 +103,7 @@ export const ISSUER_MUTANTS = {
   },
   "ignore-currency": {
     breaks: ["SCAN-8"],
-    summary: "Scan compares amounts, not currencies: a payment in another currency is paid.",
+    summary: "Scan reads the amount in the account currency, whatever its currency: it is paid.",
   },
   "refund-moves-payment-amount": {
     breaks: ["REFUND-5"],

@@ -157,11 +157,9 @@ export class ScanService {
     await tx.lockAccounts([wallet.accountId, merchantAccount]);
     const payer = await tx.getAccount(wallet.accountId, { forUpdate: true });
     if (!payer) throw new Error(`account ${wallet.accountId} of wallet ${wallet.id} is missing`);
-    // [SCAN-8]
-    if (
-      decoded.offlineRefusal === "CURRENCY_MISMATCH" ||
-      (p.currency !== payer.currency && !breaks.ignoreCurrency)
-    ) {
+    // [SCAN-8] (The ignore-currency mutant takes the amount to be in the account's currency.)
+    if (breaks.ignoreCurrency) p.currency = payer.currency;
+    if (decoded.offlineRefusal === "CURRENCY_MISMATCH" || p.currency !== payer.currency) {
       return refuse("CURRENCY_MISMATCH");
     }
     // [SCAN-9] The certificate's per-payment limit; the cumulative one is settlement's alone.
