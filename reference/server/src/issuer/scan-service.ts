@@ -10,6 +10,7 @@ import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferPayment } from "./ledger.js";
 import { stepUpReason } from "./limits.js";
 import { lazyClose } from "./payment-transitions.js";
+import { raceWindow } from "./race-window.js";
 import { paymentToProto } from "./to-proto.js";
 import { utcDay } from "./utc-day.js";
 import {
@@ -39,10 +40,11 @@ export class ScanService {
     const merchantAccount = await ctx.merchantAccountId(merchant.merchantId);
     const decoded = await decodeScannedCode(ctx.decoder, req.code, amount, currency, now);
     // [SCAN-6] The burn-check-then-insert mutant reads the usage key on its own first.
-    const burnedBefore =
-      ctx.breaks.burnCheckThenInsert && decoded.verdict === "usable"
-        ? await ctx.store.transaction((tx) => tx.isBurned(decoded.usageKey))
-        : undefined;
+    let burnedBefore: boolean | undefined;
+    if (ctx.breaks.burnCheckThenInsert && decoded.verdict === "usable") {
+      burnedBefore = await ctx.store.transaction((tx) => tx.isBurned(decoded.usageKey));
+      await raceWindow();
+    }
 
     const payment = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       // [AUTH-3] out_trade_no is looked up in the calling merchant's namespace only.

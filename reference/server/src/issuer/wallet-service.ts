@@ -26,6 +26,7 @@ import { transferPayment } from "./ledger.js";
 import { limitsToProto } from "./limits.js";
 import { burnPasswordTime, verifyPassword } from "./passwords.js";
 import { lazyClose, setStatus } from "./payment-transitions.js";
+import { raceWindow } from "./race-window.js";
 import { money, paymentToProto, timestamp } from "./to-proto.js";
 import { utcDay } from "./utc-day.js";
 import {
@@ -223,6 +224,7 @@ export class WalletService {
     if (!passwordOk && !ctx.breaks.confirmWithoutPassword) {
       throw permissionDenied("wrong payment password");
     }
+    if (ctx.breaks.confirmWithoutLock) await raceWindow();
 
     // 3. The money decision, re-checking the state under the row lock.
     const merchantAccount = await ctx.merchantAccountId(pending.merchantId);
