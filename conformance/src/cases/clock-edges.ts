@@ -1,6 +1,12 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
-import { CancelAction, DeclineReason, PaymentStatus, RecordOutcome } from "@paycode/protocol/v1";
+import {
+  CancelAction,
+  DeclineReason,
+  type Payment,
+  PaymentStatus,
+  RecordOutcome,
+} from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { sleep, utcDayStartMs } from "../target-clock.js";
 import { balances, byId, OFFLINE, walletAndMerchant } from "./common.js";
@@ -16,6 +22,7 @@ import { balances, byId, OFFLINE, walletAndMerchant } from "./common.js";
 
 const SETTABLE = ["settable-clock"] as const;
 const DAY_MS = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A time `days` UTC days after the issuer's current day, at `msOfDay` into it. */
 async function dayTime(ctx: CaseContext, days: number, msOfDay: number): Promise<number> {
@@ -255,6 +262,50 @@ export const overLimitClockCases: Case[] = [
         "Scan at 00:00:00.000 UTC (a new day)",
       );
       await balances(ctx, wallet, merchant, 9_800n, 200n, "after one payment each day");
+    },
+  }),
+  defineCase({
+    id: "over-limit/timestamps-frozen",
+    title:
+      "On a frozen clock created_at is the time of the Scan and updated_at the time of the latest status change",
+    requirements: ["SCAN-14", "CTRL-8"],
+    features: SETTABLE,
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
+      const t = await dayTime(ctx, 1, 10 * 3_600_000 + 41_321);
+      const times = (p: Payment | undefined, created: number, updated: number, what: string) => {
+        ctx.expect.that(p?.createdAt && p.updatedAt, `${what}: created_at or updated_at not set`);
+        ctx.expect.equal(iso(timestampMs(p.createdAt)), iso(created), `${what}: created_at`);
+        ctx.expect.equal(iso(timestampMs(p.updatedAt)), iso(updated), `${what}: updated_at`);
+      };
+      await ctx.clock.set(t);
+      const confirmed = await merchant.scan(wallet.onlineCode(), 3_000n);
+      ctx.expect.pending(confirmed, "Scan of the payment to confirm");
+      times(confirmed, t, t, "Scan");
+      await ctx.clock.set(t + 7_250);
+      const c = await wallet.client.confirmPayment({
+        paymentId: confirmed.paymentId,
+        password: wallet.password,
+      });
+      ctx.expect.succeeded(ctx.expect.payment(c, "ConfirmPayment"), "ConfirmPayment");
+      times(c.payment, t, t + 7_250, "ConfirmPayment 7.25 s after the Scan");
+      const t2 = t + 20_500;
+      await ctx.clock.set(t2);
+      const g = await merchant.client.getPayment(byId(confirmed.paymentId));
+      times(g.payment, t, t + 7_250, "GetPayment 13.25 s after the confirmation");
+      const cancelled = await merchant.scan(wallet.onlineCode(), 2_000n);
+      ctx.expect.pending(cancelled, "Scan of the payment to cancel");
+      const declined = await merchant.scan(wallet.onlineCode(), 100_000n);
+      ctx.expect.declined(declined, DeclineReason.INSUFFICIENT_FUNDS, "Scan above the balance");
+      times(declined, t2, t2, "a declined Scan");
+      await ctx.clock.set(t2 + 10_125);
+      const x = await merchant.client.cancelPayment(byId(cancelled.paymentId));
+      ctx.expect.equal(CancelAction[x.action], "CLOSED", "CancelPayment.action of the pending one");
+      times(x.payment, t2, t2 + 10_125, "CancelPayment of the pending payment");
+      const y = await merchant.client.cancelPayment(byId(declined.paymentId));
+      ctx.expect.equal(CancelAction[y.action], "NONE", "CancelPayment.action of the declined one");
+      times(y.payment, t2, t2, "CancelPayment of the declined payment (no status change)");
+      await balances(ctx, wallet, merchant, 7_000n, 3_000n, "after one confirmed payment");
     },
   }),
 ];

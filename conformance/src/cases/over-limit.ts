@@ -2,6 +2,7 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import { CancelAction, DeclineReason, PaymentStatus } from "@paycode/protocol/v1";
 import { type Case, type CaseContext, defineCase } from "../case.js";
+import { describePayment } from "../expect.js";
 import type { AccountSpec } from "../fixtures/fixtures.js";
 import { balances, byId, walletAndMerchant } from "./common.js";
 
@@ -370,6 +371,41 @@ export const overLimitCases: Case[] = [
         "first Scan after midnight UTC",
       );
       await balances(ctx, wallet, merchant, 9_800n, 200n, "after the new day's payment");
+    },
+  }),
+  defineCase({
+    id: "over-limit/confirm-concurrent",
+    title:
+      "Three concurrent ConfirmPayment calls of one pending payment: one succeeds, the others fail failed_precondition; one debit",
+    requirements: ["PAY-6", "SEC-2"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, PASSWORD_FREE_UP_TO_1000);
+      const p = await merchant.scan(wallet.onlineCode(), 4_000n);
+      ctx.expect.pending(p, "Scan");
+      const rs = await Promise.allSettled(
+        [1, 2, 3].map(() =>
+          wallet.client.confirmPayment({ paymentId: p.paymentId, password: wallet.password }),
+        ),
+      );
+      const paid = rs.flatMap((r) =>
+        r.status === "fulfilled" && r.value.payment ? [r.value.payment] : [],
+      );
+      ctx.expect.that(
+        paid.length === 1,
+        `concurrent ConfirmPayments: expected one to succeed and two to fail, ${paid.length} succeeded (${paid.map(describePayment).join(", ")})`,
+      );
+      ctx.expect.succeeded(paid[0]!, "the winning ConfirmPayment");
+      for (const r of rs) {
+        if (r.status === "rejected") {
+          await ctx.expect.error(
+            Promise.reject(r.reason),
+            Code.FailedPrecondition,
+            "a losing concurrent ConfirmPayment",
+          );
+        }
+      }
+      await balances(ctx, wallet, merchant, 6_000n, 4_000n, "after the concurrent confirmations");
+      await ctx.expect.ledgerBalanced();
     },
   }),
 ];

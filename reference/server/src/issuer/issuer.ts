@@ -247,7 +247,9 @@ export class Issuer implements IssuerApi {
   /** [PAY-3] Writes down the closes that reads already report (PAY-4's periodic sweep). */
   async sweepExpired(): Promise<number> {
     if (this.ctx.breaks.noAutoClose) return 0;
-    return this.ctx.store.transaction((tx) => tx.closeExpiredPayments(this.ctx.clock.now()));
+    // [PAY-10] The deadline-exclusive mutant closes one millisecond late here too.
+    const late = this.ctx.breaks.deadlineExclusive ? 1 : 0;
+    return this.ctx.store.transaction((tx) => tx.closeExpiredPayments(this.ctx.clock.now() - late));
   }
 
   async close(): Promise<void> {

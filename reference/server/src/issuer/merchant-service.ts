@@ -125,7 +125,7 @@ export class MerchantService {
           };
         }
         // [REFUND-7]
-        if (p.status !== "SUCCEEDED") {
+        if (p.status !== "SUCCEEDED" && !ctx.breaks.refundAnyStatus) {
           return {
             error: failedPrecondition(
               `only a SUCCEEDED payment can be refunded; this one is ${p.status}`,
@@ -161,8 +161,9 @@ export class MerchantService {
         };
         if (!(await tx.insertRefund(refund)))
           throw new TransactionRetry("concurrent refund with the same out_refund_no");
-        // [REFUND-5]
-        await transferRefund(tx, p, refund.id, amount, merchantAccount, now);
+        // [REFUND-5] The refund's amount (the refund-moves-payment-amount mutant moves the payment's).
+        const moved = ctx.breaks.refundMovesPaymentAmount ? p.amount : amount;
+        await transferRefund(tx, p, refund.id, moved, merchantAccount, now);
         // The cap only matters for the refund-over-remaining mutant (the schema forbids refunded > amount).
         const refunded = minBigint(p.refundedAmount + amount, p.amount);
         // [REFUND-6] REFUNDED exactly when the refunds add up to the amount.

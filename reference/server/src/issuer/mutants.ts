@@ -132,6 +132,70 @@ export const ISSUER_MUTANTS = {
     summary:
       "Usage keys of offline codes are pruned once the code's own validity (V + E) has passed, not the certificate's validity plus max_key_age_seconds.",
   },
+  "burn-check-then-insert": {
+    breaks: ["SCAN-6", "SEC-2"],
+    summary:
+      "The burn is a read of the usage key, then an insert that ignores conflicts: concurrent scans of one code all pass.",
+  },
+  "step-up-before-funds": {
+    breaks: ["SCAN-7"],
+    summary:
+      "Step-up is decided before funds: a payment above limit and balance waits for a password.",
+  },
+  "ignore-currency": {
+    breaks: ["SCAN-8"],
+    summary: "Scan reads the amount in the account currency, whatever its currency: it is paid.",
+  },
+  "refund-moves-payment-amount": {
+    breaks: ["REFUND-5"],
+    summary: "A refund moves the payment's whole amount while recording the refund's amount.",
+  },
+  "refund-any-status": {
+    breaks: ["REFUND-7"],
+    summary: "RefundPayment refunds a declined or pending payment, as long as the amount fits.",
+  },
+  "confirm-cancelled": {
+    breaks: ["PAY-1"],
+    summary:
+      "ConfirmPayment only refuses paid payments: a cancelled (CLOSED) payment confirms and pays.",
+  },
+  "deadline-in-milliseconds": {
+    breaks: ["PAY-2"],
+    summary: "confirm_deadline adds confirmation_timeout_seconds as milliseconds.",
+  },
+  "confirm-without-lock": {
+    breaks: ["PAY-6"],
+    summary:
+      "ConfirmPayment checks the status before the password and pays without re-checking it: concurrent confirmations all debit.",
+  },
+  "confirm-trusts-scan-funds": {
+    breaks: ["PAY-7"],
+    summary: "ConfirmPayment does not check the balance again: the Scan's check is trusted.",
+  },
+  "confirm-moves-no-money": {
+    breaks: ["PAY-7"],
+    summary: "ConfirmPayment marks the payment SUCCEEDED without the transfer payer → merchant.",
+  },
+  "confirm-any-wallet": {
+    breaks: ["PAY-9"],
+    summary: "ConfirmPayment checks the password, not which wallet started the payment.",
+  },
+  "deadline-exclusive": {
+    breaks: ["PAY-10"],
+    summary: "A payment is past its deadline only after confirm_deadline, not at it.",
+  },
+  "confirm-by-revoked-wallet": {
+    breaks: ["PAY-11"],
+    summary: "A revoked wallet's token still confirms payments.",
+  },
+  "count-confirmed-payments": {
+    breaks: ["LIMIT-4"],
+    summary: "Confirmed payments count toward today's password-free total and count.",
+  },
+  "local-day": {
+    breaks: ["LIMIT-5"],
+    summary: "The password-free day starts at 00:00 UTC+8, not 00:00 UTC.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

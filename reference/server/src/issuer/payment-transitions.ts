@@ -20,9 +20,11 @@ export async function lazyClose(
   p: PaymentRecord,
   now: number,
 ): Promise<PaymentRecord> {
-  if (!isPastDeadline(p, now) || ctx.breaks.noAutoClose) return p;
+  // [PAY-10] At the deadline it is past it (the deadline-exclusive mutant waits one more millisecond).
+  const at = ctx.breaks.deadlineExclusive ? now - 1 : now;
+  if (!isPastDeadline(p, at) || ctx.breaks.noAutoClose) return p;
   const locked = await tx.getPayment(p.id, { forUpdate: true });
-  if (!locked || !isPastDeadline(locked, now)) return locked ?? p;
+  if (!locked || !isPastDeadline(locked, at)) return locked ?? p;
   return setStatus(ctx, tx, locked, "CLOSED", { updatedAt: locked.confirmDeadline! });
 }
 
@@ -34,7 +36,8 @@ export function setStatus(
   status: PaymentStatusName,
   changes: Partial<PaymentRecord> = {},
 ): Promise<PaymentRecord> {
-  assertTransition(p.status, status);
+  // The confirm-cancelled mutant ([PAY-1]) leaves the diagram.
+  if (!ctx.breaks.confirmCancelled) assertTransition(p.status, status);
   return savePayment(tx, { ...p, updatedAt: ctx.clock.now(), ...changes, status });
 }
 

@@ -64,6 +64,36 @@ export interface RuleSwitches {
   readonly offlineCreditWithoutDebit: boolean;
   /** [SEC-9] Offline usage keys are pruned after the code's validity. */
   readonly pruneOfflineBurns: boolean;
+  /** [SCAN-6] / [SEC-2] The burn is a separate read, then an insert ignoring conflicts. */
+  readonly burnCheckThenInsert: boolean;
+  /** [SCAN-7] Step-up is decided before the funds check. */
+  readonly stepUpBeforeFunds: boolean;
+  /** [SCAN-8] The currency of a Scan is not compared with the account's. */
+  readonly ignoreCurrency: boolean;
+  /** [REFUND-5] A refund transfers the payment amount. */
+  readonly refundMovesPaymentAmount: boolean;
+  /** [REFUND-7] A payment of any status may be refunded. */
+  readonly refundAnyStatus: boolean;
+  /** [PAY-1] CLOSED and DECLINED payments confirm. */
+  readonly confirmCancelled: boolean;
+  /** [PAY-2] The confirmation timeout is added as milliseconds. */
+  readonly deadlineInMilliseconds: boolean;
+  /** [PAY-6] Confirmation does not re-check the status under the lock. */
+  readonly confirmWithoutLock: boolean;
+  /** [PAY-7] Confirmation does not check the balance. */
+  readonly confirmTrustsScanFunds: boolean;
+  /** [PAY-7] Confirmation moves no money. */
+  readonly confirmMovesNoMoney: boolean;
+  /** [PAY-9] Any wallet confirms any payment. */
+  readonly confirmAnyWallet: boolean;
+  /** [PAY-10] The deadline itself is not yet past it. */
+  readonly deadlineExclusive: boolean;
+  /** [PAY-11] Revoked wallets confirm. */
+  readonly confirmByRevokedWallet: boolean;
+  /** [LIMIT-4] Confirmed payments count as password-free. */
+  readonly countConfirmedPayments: boolean;
+  /** [LIMIT-5] The password-free day is the UTC+8 day. */
+  readonly localDay: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -96,6 +126,21 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "settle-own-usage-keys": "settleOwnUsageKeys",
   "offline-credit-without-debit": "offlineCreditWithoutDebit",
   "prune-offline-burns": "pruneOfflineBurns",
+  "burn-check-then-insert": "burnCheckThenInsert",
+  "step-up-before-funds": "stepUpBeforeFunds",
+  "ignore-currency": "ignoreCurrency",
+  "refund-moves-payment-amount": "refundMovesPaymentAmount",
+  "refund-any-status": "refundAnyStatus",
+  "confirm-cancelled": "confirmCancelled",
+  "deadline-in-milliseconds": "deadlineInMilliseconds",
+  "confirm-without-lock": "confirmWithoutLock",
+  "confirm-trusts-scan-funds": "confirmTrustsScanFunds",
+  "confirm-moves-no-money": "confirmMovesNoMoney",
+  "confirm-any-wallet": "confirmAnyWallet",
+  "deadline-exclusive": "deadlineExclusive",
+  "confirm-by-revoked-wallet": "confirmByRevokedWallet",
+  "count-confirmed-payments": "countConfirmedPayments",
+  "local-day": "localDay",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { type ScanRequest, type ScanResponse, ScanResponseSchema } from "@paycode/protocol/v1";
-import type { DeclineReasonName, PaymentRecord } from "../store/records.js";
+import type { AccountRecord, DeclineReasonName, PaymentRecord } from "../store/records.js";
 import { TransactionRetry, type Tx } from "../store/store.js";
 import { type DecodedCode, decodeScannedCode } from "./code-decoder.js";
 import { bytesEqual, sha256 } from "./digest.js";
@@ -10,6 +10,7 @@ import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferPayment } from "./ledger.js";
 import { stepUpReason } from "./limits.js";
 import { lazyClose } from "./payment-transitions.js";
+import { raceWindow } from "./race-window.js";
 import { paymentToProto } from "./to-proto.js";
 import { utcDay } from "./utc-day.js";
 import {
@@ -38,6 +39,12 @@ export class ScanService {
     const codeDigest = sha256(req.code);
     const merchantAccount = await ctx.merchantAccountId(merchant.merchantId);
     const decoded = await decodeScannedCode(ctx.decoder, req.code, amount, currency, now);
+    // [SCAN-6] The burn-check-then-insert mutant reads the usage key on its own first.
+    let burnedBefore: boolean | undefined;
+    if (ctx.breaks.burnCheckThenInsert && decoded.verdict === "usable") {
+      burnedBefore = await ctx.store.transaction((tx) => tx.isBurned(decoded.usageKey));
+      await raceWindow();
+    }
 
     const payment = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       // [AUTH-3] out_trade_no is looked up in the calling merchant's namespace only.
@@ -84,7 +91,7 @@ export class ScanService {
         createdAt: now,
         updatedAt: now,
       };
-      await this.decide(tx, p, decoded, merchantAccount, now);
+      await this.decide(tx, p, decoded, merchantAccount, now, burnedBefore);
       // [SCAN-12] / [RPC-6] Every outcome, declines included, is a stored payment, not an error.
       if (!(await tx.insertPayment(p))) {
         if (!ctx.breaks.noIdempotency) {
@@ -97,7 +104,7 @@ export class ScanService {
         // [SCAN-11] Exactly one transfer, in the transaction that records the payment.
         await transferPayment(tx, p, p.payerAccountId!, merchantAccount, now);
         // [LIMIT-4] Only direct password-free successes count toward today's totals.
-        await tx.addDailyUsage(p.payerAccountId!, utcDay(now), amount);
+        await tx.addDailyUsage(p.payerAccountId!, passwordFreeDay(ctx, now), amount);
       }
       return { ok: p };
     });
@@ -115,6 +122,7 @@ export class ScanService {
     decoded: DecodedCode,
     merchantAccount: string,
     now: number,
+    burnedBefore: boolean | undefined,
   ): Promise<void> {
     const { breaks, profile } = this.ctx;
     const decline = (reason: DeclineReasonName) => {
@@ -132,12 +140,13 @@ export class ScanService {
     // [SCAN-4] Burn first, whatever the outcome: a code declined for funds cannot be retried.
     // [SCAN-6] The burn is an atomic insert, so of concurrent scans of a code one wins;
     // [SETTLE-17] an offline code burns the same usage key that settlement burns.
-    const burned = await tx.burn({
+    const inserted = await tx.burn({
       usageKey: decoded.usageKey,
       walletId: wallet.id,
       paymentId: p.id,
       createdAt: now,
     });
+    const burned = burnedBefore === undefined ? inserted : !burnedBefore;
     // [SCAN-5] Burned by anyone before, whatever came of it.
     if (!burned && !breaks.acceptReusedCode) return decline("CODE_REUSED");
     const refuse = async (reason: DeclineReasonName) => {
@@ -150,7 +159,8 @@ export class ScanService {
     await tx.lockAccounts([wallet.accountId, merchantAccount]);
     const payer = await tx.getAccount(wallet.accountId, { forUpdate: true });
     if (!payer) throw new Error(`account ${wallet.accountId} of wallet ${wallet.id} is missing`);
-    // [SCAN-8]
+    // [SCAN-8] (The ignore-currency mutant takes the amount to be in the account's currency.)
+    if (breaks.ignoreCurrency) p.currency = payer.currency;
     if (decoded.offlineRefusal === "CURRENCY_MISMATCH" || p.currency !== payer.currency) {
       return refuse("CURRENCY_MISMATCH");
     }
@@ -158,20 +168,41 @@ export class ScanService {
     if (decoded.offlineRefusal === "OVER_LIMIT" && !breaks.ignoreOfflineLimit) {
       return refuse("LIMIT_EXCEEDED");
     }
+    const pending = () => {
+      p.status = "PENDING_CONFIRMATION";
+      // [PAY-2] created_at is `now`, so the deadline is created_at + the timeout.
+      p.confirmDeadline =
+        now + profile.confirmationTimeoutSeconds * (breaks.deadlineInMilliseconds ? 1 : 1000);
+    };
+    // [SCAN-7] The step-up-before-funds mutant swaps steps 6 and 7.
+    if (breaks.stepUpBeforeFunds && (await this.needsStepUp(tx, payer, p.amount, now))) {
+      return pending();
+    }
     // [SCAN-10] Before step-up: a payment the balance cannot cover never waits for a password.
     if (payer.balance < p.amount && !breaks.ignoreInsufficientFunds) {
       return refuse("INSUFFICIENT_FUNDS");
     }
-    // [LIMIT-6] Unset limits are the profile's defaults; [LIMIT-5] "today" is the UTC day.
-    const limits = payer.limits ?? profile.defaultLimits;
-    const usage = await tx.getDailyUsage(payer.id, utcDay(now));
-    if (stepUpReason(limits, usage, p.amount) && !breaks.ignorePasswordFreeLimit) {
-      p.status = "PENDING_CONFIRMATION";
-      // [PAY-2] created_at is `now`, so the deadline is created_at + the timeout.
-      p.confirmDeadline = now + profile.confirmationTimeoutSeconds * 1000;
-      return;
-    }
+    if (await this.needsStepUp(tx, payer, p.amount, now)) return pending();
     p.status = "SUCCEEDED";
     p.passwordFree = true;
   }
+
+  /** §9.1 step-up: does a payment of `amount` need the password, given today's usage? */
+  private async needsStepUp(
+    tx: Tx,
+    payer: AccountRecord,
+    amount: bigint,
+    now: number,
+  ): Promise<boolean> {
+    const { breaks, profile } = this.ctx;
+    // [LIMIT-6] Unset limits are the profile's defaults; [LIMIT-5] "today" is the UTC day.
+    const limits = payer.limits ?? profile.defaultLimits;
+    const usage = await tx.getDailyUsage(payer.id, passwordFreeDay(this.ctx, now));
+    return stepUpReason(limits, usage, amount) !== undefined && !breaks.ignorePasswordFreeLimit;
+  }
+}
+
+/** [LIMIT-5] The day password-free totals belong to: the UTC day (UTC+8 for the local-day mutant). */
+function passwordFreeDay(ctx: IssuerContext, now: number): string {
+  return utcDay(ctx.breaks.localDay ? now + 8 * 3_600_000 : now);
 }

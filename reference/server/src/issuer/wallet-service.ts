@@ -26,7 +26,9 @@ import { transferPayment } from "./ledger.js";
 import { limitsToProto } from "./limits.js";
 import { burnPasswordTime, verifyPassword } from "./passwords.js";
 import { lazyClose, setStatus } from "./payment-transitions.js";
+import { raceWindow } from "./race-window.js";
 import { money, paymentToProto, timestamp } from "./to-proto.js";
+import { utcDay } from "./utc-day.js";
 import {
   failedPrecondition,
   invalidArgument,
@@ -174,7 +176,7 @@ export class WalletService {
       if (!w || !account) return undefined;
       // [WALLET-9] / [PAY-3] Only payments still pending after their deadline is applied.
       if (!ctx.breaks.noAutoClose && !ctx.breaks.walletPendingIgnoresDeadline) {
-        await tx.closeExpiredPaymentsOfWallet(w.id, now);
+        await tx.closeExpiredPaymentsOfWallet(w.id, ctx.breaks.deadlineExclusive ? now - 1 : now);
       }
       return { w, account, pending: await tx.listPendingPayments(w.id), now };
     });
@@ -200,16 +202,20 @@ export class WalletService {
     requirePassword("password", req.password);
     // [PAY-9] Another wallet's payment is indistinguishable from none.
     const notYours = () => notFound(`payment ${req.paymentId} not found`);
+    const ownedBy = (p: PaymentRecord) =>
+      p.walletId === wallet.walletId || ctx.breaks.confirmAnyWallet;
 
     // 1. Ownership and state (closing it if its deadline passed), before the costly password check.
     const pending = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       const p = await tx.getPayment(req.paymentId);
-      if (!p || p.walletId !== wallet.walletId) return { error: notYours() };
+      if (!p || !ownedBy(p)) return { error: notYours() };
       const w = await tx.getWallet(wallet.walletId);
       // [PAY-11]
-      if (!w || w.revokedAt !== null) return { error: permissionDenied("the wallet is revoked") };
+      if (!w || (w.revokedAt !== null && !ctx.breaks.confirmByRevokedWallet)) {
+        return { error: permissionDenied("the wallet is revoked") };
+      }
       const current = await lazyClose(ctx, tx, p, ctx.clock.now());
-      const refusal = notConfirmable(current, p);
+      const refusal = notConfirmable(current, p, ctx.breaks.confirmCancelled);
       return refusal ? { error: refusal } : { ok: current };
     });
 
@@ -223,22 +229,31 @@ export class WalletService {
     if (!passwordOk && !ctx.breaks.confirmWithoutPassword) {
       throw permissionDenied("wrong payment password");
     }
+    if (ctx.breaks.confirmWithoutLock) await raceWindow();
 
     // 3. The money decision, re-checking the state under the row lock.
     const merchantAccount = await ctx.merchantAccountId(pending.merchantId);
     const done = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       const now = ctx.clock.now();
-      const p = await tx.getPayment(req.paymentId, { forUpdate: true });
-      if (!p || p.walletId !== wallet.walletId) return { error: notYours() };
-      const current = await lazyClose(ctx, tx, p, now);
-      // [PAY-6] Re-checked under the lock: a second confirmation finds it SUCCEEDED.
-      const refusal = notConfirmable(current, p);
-      if (refusal) return { error: refusal };
+      let current = pending;
+      // [PAY-6] Re-checked under the lock: a second confirmation finds it SUCCEEDED
+      // (the confirm-without-lock mutant trusts what it read before the password check).
+      if (!ctx.breaks.confirmWithoutLock) {
+        const p = await tx.getPayment(req.paymentId, { forUpdate: true });
+        if (!p || !ownedBy(p)) return { error: notYours() };
+        current = await lazyClose(ctx, tx, p, now);
+        const refusal = notConfirmable(current, p, ctx.breaks.confirmCancelled);
+        if (refusal) return { error: refusal };
+      }
       await tx.lockAccounts([current.payerAccountId!, merchantAccount]);
       const payer = await tx.getAccount(current.payerAccountId!, { forUpdate: true });
-      if (!payer) throw new Error(`payer account of payment ${p.id} is missing`);
+      if (!payer) throw new Error(`payer account of payment ${current.id} is missing`);
       // [PAY-7] Funds are checked again at confirmation: the balance may have changed since Scan.
-      if (payer.balance < current.amount && !ctx.breaks.ignoreInsufficientFunds) {
+      if (
+        payer.balance < current.amount &&
+        !ctx.breaks.ignoreInsufficientFunds &&
+        !ctx.breaks.confirmTrustsScanFunds
+      ) {
         return {
           ok: await setStatus(ctx, tx, current, "DECLINED", {
             declineReason: "INSUFFICIENT_FUNDS",
@@ -246,8 +261,14 @@ export class WalletService {
           }),
         };
       }
-      await transferPayment(tx, current, payer.id, merchantAccount, now);
+      // [PAY-7] One transfer payer → merchant.
+      if (!ctx.breaks.confirmMovesNoMoney) {
+        await transferPayment(tx, current, payer.id, merchantAccount, now);
+      }
       // [LIMIT-4] Confirmed payments do not count toward the password-free totals.
+      if (ctx.breaks.countConfirmedPayments) {
+        await tx.addDailyUsage(payer.id, utcDay(now), current.amount);
+      }
       return {
         ok: await setStatus(ctx, tx, current, "SUCCEEDED", { passwordFree: false, updatedAt: now }),
       };
@@ -264,11 +285,19 @@ export class WalletService {
  * [PAY-10] Why a payment cannot be confirmed now, if it cannot; `before` is
  * the record prior to lazy closing, so an expired one is told apart.
  */
-function notConfirmable(p: PaymentRecord, before: PaymentRecord): ConnectError | undefined {
+function notConfirmable(
+  p: PaymentRecord,
+  before: PaymentRecord,
+  confirmCancelled: boolean,
+): ConnectError | undefined {
   if (p.status === "CLOSED" && before.status === "PENDING_CONFIRMATION") {
     return failedPrecondition("the confirmation deadline has passed; the payment is closed");
   }
-  if (p.status !== "PENDING_CONFIRMATION") {
+  // [PAY-1] The confirm-cancelled mutant only refuses payments that were paid.
+  const refused = confirmCancelled
+    ? p.status === "SUCCEEDED" || p.status === "REFUNDED"
+    : p.status !== "PENDING_CONFIRMATION";
+  if (refused) {
     return failedPrecondition(`payment is ${p.status}, not PENDING_CONFIRMATION`);
   }
   return undefined;
