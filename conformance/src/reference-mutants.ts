@@ -99,6 +99,135 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     summary: "SetClock(not frozen) leaves the clock standing at the time set.",
   },
   {
+    name: "online-verify-host-clock",
+    breaks: ["VERIFY-1"],
+    summary: "The online verifier reads the host clock instead of the issuer clock.",
+  },
+  {
+    name: "reprovision-keeps-previous",
+    breaks: ["WALLET-4"],
+    summary: "ProvisionSeed adds a wallet and leaves the account's previous wallet valid.",
+  },
+  {
+    name: "wallet-pending-ignores-deadline",
+    breaks: ["WALLET-9"],
+    summary: "GetWallet lists pending payments without closing those past their deadline.",
+  },
+  {
+    name: "certificate-default-offline-limits",
+    breaks: ["QR-6"],
+    summary: "Certificates carry the issuer's default offline limits, not the account's.",
+  },
+  {
+    name: "revoked-at-upload",
+    breaks: ["SETTLE-13"],
+    summary:
+      "Settlement rejects a record of any wallet revoked by upload time, also when revoked after the record's keys_synced_at.",
+  },
+  {
+    name: "offline-needs-funds",
+    breaks: ["SETTLE-16"],
+    summary:
+      "Settlement rejects (REJECTED_LIMIT) a record the payer's balance does not cover instead of settling it into debt.",
+  },
+  {
+    name: "settle-own-usage-keys",
+    breaks: ["SETTLE-17"],
+    summary:
+      "Settlement burns offline codes under its own usage keys, which Scan does not consult: a settled code pays again at a till.",
+  },
+  {
+    name: "offline-credit-without-debit",
+    breaks: ["PAY-5"],
+    summary:
+      "Offline settlement credits the merchant but leaves the payer's stored balance undebited: money is created.",
+  },
+  {
+    name: "prune-offline-burns",
+    breaks: ["SEC-9"],
+    summary:
+      "Usage keys of offline codes are pruned once the code's own validity (V + E) has passed, not the certificate's validity plus max_key_age_seconds.",
+  },
+  {
+    name: "burn-check-then-insert",
+    breaks: ["SCAN-6", "SEC-2"],
+    summary:
+      "The burn is a read of the usage key, then an insert that ignores conflicts: concurrent scans of one code all pass.",
+  },
+  {
+    name: "step-up-before-funds",
+    breaks: ["SCAN-7"],
+    summary:
+      "Step-up is decided before funds: a payment above limit and balance waits for a password.",
+  },
+  {
+    name: "ignore-currency",
+    breaks: ["SCAN-8"],
+    summary: "Scan reads the amount in the account currency, whatever its currency: it is paid.",
+  },
+  {
+    name: "refund-moves-payment-amount",
+    breaks: ["REFUND-5"],
+    summary: "A refund moves the payment's whole amount while recording the refund's amount.",
+  },
+  {
+    name: "refund-any-status",
+    breaks: ["REFUND-7"],
+    summary: "RefundPayment refunds a declined or pending payment, as long as the amount fits.",
+  },
+  {
+    name: "confirm-cancelled",
+    breaks: ["PAY-1"],
+    summary:
+      "ConfirmPayment only refuses paid payments: a cancelled (CLOSED) payment confirms and pays.",
+  },
+  {
+    name: "deadline-in-milliseconds",
+    breaks: ["PAY-2"],
+    summary: "confirm_deadline adds confirmation_timeout_seconds as milliseconds.",
+  },
+  {
+    name: "confirm-without-lock",
+    breaks: ["PAY-6"],
+    summary:
+      "ConfirmPayment checks the status before the password and pays without re-checking it: concurrent confirmations all debit.",
+  },
+  {
+    name: "confirm-trusts-scan-funds",
+    breaks: ["PAY-7"],
+    summary: "ConfirmPayment does not check the balance again: the Scan's check is trusted.",
+  },
+  {
+    name: "confirm-moves-no-money",
+    breaks: ["PAY-7"],
+    summary: "ConfirmPayment marks the payment SUCCEEDED without the transfer payer → merchant.",
+  },
+  {
+    name: "confirm-any-wallet",
+    breaks: ["PAY-9"],
+    summary: "ConfirmPayment checks the password, not which wallet started the payment.",
+  },
+  {
+    name: "deadline-exclusive",
+    breaks: ["PAY-10"],
+    summary: "A payment is past its deadline only after confirm_deadline, not at it.",
+  },
+  {
+    name: "confirm-by-revoked-wallet",
+    breaks: ["PAY-11"],
+    summary: "A revoked wallet's token still confirms payments.",
+  },
+  {
+    name: "count-confirmed-payments",
+    breaks: ["LIMIT-4"],
+    summary: "Confirmed payments count toward today's password-free total and count.",
+  },
+  {
+    name: "local-day",
+    breaks: ["LIMIT-5"],
+    summary: "The password-free day starts at 00:00 UTC+8, not 00:00 UTC.",
+  },
+  {
     name: "swap-code-kind",
     breaks: ["SCAN-13"],
     summary: "code_kind of payments reported the wrong way round.",
@@ -194,6 +323,240 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     summary: "GetIssuerKeys hands K_code to merchants and terminals.",
   },
   {
+    name: "profile-lookback-in-hours",
+    breaks: ["CODE-1"],
+    summary:
+      "The profile publishes lookback_steps in the operator's unit (1 hour → 1), below window_back_steps 2.",
+  },
+  {
+    name: "handle-per-account",
+    breaks: ["CODE-5"],
+    summary:
+      "A re-provisioned account's new wallet gets the handle of its revoked predecessor (handle kept on the account).",
+  },
+  {
+    name: "seed-from-account",
+    breaks: ["CODE-7"],
+    summary:
+      "Seeds are HMAC(master key, account id): every wallet of an account gets the same seed.",
+  },
+  {
+    name: "stock-parser-envelope",
+    breaks: ["QR-4"],
+    summary:
+      "The OfflineCode envelope is read by a stock protobuf parser: reordered, repeated or unknown fields and over-long varints pass.",
+  },
+  {
+    name: "reserialize-to-verify",
+    breaks: ["QR-5"],
+    summary:
+      "Signatures are checked over a re-serialization of the decoded payload and certificate body, not the bytes carried.",
+  },
+  {
+    name: "certificate-key-unlisted",
+    breaks: ["QR-7"],
+    summary:
+      "Certificates are signed with a key of the signing server that GetIssuerKeys does not list (the issuer's own Scan knows it).",
+  },
+  {
+    name: "signature-s-unreduced",
+    breaks: ["QR-8"],
+    summary:
+      "The Ed25519 verifier does not check S < L (as TweetNaCl): a signature with S + L verifies.",
+  },
+  {
+    name: "online-clock-ahead-off-by-one",
+    breaks: ["VERIFY-3"],
+    summary:
+      "The online window reaches F + 1 steps ahead (S ≤ T + F + 1) while the profile publishes F = 1.",
+  },
+  {
+    name: "unknown-handle-malformed",
+    breaks: ["VERIFY-3"],
+    summary: "An online code whose handle no wallet holds is declined CODE_MALFORMED.",
+  },
+  {
+    name: "mac-unchecked",
+    breaks: ["VERIFY-3"],
+    summary:
+      "The MAC comparison result is dropped: any code with a known handle and a step in the window pays.",
+  },
+  {
+    name: "prefix-not-checked",
+    breaks: ["VERIFY-2"],
+    summary:
+      "The verifier ignores the first two digits (the till already routed the code) and decrypts the rest.",
+  },
+  {
+    name: "future-offline-code-invalid",
+    breaks: ["VERIFY-9"],
+    summary:
+      "An offline code issued beyond the clock skew (CODE_NOT_YET_VALID) is declined CODE_INVALID, not CODE_EXPIRED.",
+  },
+  {
+    name: "provision-limits-as-stored",
+    breaks: ["WALLET-3"],
+    summary:
+      "ProvisionSeed returns the limits stored on the account: the fields it was created without are left unset.",
+  },
+  {
+    name: "wallet-reports-default-limits",
+    breaks: ["LIMIT-6"],
+    summary: "GetWallet reports the issuer's default limits instead of the account's.",
+  },
+  {
+    name: "re-revoke-overwrites",
+    breaks: ["WALLET-8"],
+    summary: "A repeated RevokeSeed stores and returns the current time as revoked_at.",
+  },
+  {
+    name: "lookup-unset-not-found",
+    breaks: ["RPC-5"],
+    summary:
+      "GetPayment and CancelPayment without a lookup search for the empty id and answer not_found, not invalid_argument.",
+  },
+  {
+    name: "decline-as-error",
+    breaks: ["RPC-6"],
+    summary: "Scan answers a declined payment with a failed_precondition error naming the reason.",
+  },
+  {
+    name: "json-int64-as-numbers",
+    breaks: ["RPC-3"],
+    summary:
+      "The Connect JSON codec writes int64 fields as JSON numbers (a stock JSON library), not the strings of the proto3 JSON mapping.",
+  },
+  {
+    name: "payload-bound-unchecked",
+    breaks: ["VERIFY-2"],
+    summary:
+      "P ≥ 2^53 is not checked: its handle (P >> 25, ≥ 2^28) names no wallet and the code is declined CODE_INVALID.",
+  },
+  {
+    name: "scan-conflict-as-retry",
+    breaks: ["SCAN-3"],
+    summary:
+      "out_trade_no alone is the idempotency key: a Scan with another amount or code gets the stored payment.",
+  },
+  {
+    name: "forget-declined-payments",
+    breaks: ["SCAN-12"],
+    summary: "Declined Scans are answered but not stored: GetPayment does not find them.",
+  },
+  {
+    name: "updated-at-never-moves",
+    breaks: ["SCAN-14"],
+    summary: "updated_at is written once, at the Scan, and does not follow status changes.",
+  },
+  {
+    name: "cancel-only-succeeded",
+    breaks: ["REFUND-1"],
+    summary:
+      "CancelPayment acts on SUCCEEDED payments only: a pending one stays pending (CANCEL_ACTION_NONE).",
+  },
+  {
+    name: "cancel-closes-final",
+    breaks: ["REFUND-3"],
+    summary:
+      "CancelPayment closes whatever it does not refund: a DECLINED or REFUNDED payment comes back CLOSED (CANCEL_ACTION_CLOSED).",
+  },
+  {
+    name: "refund-key-without-amount",
+    breaks: ["REFUND-9"],
+    summary:
+      "out_refund_no alone is the idempotency key: a refund with another amount gets the stored refund.",
+  },
+  {
+    name: "issuer-key-spki",
+    breaks: ["SETTLE-1"],
+    summary:
+      "GetIssuerKeys publishes each issuer public key DER-encoded (44-byte SubjectPublicKeyInfo) instead of its 32 raw bytes.",
+  },
+  {
+    name: "issuer-key-validity-in-ms",
+    breaks: ["SETTLE-1"],
+    summary:
+      "GetIssuerKeys reports each key's validity interval in Unix milliseconds where the protocol has seconds.",
+  },
+  {
+    name: "revocation-list-cached",
+    breaks: ["SETTLE-2"],
+    summary:
+      "GetIssuerKeys serves the revocation list from a cache refreshed once a minute, under a fresh generated_at.",
+  },
+  {
+    name: "revocation-list-strictly-before",
+    breaks: ["SETTLE-2"],
+    summary:
+      "GetIssuerKeys lists the revocations made strictly before generated_at, leaving out one made at that very millisecond.",
+  },
+  {
+    name: "revocations-pruned-at-key-age",
+    breaks: ["WALLET-7"],
+    summary:
+      "GetIssuerKeys drops a revoked wallet max_key_age_seconds after its revocation, while its certificate is still valid.",
+  },
+  {
+    name: "results-grouped-by-outcome",
+    breaks: ["SETTLE-4"],
+    summary:
+      "UploadOfflineBatch returns the SETTLED results first, then the others, instead of in request order.",
+  },
+  {
+    name: "record-id-by-code",
+    breaks: ["SETTLE-4"],
+    summary:
+      "Results take their record_id from a map keyed by code, so two records of one code both carry the first one's record_id.",
+  },
+  {
+    name: "batch-conflict-as-retry",
+    breaks: ["SETTLE-6"],
+    summary:
+      "A batch_id reused with different records is answered as a retry, with the first upload's results.",
+  },
+  {
+    name: "clearing-merchant",
+    breaks: ["AUTH-4"],
+    summary:
+      "Offline settlements are booked to one clearing merchant of the issuer instead of the merchant the terminal was created for.",
+  },
+  {
+    name: "capabilities-machine-clock",
+    breaks: ["RPC-2"],
+    summary:
+      "GetCapabilities.now is read from the machine clock, not from the issuer clock the rules use.",
+  },
+  {
+    name: "issuer-keys-machine-clock",
+    breaks: ["RPC-2"],
+    summary:
+      "GetIssuerKeys.generated_at is read from the machine clock, not from the issuer clock the rules use.",
+  },
+  {
+    name: "payment-times-machine-clock",
+    breaks: ["RPC-2"],
+    summary:
+      "Payments report created_at and updated_at from the machine clock (the database's now()), not from the issuer clock.",
+  },
+  {
+    name: "advance-clock-reports-only",
+    breaks: ["CTRL-6"],
+    summary:
+      "AdvanceClock moves only the time test control reports; every rule keeps the unmoved issuer clock.",
+  },
+  {
+    name: "advance-clock-unclaimed",
+    breaks: ["CTRL-6"],
+    summary:
+      "GetCapabilities leaves out controllable-clock while AdvanceClock still moves the clock instead of failing unimplemented.",
+  },
+  {
+    name: "expired-as-invalid",
+    breaks: ["VERIFY-9"],
+    summary:
+      "Settlement reports every offline code the verifier refuses as REJECTED_INVALID, expired ones included.",
+  },
+  {
     name: "subject-cleaned-not-refused",
     breaks: ["SCAN-16"],
     summary: "Control and bidi characters are stripped from a Scan subject and the Scan proceeds.",
@@ -231,57 +594,8 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
 
 /** Issuer MUSTs no mutant proves, with the reason. */
 export const REFERENCE_MUTANT_GAPS: Readonly<Record<string, string>> = {
-  "SEC-2": "no mutant yet",
-  "CODE-1": "no mutant yet",
-  "RPC-2": "no mutant yet",
-  "CODE-5": "no mutant yet",
-  "CODE-7": "no mutant yet",
-  "QR-8": "no mutant yet",
-  "QR-4": "no mutant yet",
-  "QR-5": "no mutant yet",
-  "QR-6": "no mutant yet",
-  "QR-7": "no mutant yet",
-  "VERIFY-1": "no mutant yet",
-  "VERIFY-2": "no mutant yet",
-  "VERIFY-8": "no mutant yet",
-  "RPC-3": "no mutant yet",
-  "RPC-5": "no mutant yet",
-  "RPC-6": "no mutant yet",
-  "WALLET-3": "no mutant yet",
-  "WALLET-4": "no mutant yet",
-  "WALLET-7": "no mutant yet",
-  "WALLET-8": "no mutant yet",
-  "WALLET-9": "no mutant yet",
-  "SCAN-3": "no mutant yet",
-  "SCAN-6": "no mutant yet",
-  "SCAN-7": "no mutant yet",
-  "SCAN-8": "no mutant yet",
-  "SCAN-12": "no mutant yet",
-  "SCAN-14": "no mutant yet",
-  "REFUND-1": "no mutant yet",
-  "REFUND-3": "no mutant yet",
-  "REFUND-5": "no mutant yet",
-  "REFUND-9": "no mutant yet",
-  "SETTLE-1": "no mutant yet",
-  "SETTLE-2": "no mutant yet",
-  "SETTLE-4": "no mutant yet",
-  "SETTLE-6": "no mutant yet",
-  "AUTH-4": "no mutant yet",
-  "PAY-1": "no mutant yet",
-  "PAY-2": "no mutant yet",
-  "PAY-5": "no mutant yet",
-  "PAY-6": "no mutant yet",
-  "LIMIT-4": "no mutant yet",
-  "LIMIT-5": "no mutant yet",
-  "LIMIT-6": "no mutant yet",
-  "PAY-7": "no mutant yet",
-  "PAY-9": "no mutant yet",
-  "PAY-10": "no mutant yet",
-  "PAY-11": "no mutant yet",
-  "SETTLE-13": "no mutant yet",
-  "SETTLE-16": "no mutant yet",
-  "SETTLE-17": "no mutant yet",
-  "CTRL-1": "no mutant yet",
-  "CTRL-6": "no mutant yet",
-  "SEC-9": "no mutant yet",
+  "VERIFY-8":
+    "a certificate whose not_before lies outside its signing key's validity needs the issuer's private key to sign; a conforming issuer never issues one ([QR-7]) and test control cannot rotate or add issuer keys, so no black-box case can present one",
+  "CTRL-1":
+    "not observable by a certification run: the run needs ConformanceService enabled, so it cannot see that it is off by default or what a deployment holding real money sets",
 };
