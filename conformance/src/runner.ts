@@ -12,26 +12,45 @@ import type { Case, CaseContext, HttpVersion, Protocol } from "./case.js";
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { CaseFailure, Expect } from "./expect.js";
 import { Fixtures } from "./fixtures/fixtures.js";
-import { matchesAny, matchesGlob } from "./glob.js";
-import type { KnownFailingEntry } from "./known-failing.js";
-import { invalidTargetReason, probeTarget, type TargetProblem } from "./probe.js";
-import type { CaseResult, CaseStatus, RunReport } from "./result.js";
+import { matchesAny } from "./glob.js";
+import { type KnownFailingEntry, listsCase } from "./known-failing.js";
+import { invalidTargetReason, probeTarget, servesConfig, type TargetProblem } from "./probe.js";
+import type { CaseResult, CaseStatus, ConfigOutcome, ConfigReport, RunReport } from "./result.js";
 import { summarize } from "./result.js";
 import { controlClient, RpcFailure, RpcTracker, rawClients } from "./rpc.js";
+import {
+  type Codec,
+  type ConfigSelection,
+  configLabel,
+  configName,
+  isMandatory,
+  MANDATORY_CONFIGS,
+  OPTIONAL_CONFIG_CASES,
+  OPTIONAL_CONFIGS,
+  PRIMARY_CONFIG,
+  type RunConfig,
+  sameConfig,
+} from "./run-config.js";
 import { RwLock } from "./rw-lock.js";
 import { RunClock, TargetClock } from "./target-clock.js";
 import { defaultHttpVersion } from "./transport.js";
 import { SUITE_VERSION } from "./version.js";
 
 /** Progress callbacks; reporters implement them. All are optional and must not throw. */
+/** Progress callbacks; reporters implement them. All are optional and must not throw. */
 export interface RunListener {
   onStart?(info: {
     target: string;
     implementation: string;
+    /** Results to come: one per selected case, plus one `protocols/…` check per checked config. */
     total: number;
     features: string[];
+    /** The configs of the run and which the target serves. */
+    configs?: readonly ConfigReport[];
   }): void;
+  /** Called once per case, when it starts on its first config. */
   onCaseStart?(c: Case): void;
+  /** Called once per case, when it has run on every config of the run. */
   onCaseEnd?(r: CaseResult, soFar: RunReport): void;
   onEnd?(report: RunReport): void;
 }
@@ -39,8 +58,23 @@ export interface RunListener {
 export interface RunOptions {
   /** Base URL of the implementation under test. */
   target: string;
+  /**
+   * Narrows the optional part of the run to this one protocol (with
+   * `httpVersion`, default per `defaultHttpVersion`), on which every case
+   * runs; the target must serve it (else "wrong-protocol"). The mandatory
+   * configs run anyway. Overrides `configs`.
+   */
   protocol?: Protocol;
   httpVersion?: HttpVersion;
+  /**
+   * Which configs to exercise (see `ConfigSelection`); default "mandatory".
+   * A list runs exactly those configs, every case on each: a run whose list
+   * leaves out a mandatory config cannot pass (`unexercisedMandatory`); the
+   * mutant matrix runs on `[PRIMARY_CONFIG]` alone this way.
+   */
+  configs?: ConfigSelection | readonly RunConfig[];
+  /** Every case on the optional configs too, not only `OPTIONAL_CONFIG_CASES`. */
+  fullMatrix?: boolean;
   /** The catalog; defaults are supplied by the caller (see `allCases`). */
   cases: readonly Case[];
   /** Only cases matching one of these globs (all when empty). */
@@ -64,6 +98,9 @@ export { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS };
 /** The pre-run probe waits at most this long per call (or the case timeout, if shorter). */
 export const PROBE_TIMEOUT_MS = 10_000;
 
+/** Finding out which other configs the target serves waits at most this long per config. */
+export const CONFIG_PROBE_TIMEOUT_MS = 3_000;
+
 /** Cases chosen by --run / --skip, in catalog order. */
 export function selectCases(
   cases: readonly Case[],
@@ -74,6 +111,9 @@ export function selectCases(
     (c) => (run.length === 0 || matchesAny(c.id, run)) && !matchesAny(c.id, skip),
   );
 }
+
+/** The family of the per-config checks the runner adds to every run. */
+export const PROTOCOL_CHECK_FAMILY = "protocols";
 
 class TimeoutError extends Error {}
 
@@ -88,20 +128,99 @@ function describeError(e: unknown): string {
   return `unexpected throw: ${String(e)}`;
 }
 
+/** One config the run means to exercise, before the probe says whether it is served. */
+interface PlannedConfig {
+  readonly config: RunConfig;
+  readonly mandatory: boolean;
+  /** Cases it gets when served. */
+  readonly cases: "all" | "subset";
+  /** Whether an unserved one still gets a (failing) check; mandatory ones always do. */
+  readonly checkUnserved: boolean;
+}
+
+interface Plan {
+  readonly configs: PlannedConfig[];
+  /** The config the probe tries first. */
+  readonly requested: RunConfig;
+  /** Whether the probe may fall back to another config the target serves. */
+  readonly fallback: boolean;
+  readonly unexercisedMandatory: string[];
+}
+
+/** Which configs a run exercises ([RPC-3]: the mandatory ones whatever it is asked). */
+export function planConfigs(
+  o: Pick<RunOptions, "protocol" | "httpVersion" | "configs" | "fullMatrix">,
+): Plan {
+  const mandatory = (config: RunConfig): PlannedConfig => ({
+    config,
+    mandatory: true,
+    cases: "all",
+    checkUnserved: true,
+  });
+  if (o.protocol !== undefined || o.httpVersion !== undefined) {
+    const protocol = o.protocol ?? "connect";
+    const explicit: RunConfig = {
+      protocol,
+      httpVersion: o.httpVersion ?? defaultHttpVersion(protocol),
+      codec: "proto",
+    };
+    const configs = MANDATORY_CONFIGS.map(mandatory);
+    if (!isMandatory(explicit)) {
+      configs.push({ config: explicit, mandatory: false, cases: "all", checkUnserved: true });
+    }
+    return { configs, requested: explicit, fallback: false, unexercisedMandatory: [] };
+  }
+  if (Array.isArray(o.configs)) {
+    const list: RunConfig[] = [];
+    for (const c of o.configs as readonly RunConfig[]) {
+      if (!list.some((l) => sameConfig(l, c))) list.push(c);
+    }
+    return {
+      configs: list.map((config) => ({
+        config,
+        mandatory: isMandatory(config),
+        cases: "all",
+        checkUnserved: true,
+      })),
+      requested: list[0] ?? PRIMARY_CONFIG,
+      fallback: true,
+      unexercisedMandatory: MANDATORY_CONFIGS.filter(
+        (m) => !list.some((l) => sameConfig(l, m)),
+      ).map(configName),
+    };
+  }
+  const selection = (o.configs as ConfigSelection | undefined) ?? "mandatory";
+  const configs = MANDATORY_CONFIGS.map(mandatory);
+  if (selection !== "mandatory") {
+    for (const config of OPTIONAL_CONFIGS) {
+      configs.push({
+        config,
+        mandatory: false,
+        cases: o.fullMatrix ? "all" : "subset",
+        checkUnserved: selection === "all",
+      });
+    }
+  }
+  return { configs, requested: PRIMARY_CONFIG, fallback: true, unexercisedMandatory: [] };
+}
+
 /**
  * Runs the suite against a target. Never throws for anything the target
  * does. First it probes the target (`probeTarget`): a target that cannot be
  * tested at all (bad URL, unreachable, not a Paycode server, no test
- * control, wrong protocol) ends the run before any case, with
- * `report.targetProblem` saying why and no listener called. Otherwise a
- * hang is a timed-out case, a bad answer a failed one. Results are
- * reported to the listener as they come, so an interrupted run keeps them.
+ * control, a protocol asked for that it does not speak) ends the run
+ * before any case, with `report.targetProblem` saying why and no listener
+ * called. Then it finds which configs of the run the target serves: each
+ * gets a `protocols/<config>` check (a mandatory one not served fails the
+ * run, [RPC-3]) and the cases run on every served config, each case once
+ * per config. A hang is a timed-out case, a bad answer a failed one.
+ * Results are reported to the listener as they come, so an interrupted
+ * run keeps them.
  */
 export async function runSuite(o: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const protocol = o.protocol ?? "connect";
-  const httpVersion = o.httpVersion ?? defaultHttpVersion(protocol);
+  const plan = planConfigs(o);
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const parallel = Math.max(1, o.parallel ?? DEFAULT_PARALLEL);
   const strict = o.strict ?? false;
@@ -114,17 +233,17 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   const report: RunReport = {
     suiteVersion: SUITE_VERSION,
     target: o.target,
-    protocol,
-    httpVersion,
+    protocol: plan.requested.protocol,
+    httpVersion: plan.requested.httpVersion,
+    configs: [],
+    unexercisedMandatory: plan.unexercisedMandatory,
     implementation: "",
     features: [],
     startedAt: startedAt.toISOString(),
     durationMs: 0,
     strict,
     interrupted: false,
-    unmatchedKnownFailing: known
-      .filter((k) => !selected.some((c) => matchesGlob(c.id, k.pattern)))
-      .map((k) => k.pattern),
+    unmatchedKnownFailing: [],
     summary: summarize([]),
     cases: results,
     ok: false,
@@ -133,7 +252,10 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     report.durationMs = Math.round(performance.now() - t0);
     report.summary = summarize(results);
     report.ok =
-      report.summary.blockingFailures === 0 && !report.interrupted && !report.targetProblem;
+      report.summary.blockingFailures === 0 &&
+      !report.interrupted &&
+      !report.targetProblem &&
+      report.unexercisedMandatory.length === 0;
     return report;
   };
 
@@ -145,9 +267,18 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   };
   const invalid = invalidTargetReason(o.target);
   if (invalid) return refuse({ kind: "invalid-target", message: invalid });
-  let pt: PaycodeTransport;
+  const transports = new Map<string, PaycodeTransport>();
+  const transportFor = (c: RunConfig): PaycodeTransport => {
+    const name = configName(c);
+    let pt = transports.get(name);
+    if (!pt) {
+      pt = createPaycodeTransport({ baseUrl: o.target, ...c });
+      transports.set(name, pt);
+    }
+    return pt;
+  };
   try {
-    pt = createPaycodeTransport({ baseUrl: o.target, protocol, httpVersion });
+    transportFor(plan.requested);
   } catch (e) {
     return refuse({ kind: "invalid-target", message: (e as Error).message });
   }
@@ -157,13 +288,14 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   // happens (interruption, failure, a harness error).
   let runClock: RunClock | undefined;
   try {
+    const probeTimeout = Math.min(timeoutMs, PROBE_TIMEOUT_MS);
     const probed = await probeTarget({
-      transport: pt.transport,
+      transport: transportFor(plan.requested).transport,
       target: o.target,
-      protocol,
-      httpVersion,
-      timeoutMs: Math.min(timeoutMs, PROBE_TIMEOUT_MS),
+      ...plan.requested,
+      timeoutMs: probeTimeout,
       signal: interruptSignal,
+      fallback: plan.fallback,
     });
     if ("interrupted" in probed) {
       report.interrupted = true;
@@ -171,23 +303,74 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     }
     if ("problem" in probed) return refuse(probed.problem);
     const caps: GetCapabilitiesResponse = probed.capabilities;
+    const controlConfig = probed.via ?? plan.requested;
+    report.protocol = controlConfig.protocol;
+    report.httpVersion = controlConfig.httpVersion;
     report.implementation = caps.implementation;
     report.features = [...caps.features];
+
+    // Which configs of the run the target serves: the one the probe got
+    // an answer on, and a Ping over each of the others.
+    const served = await Promise.all(
+      plan.configs.map(async (p) => {
+        if (sameConfig(p.config, controlConfig)) return { served: true as const };
+        if (probed.via && sameConfig(p.config, plan.requested)) {
+          return { served: false as const, why: `HealthService.Ping: ${probed.requestedFailure}` };
+        }
+        return servesConfig(
+          o.target,
+          p.config,
+          Math.min(probeTimeout, CONFIG_PROBE_TIMEOUT_MS),
+          interruptSignal,
+        );
+      }),
+    );
+    if (served.some((s) => "interrupted" in s)) {
+      report.interrupted = true;
+      return finish();
+    }
+    report.configs = plan.configs.map((p, i) => {
+      const s = served[i] as { served: true } | { served: false; why: string };
+      return {
+        name: configName(p.config),
+        ...p.config,
+        mandatory: p.mandatory,
+        served: s.served,
+        ...(s.served ? {} : { why: s.why }),
+        cases: s.served ? p.cases : "none",
+        checked: s.served || p.mandatory || p.checkUnserved,
+      };
+    });
+    const runOn = plan.configs.filter((_, i) => report.configs[i]!.served);
+    report.unmatchedKnownFailing = known
+      .filter(
+        (k) =>
+          !selected.some((c) =>
+            runOn.some(
+              (p) =>
+                (p.cases === "all" || OPTIONAL_CONFIG_CASES.includes(c.id)) &&
+                listsCase(k.pattern, c.id, configName(p.config)),
+            ),
+          ),
+      )
+      .map((k) => k.pattern);
+
     if (caps.features.includes("settable-clock")) {
-      runClock = new RunClock(createClient(ConformanceService, pt.transport));
+      runClock = new RunClock(
+        createClient(ConformanceService, transportFor(controlConfig).transport),
+      );
       await runClock.begin(caps.now, caps.clockFrozen);
     }
+    const checks = report.configs.filter((c) => c.checked);
+    const total = checks.length + selected.length;
     o.listener?.onStart?.({
       target: o.target,
       implementation: report.implementation,
-      total: selected.length,
+      total,
       features: report.features,
+      configs: report.configs,
     });
 
-    const lock = new RwLock();
-    // Exclusive (clock-moving) cases first: they run one at a time, then the
-    // rest fill every worker.
-    const queue = [...selected.filter((c) => c.exclusive), ...selected.filter((c) => !c.exclusive)];
     const emit = (r: CaseResult) => {
       results.push(r);
       try {
@@ -196,54 +379,114 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
         // A reporter bug must not stop certification.
       }
     };
+    // [RPC-3] and [RPC-4]: one check per config, before any case. No
+    // known-failing entry applies to them: a run that could not exercise
+    // a MUST cannot pass.
+    for (const c of checks) emit(protocolCheck(c, strict));
 
-    const runOne = async (c: Case): Promise<void> => {
+    // Every case on every served config that takes it; a case's result is
+    // reported once it has run on all of them.
+    interface Job {
+      readonly c: Case;
+      readonly config: RunConfig;
+    }
+    const pending = new Map<string, { expected: number; outcomes: ConfigOutcome[] }>();
+    const started = new Set<string>();
+    const jobs: Job[] = [];
+    // Exclusive (clock-moving) cases first: they run one at a time, then the
+    // rest fill every worker.
+    const ordered = [
+      ...selected.filter((c) => c.exclusive),
+      ...selected.filter((c) => !c.exclusive),
+    ];
+    for (const c of ordered) {
       const missing = c.features.filter((f) => !report.features.includes(f));
       if (missing.length > 0) {
         emit(
-          result(
+          skippedResult(
             c,
-            "skipped",
-            0,
             `target does not claim feature${missing.length > 1 ? "s" : ""} ${missing.map((f) => JSON.stringify(f)).join(", ")}`,
-            strict,
           ),
         );
-        return;
+        continue;
       }
+      const configs = runOn.filter(
+        (p) => p.cases === "all" || OPTIONAL_CONFIG_CASES.includes(c.id),
+      );
+      if (configs.length === 0) {
+        emit(
+          skippedResult(
+            c,
+            "not run: the target serves none of this run's configs (see the protocols/ checks)",
+          ),
+        );
+        continue;
+      }
+      pending.set(c.id, { expected: configs.length, outcomes: [] });
+      for (const p of configs) jobs.push({ c, config: p.config });
+    }
+    const configOrder = (name: string) => report.configs.findIndex((c) => c.name === name);
+    const settle = (c: Case, force = false) => {
+      const p = pending.get(c.id);
+      if (!p || (p.outcomes.length < p.expected && !force) || p.outcomes.length === 0) return;
+      pending.delete(c.id);
+      p.outcomes.sort((a, b) => configOrder(a.config) - configOrder(b.config));
+      emit(aggregate(c, p.outcomes, strict));
+    };
+
+    const lock = new RwLock();
+    const runOne = async ({ c, config }: Job): Promise<void> => {
       const release = await lock.acquire(c.exclusive ?? false);
       try {
         if (interruptSignal.aborted) return;
-        o.listener?.onCaseStart?.(c);
+        if (!started.has(c.id)) {
+          started.add(c.id);
+          o.listener?.onCaseStart?.(c);
+        }
+        const name = configName(config);
         const r = await executeCase(c, {
-          transport: pt,
+          transport: transportFor(config),
           caps,
-          protocol,
-          httpVersion,
+          ...config,
           target: o.target,
           timeoutMs: c.timeoutMs ?? timeoutMs,
           interrupt: interruptSignal,
         });
         // A case that froze the clock leaves it running for the next ones.
         if (c.exclusive) await runClock?.afterExclusiveCase();
-        const listed = known.some((k) => matchesGlob(c.id, k.pattern));
+        const listed = known.some((k) => listsCase(k.pattern, c.id, name));
+        const notes = r.notes.length > 0 ? { notes: [...r.notes] } : {};
+        let outcome: ConfigOutcome;
         if (listed && r.status === "failed") {
-          emit(result(c, "known-failing", r.durationMs, r.message, strict, r.notes));
+          outcome = {
+            config: name,
+            status: "known-failing",
+            durationMs: r.durationMs,
+            message: r.message,
+            ...notes,
+          };
         } else if (listed && r.status === "passed") {
-          emit({
-            ...result(
-              c,
-              "failed",
-              r.durationMs,
+          outcome = {
+            config: name,
+            status: "failed",
+            durationMs: r.durationMs,
+            message:
               "stale known-failing entry: the case is listed as known-failing but passed; remove it from the list",
-              strict,
-            ),
             staleKnownFailing: true,
-            blocking: true,
-          });
+          };
         } else {
-          emit(result(c, r.status, r.durationMs, r.message, strict, r.notes));
+          outcome = {
+            config: name,
+            status: r.status,
+            durationMs: r.durationMs,
+            message: r.message,
+            ...(r.status === "passed" ? {} : notes),
+          };
         }
+        pending
+          .get(c.id)
+          ?.outcomes.push({ ...outcome, durationMs: Math.round(outcome.durationMs) });
+        settle(c);
       } finally {
         release();
       }
@@ -251,30 +494,91 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
 
     let next = 0;
     const worker = async () => {
-      while (next < queue.length && !interruptSignal.aborted) {
-        const c = queue[next++]!;
-        await runOne(c);
+      while (next < jobs.length && !interruptSignal.aborted) {
+        const job = jobs[next++]!;
+        await runOne(job);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, worker));
-    report.interrupted = interruptSignal.aborted && results.length < selected.length;
+    await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+    // An interrupted run keeps every case that ran on some of its configs.
+    for (const c of ordered) settle(c, true);
+    report.interrupted = interruptSignal.aborted && results.length < total;
   } finally {
     await runClock?.end();
-    pt.close();
+    for (const pt of transports.values()) pt.close();
   }
   finish();
   o.listener?.onEnd?.(report);
   return report;
 }
 
-function result(
+/** The `protocols/<config>` check of one config: passed when the target serves it. */
+function protocolCheck(c: ConfigReport, strict: boolean): CaseResult {
+  const label = configLabel(c);
+  const message = c.served
+    ? ""
+    : c.mandatory
+      ? `the target does not serve ${label} (${c.why ?? "no answer"}): [RPC-3] makes it mandatory, so no case could run on it and the run cannot pass`
+      : `the target does not serve ${label} (${c.why ?? "no answer"}), which [RPC-4] recommends`;
+  const status = c.served ? "passed" : "failed";
+  const severity = c.mandatory ? "required" : "recommended";
+  return {
+    id: `${PROTOCOL_CHECK_FAMILY}/${c.name}`,
+    title: `Serves ${label}${c.served ? `; ${c.cases === "all" ? "every case" : "the optional-config subset of cases"} ran on it` : ""}`,
+    requirements: [c.mandatory ? "RPC-3" : "RPC-4"],
+    severity,
+    features: [],
+    status,
+    durationMs: 0,
+    message,
+    blocking: status === "failed" && (severity === "required" || strict),
+    // The id names the config; the check runs no case on it.
+    configs: [],
+  };
+}
+
+function skippedResult(c: Case, message: string): CaseResult {
+  return {
+    id: c.id,
+    title: c.title,
+    requirements: [...c.requirements],
+    severity: c.severity,
+    features: [...c.features],
+    status: "skipped",
+    durationMs: 0,
+    message,
+    blocking: false,
+    configs: [],
+  };
+}
+
+/**
+ * One case's result from its configs: failed if it failed on any, known
+ * failing if it failed only where listed, passed if it passed on all. The
+ * message names the configs when the case did not fail the same way on
+ * every config it ran on.
+ */
+export function aggregate(
   c: Case,
-  status: CaseStatus,
-  durationMs: number,
-  message: string,
+  outcomes: readonly ConfigOutcome[],
   strict: boolean,
-  notes?: readonly string[],
 ): CaseResult {
+  const failed = outcomes.filter((x) => x.status === "failed");
+  const kf = outcomes.filter((x) => x.status === "known-failing");
+  const status: CaseStatus =
+    failed.length > 0 ? "failed" : kf.length > 0 ? "known-failing" : "passed";
+  const shown = failed.length > 0 ? failed : kf;
+  const messages = new Set(shown.map((x) => x.message));
+  const message =
+    shown.length === 0
+      ? ""
+      : messages.size === 1 && shown.length === outcomes.length
+        ? shown[0]!.message
+        : shown.map((x) => `${x.config}: ${x.message}`).join("; ");
+  const notes = shown.flatMap((x) =>
+    (x.notes ?? []).map((n) => (outcomes.length > 1 ? `[${x.config}] ${n}` : n)),
+  );
+  const stale = failed.some((x) => x.staleKnownFailing);
   return {
     id: c.id,
     title: c.title,
@@ -282,10 +586,12 @@ function result(
     severity: c.severity,
     features: [...c.features],
     status,
-    durationMs: Math.round(durationMs),
+    durationMs: outcomes.reduce((t, x) => t + x.durationMs, 0),
     message,
-    ...(notes && notes.length > 0 && status !== "passed" ? { notes: [...notes] } : {}),
-    blocking: status === "failed" && (c.severity === "required" || strict),
+    ...(notes.length > 0 && status !== "passed" ? { notes } : {}),
+    ...(stale ? { staleKnownFailing: true } : {}),
+    blocking: stale || (status === "failed" && (c.severity === "required" || strict)),
+    configs: outcomes,
   };
 }
 
@@ -294,6 +600,7 @@ interface ExecEnv {
   caps: GetCapabilitiesResponse | undefined;
   protocol: Protocol;
   httpVersion: HttpVersion;
+  codec: Codec;
   target: string;
   timeoutMs: number;
   interrupt: AbortSignal;
@@ -329,6 +636,7 @@ export async function executeCase(
       target: env.target,
       protocol: env.protocol,
       httpVersion: env.httpVersion,
+      codec: env.codec,
       signal: ac.signal,
       // Without capabilities, cases still run (and fail on their own RPCs)
       // against an empty default profile rather than on undefined fields.
@@ -347,6 +655,7 @@ export async function executeCase(
           baseUrl: env.target,
           protocol: env.protocol,
           httpVersion: env.httpVersion,
+          codec: env.codec,
           defer: (fn) => cleanups.push(fn),
         },
       ),
