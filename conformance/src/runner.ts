@@ -329,6 +329,10 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
       report.interrupted = true;
       return finish();
     }
+    const isServed = (i: number) => "served" in served[i]! && served[i]!.served;
+    // A target serving no mandatory config fails the run anyway; the whole
+    // catalog then runs on what it serves, so the report says all it can.
+    const noMandatory = !plan.configs.some((p, i) => p.mandatory && isServed(i));
     report.configs = plan.configs.map((p, i) => {
       const s = served[i] as { served: true } | { served: false; why: string };
       return {
@@ -337,11 +341,13 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
         mandatory: p.mandatory,
         served: s.served,
         ...(s.served ? {} : { why: s.why }),
-        cases: s.served ? p.cases : "none",
+        cases: s.served ? (noMandatory ? "all" : p.cases) : "none",
         checked: s.served || p.mandatory || p.checkUnserved,
       };
     });
-    const runOn = plan.configs.filter((_, i) => report.configs[i]!.served);
+    const runOn = plan.configs
+      .map((p, i) => ({ config: p.config, cases: report.configs[i]!.cases }))
+      .filter((p) => p.cases !== "none");
     report.unmatchedKnownFailing = known
       .filter(
         (k) =>

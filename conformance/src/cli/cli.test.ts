@@ -210,7 +210,7 @@ describe("paycode-conformance run certifies protocols, not assumes them", () => 
     ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain(
-      "protocols: grpc-http2-proto (optional-config subset); NOT SERVED, mandatory [RPC-3]: connect-http1.1-proto, connect-http1.1-json",
+      "protocols: grpc-http2-proto (every case); NOT SERVED, mandatory [RPC-3]: connect-http1.1-proto, connect-http1.1-json",
     );
     expect(r.stdout).toMatch(/\nFAIL {2}protocols\/connect-http1\.1-proto \(0 ms\)\n/);
     expect(r.stdout).toMatch(/\nFAIL {2}protocols\/connect-http1\.1-json \(0 ms\)\n/);
