@@ -9,34 +9,32 @@ import {
 } from "@paycode/protocol/v1";
 import { createPaycodeTransport, type PaycodeTransport } from "@paycode/sdk";
 import type { Case, CaseContext, HttpVersion, Protocol } from "./case.js";
+import { aggregate, protocolCheck, skippedResult } from "./case-outcome.js";
+import { planConfigs } from "./config-plan.js";
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { CaseFailure, Expect } from "./expect.js";
 import { Fixtures } from "./fixtures/fixtures.js";
 import { matchesAny } from "./glob.js";
 import { type KnownFailingEntry, listsCase } from "./known-failing.js";
 import { invalidTargetReason, probeTarget, servesConfig, type TargetProblem } from "./probe.js";
-import type { CaseResult, CaseStatus, ConfigOutcome, ConfigReport, RunReport } from "./result.js";
+import type { CaseResult, ConfigOutcome, ConfigReport, RunReport } from "./result.js";
 import { summarize } from "./result.js";
 import { controlClient, RpcFailure, RpcTracker, rawClients } from "./rpc.js";
 import {
   type Codec,
   type ConfigSelection,
-  configLabel,
   configName,
-  isMandatory,
-  MANDATORY_CONFIGS,
   OPTIONAL_CONFIG_CASES,
-  OPTIONAL_CONFIGS,
-  PRIMARY_CONFIG,
   type RunConfig,
   sameConfig,
 } from "./run-config.js";
 import { RwLock } from "./rw-lock.js";
 import { RunClock, TargetClock } from "./target-clock.js";
-import { defaultHttpVersion } from "./transport.js";
 import { SUITE_VERSION } from "./version.js";
 
-/** Progress callbacks; reporters implement them. All are optional and must not throw. */
+export { PROTOCOL_CHECK_FAMILY } from "./case-outcome.js";
+export { planConfigs } from "./config-plan.js";
+
 /** Progress callbacks; reporters implement them. All are optional and must not throw. */
 export interface RunListener {
   onStart?(info: {
@@ -112,9 +110,6 @@ export function selectCases(
   );
 }
 
-/** The family of the per-config checks the runner adds to every run. */
-export const PROTOCOL_CHECK_FAMILY = "protocols";
-
 class TimeoutError extends Error {}
 
 function describeError(e: unknown): string {
@@ -126,82 +121,6 @@ function describeError(e: unknown): string {
     return `unexpected ${e.name}: ${e.message}${where ? ` (${where})` : ""}`;
   }
   return `unexpected throw: ${String(e)}`;
-}
-
-/** One config the run means to exercise, before the probe says whether it is served. */
-interface PlannedConfig {
-  readonly config: RunConfig;
-  readonly mandatory: boolean;
-  /** Cases it gets when served. */
-  readonly cases: "all" | "subset";
-  /** Whether an unserved one still gets a (failing) check; mandatory ones always do. */
-  readonly checkUnserved: boolean;
-}
-
-interface Plan {
-  readonly configs: PlannedConfig[];
-  /** The config the probe tries first. */
-  readonly requested: RunConfig;
-  /** Whether the probe may fall back to another config the target serves. */
-  readonly fallback: boolean;
-  readonly unexercisedMandatory: string[];
-}
-
-/** Which configs a run exercises ([RPC-3]: the mandatory ones whatever it is asked). */
-export function planConfigs(
-  o: Pick<RunOptions, "protocol" | "httpVersion" | "configs" | "fullMatrix">,
-): Plan {
-  const mandatory = (config: RunConfig): PlannedConfig => ({
-    config,
-    mandatory: true,
-    cases: "all",
-    checkUnserved: true,
-  });
-  if (o.protocol !== undefined || o.httpVersion !== undefined) {
-    const protocol = o.protocol ?? "connect";
-    const explicit: RunConfig = {
-      protocol,
-      httpVersion: o.httpVersion ?? defaultHttpVersion(protocol),
-      codec: "proto",
-    };
-    const configs = MANDATORY_CONFIGS.map(mandatory);
-    if (!isMandatory(explicit)) {
-      configs.push({ config: explicit, mandatory: false, cases: "all", checkUnserved: true });
-    }
-    return { configs, requested: explicit, fallback: false, unexercisedMandatory: [] };
-  }
-  if (Array.isArray(o.configs)) {
-    const list: RunConfig[] = [];
-    for (const c of o.configs as readonly RunConfig[]) {
-      if (!list.some((l) => sameConfig(l, c))) list.push(c);
-    }
-    return {
-      configs: list.map((config) => ({
-        config,
-        mandatory: isMandatory(config),
-        cases: "all",
-        checkUnserved: true,
-      })),
-      requested: list[0] ?? PRIMARY_CONFIG,
-      fallback: true,
-      unexercisedMandatory: MANDATORY_CONFIGS.filter(
-        (m) => !list.some((l) => sameConfig(l, m)),
-      ).map(configName),
-    };
-  }
-  const selection = (o.configs as ConfigSelection | undefined) ?? "mandatory";
-  const configs = MANDATORY_CONFIGS.map(mandatory);
-  if (selection !== "mandatory") {
-    for (const config of OPTIONAL_CONFIGS) {
-      configs.push({
-        config,
-        mandatory: false,
-        cases: o.fullMatrix ? "all" : "subset",
-        checkUnserved: selection === "all",
-      });
-    }
-  }
-  return { configs, requested: PRIMARY_CONFIG, fallback: true, unexercisedMandatory: [] };
 }
 
 /**
@@ -516,89 +435,6 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   finish();
   o.listener?.onEnd?.(report);
   return report;
-}
-
-/** The `protocols/<config>` check of one config: passed when the target serves it. */
-function protocolCheck(c: ConfigReport, strict: boolean): CaseResult {
-  const label = configLabel(c);
-  const message = c.served
-    ? ""
-    : c.mandatory
-      ? `the target does not serve ${label} (${c.why ?? "no answer"}): [RPC-3] makes it mandatory, so no case could run on it and the run cannot pass`
-      : `the target does not serve ${label} (${c.why ?? "no answer"}), which [RPC-4] recommends`;
-  const status = c.served ? "passed" : "failed";
-  const severity = c.mandatory ? "required" : "recommended";
-  return {
-    id: `${PROTOCOL_CHECK_FAMILY}/${c.name}`,
-    title: `Serves ${label}${c.served ? `; ${c.cases === "all" ? "every case" : "the optional-config subset of cases"} ran on it` : ""}`,
-    requirements: [c.mandatory ? "RPC-3" : "RPC-4"],
-    severity,
-    features: [],
-    status,
-    durationMs: 0,
-    message,
-    blocking: status === "failed" && (severity === "required" || strict),
-    // The id names the config; the check runs no case on it.
-    configs: [],
-  };
-}
-
-function skippedResult(c: Case, message: string): CaseResult {
-  return {
-    id: c.id,
-    title: c.title,
-    requirements: [...c.requirements],
-    severity: c.severity,
-    features: [...c.features],
-    status: "skipped",
-    durationMs: 0,
-    message,
-    blocking: false,
-    configs: [],
-  };
-}
-
-/**
- * One case's result from its configs: failed if it failed on any, known
- * failing if it failed only where listed, passed if it passed on all. The
- * message names the configs when the case did not fail the same way on
- * every config it ran on.
- */
-export function aggregate(
-  c: Case,
-  outcomes: readonly ConfigOutcome[],
-  strict: boolean,
-): CaseResult {
-  const failed = outcomes.filter((x) => x.status === "failed");
-  const kf = outcomes.filter((x) => x.status === "known-failing");
-  const status: CaseStatus =
-    failed.length > 0 ? "failed" : kf.length > 0 ? "known-failing" : "passed";
-  const shown = failed.length > 0 ? failed : kf;
-  const messages = new Set(shown.map((x) => x.message));
-  const message =
-    shown.length === 0
-      ? ""
-      : messages.size === 1 && shown.length === outcomes.length
-        ? shown[0]!.message
-        : shown.map((x) => `${x.config}: ${x.message}`).join("; ");
-  const notes = shown.flatMap((x) =>
-    (x.notes ?? []).map((n) => (outcomes.length > 1 ? `[${x.config}] ${n}` : n)),
-  );
-  const stale = failed.some((x) => x.staleKnownFailing);
-  return {
-    id: c.id,
-    title: c.title,
-    requirements: [...c.requirements],
-    severity: c.severity,
-    features: [...c.features],
-    status,
-    durationMs: outcomes.reduce((t, x) => t + x.durationMs, 0),
-    message,
-    ...(notes.length > 0 && status !== "passed" ? { notes } : {}),
-    ...(stale ? { staleKnownFailing: true } : {}),
-    blocking: stale || (status === "failed" && (c.severity === "required" || strict)),
-    configs: outcomes,
-  };
 }
 
 interface ExecEnv {
