@@ -7,6 +7,7 @@ import type {
 import type { Expect } from "./expect.js";
 import type { Fixtures } from "./fixtures/fixtures.js";
 import type { RawClients } from "./rpc.js";
+import type { Codec } from "./run-config.js";
 import type { TargetClock } from "./target-clock.js";
 
 /** How much a case weighs: required cases certify; recommended ones count only with `--strict`. */
@@ -36,6 +37,8 @@ export interface CaseContext {
   readonly target: string;
   readonly protocol: Protocol;
   readonly httpVersion: HttpVersion;
+  /** The codec of every RPC the case makes (cases must not depend on it). */
+  readonly codec: Codec;
   /** Aborted when the case times out or the run is interrupted; every RPC carries it. */
   readonly signal: AbortSignal;
   /** What the target claimed (features, profile, clock) at the start of the run. */

@@ -10,7 +10,12 @@ export type { Case, Feature, HttpVersion, Protocol, Severity } from "./case.js";
 // Running the suite and reading its verdicts.
 export { allCases, FAMILIES } from "./cases/index.js";
 export { matchesAny, matchesGlob } from "./glob.js";
-export { type KnownFailingEntry, parseKnownFailing, readKnownFailing } from "./known-failing.js";
+export {
+  type KnownFailingEntry,
+  listsCase,
+  parseKnownFailing,
+  readKnownFailing,
+} from "./known-failing.js";
 export {
   type MutantCoverage,
   mutantCoverage,
@@ -41,11 +46,34 @@ export {
 } from "./probe.js";
 export { REFERENCE_MUTANT_GAPS, REFERENCE_MUTANTS } from "./reference-mutants.js";
 export * from "./report/index.js";
-export type { CaseResult, CaseStatus, RunReport, RunSummary } from "./result.js";
+export type {
+  CaseResult,
+  CaseStatus,
+  ConfigOutcome,
+  ConfigReport,
+  RunReport,
+  RunSummary,
+} from "./result.js";
 export {
+  ALL_CONFIGS,
+  CONFIG_SELECTIONS,
+  type Codec,
+  type ConfigSelection,
+  configLabel,
+  configName,
+  MANDATORY_CONFIGS,
+  OPTIONAL_CONFIG_CASES,
+  OPTIONAL_CONFIGS,
+  PRIMARY_CONFIG,
+  type RunConfig,
+} from "./run-config.js";
+export {
+  CONFIG_PROBE_TIMEOUT_MS,
   DEFAULT_PARALLEL,
   DEFAULT_TIMEOUT_MS,
   PROBE_TIMEOUT_MS,
+  PROTOCOL_CHECK_FAMILY,
+  planConfigs,
   type RunListener,
   type RunOptions,
   runSuite,

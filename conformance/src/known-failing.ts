@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { globToRegExp, matchesGlob } from "./glob.js";
 
 /** One pattern of a known-failing list and where it came from, for stale-entry messages. */
 export interface KnownFailingEntry {
@@ -22,4 +23,22 @@ export function parseKnownFailing(text: string): KnownFailingEntry[] {
 
 export function readKnownFailing(file: string): KnownFailingEntry[] {
   return parseKnownFailing(readFileSync(file, "utf8"));
+}
+
+/**
+ * Whether a known-failing pattern lists case `id` on config `config`. A
+ * pattern is a case glob, optionally qualified by a config glob after `@`
+ * (as connectrpc/conformance matches config-qualified test names):
+ * `reused-code/*` lists those cases on every config,
+ * `reused-code/*@grpc-*` only over gRPC, `**@*-json` every case over JSON.
+ */
+export function listsCase(pattern: string, id: string, config: string): boolean {
+  const at = pattern.indexOf("@");
+  if (at < 0) return matchesGlob(id, pattern);
+  const configPattern = pattern.slice(at + 1).trim();
+  return (
+    matchesGlob(id, pattern.slice(0, at)) &&
+    configPattern !== "" &&
+    globToRegExp(configPattern).test(config)
+  );
 }

@@ -1,5 +1,6 @@
 import type { Case } from "./case.js";
 import type { RunReport } from "./result.js";
+import { PRIMARY_CONFIG } from "./run-config.js";
 import { runSuite } from "./runner.js";
 import { SUITE_VERSION } from "./version.js";
 
@@ -87,6 +88,9 @@ async function runAgainst(
   try {
     return await runSuite({
       target: target.url,
+      // One config: a mutant breaks a rule, not a protocol, and the matrix
+      // runs the suite dozens of times (certification runs take them all).
+      configs: [PRIMARY_CONFIG],
       cases,
       parallel: o.parallel ?? 8,
       timeoutMs: o.timeoutMs ?? 15_000,

@@ -9,6 +9,14 @@ import {
 import { createPaycodeTransport } from "@paycode/sdk";
 import type { HttpVersion, Protocol } from "./case.js";
 import type { TargetProblem, TargetProblemKind } from "./probe-codes.js";
+import {
+  ALL_CONFIGS,
+  type Codec,
+  configLabel,
+  type RunConfig,
+  sameConfig,
+  variantLabel,
+} from "./run-config.js";
 
 export {
   invalidTargetReason,
@@ -17,21 +25,9 @@ export {
   type TargetProblemKind,
 } from "./probe-codes.js";
 
-const LABEL: Record<Protocol, string> = {
-  connect: "Connect",
-  grpc: "gRPC",
-  "grpc-web": "gRPC-Web",
-};
-const label = (p: Protocol, h: HttpVersion) => `${LABEL[p]} over HTTP/${h}`;
-
-/** Every protocol/HTTP version pair the suite speaks, most common first. */
-const VARIANTS: readonly { protocol: Protocol; httpVersion: HttpVersion }[] = [
-  { protocol: "connect", httpVersion: "1.1" },
-  { protocol: "grpc-web", httpVersion: "1.1" },
-  { protocol: "connect", httpVersion: "2" },
-  { protocol: "grpc-web", httpVersion: "2" },
-  { protocol: "grpc", httpVersion: "2" },
-];
+/** How messages name a config: the codec only when it is not the default. */
+const label = (c: RunConfig) =>
+  c.codec === "json" ? configLabel(c) : variantLabel(c.protocol, c.httpVersion);
 
 /**
  * Codes only a server speaking the protocol sends deliberately. Garbage,
@@ -141,18 +137,33 @@ function speaksHttp2(url: URL, timeoutMs: number): Promise<"yes" | "no" | "timeo
 }
 
 export interface ProbeOptions {
-  /** Transport for the requested protocol and HTTP version (the run's own). */
+  /** Transport for the requested config (the run's own). */
   transport: Transport;
   target: string;
   protocol: Protocol;
   httpVersion: HttpVersion;
+  /** Codec of `transport`; default binary protobuf. */
+  codec?: Codec;
   /** For each probe call; alternative protocols get at most 3 s each. */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * When the requested config was not asked for by the user (a run that
+   * certifies whatever the target serves), a target that answers over
+   * another config is tested over that one instead of being refused as
+   * "wrong protocol": the run then fails the mandatory config's check.
+   */
+  fallback?: boolean;
 }
 
 export type ProbeResult =
-  | { capabilities: GetCapabilitiesResponse }
+  | {
+      capabilities: GetCapabilitiesResponse;
+      /** Set when the requested config did not answer and `fallback` chose this one. */
+      via?: RunConfig;
+      /** Why the requested config did not answer, when `via` is set. */
+      requestedFailure?: string;
+    }
   | { problem: TargetProblem }
   | { interrupted: true };
 
@@ -161,10 +172,16 @@ export type ProbeResult =
  * control speaking the requested protocol: HealthService.Ping over that
  * protocol, then ConformanceService.GetCapabilities. When Ping fails it
  * finds out why: no TCP connection (unreachable), Ping answering over
- * another protocol (wrong protocol), or over none (not a Paycode server).
+ * another protocol (wrong protocol, or with `fallback` the config to test
+ * over), or over none (not a Paycode server).
  */
 export async function probeTarget(o: ProbeOptions): Promise<ProbeResult> {
-  const requested = label(o.protocol, o.httpVersion);
+  const requestedConfig: RunConfig = {
+    protocol: o.protocol,
+    httpVersion: o.httpVersion,
+    codec: o.codec ?? "proto",
+  };
+  const requested = label(requestedConfig);
   const ping = (transport: Transport, timeoutMs: number) =>
     attempt(
       (signal) => createClient(HealthService, transport).ping({}, { signal }),
@@ -188,6 +205,10 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeResult> {
     };
   }
   if (!first.ok && first.interrupted) return { interrupted: true };
+  let control = o.transport;
+  let via: RunConfig | undefined;
+  let requestedFailure: string | undefined;
+  let closeVia: (() => void) | undefined;
   if (!answered(first)) {
     const failure = first.ok ? "" : describe(first.error);
     if (!first.ok && first.timedOut) {
@@ -198,40 +219,103 @@ export async function probeTarget(o: ProbeOptions): Promise<ProbeResult> {
     }
     const unreachable = await tcpReach(new URL(o.target), Math.min(o.timeoutMs, 10_000));
     if (unreachable) return problem("unreachable", `${o.target} is unreachable: ${unreachable}`);
-    for (const v of VARIANTS) {
-      if (v.protocol === o.protocol && v.httpVersion === o.httpVersion) continue;
+    for (const v of ALL_CONFIGS) {
+      if (sameConfig(v, requestedConfig)) continue;
       if (o.signal?.aborted) return { interrupted: true };
       if (v.httpVersion === "2" && (await http2()) !== "yes") continue;
       const pt = createPaycodeTransport({ baseUrl: o.target, ...v });
+      let keep = false;
       try {
         if (answered(await ping(pt.transport, Math.min(o.timeoutMs, 3_000)))) {
-          return problem(
-            "wrong-protocol",
-            `${o.target} does not speak ${requested} (HealthService.Ping: ${failure}) but answers over ${label(v.protocol, v.httpVersion)}: use --protocol ${v.protocol} --http-version ${v.httpVersion}, or serve ${requested}`,
-          );
+          if (!o.fallback) {
+            return problem(
+              "wrong-protocol",
+              `${o.target} does not speak ${requested} (HealthService.Ping: ${failure}) but answers over ${label(v)}: use --protocol ${v.protocol} --http-version ${v.httpVersion}, or serve ${requested}`,
+            );
+          }
+          keep = true;
+          control = pt.transport;
+          closeVia = () => pt.close();
+          via = v;
+          requestedFailure = failure;
+          break;
         }
       } finally {
-        pt.close();
+        if (!keep) pt.close();
       }
     }
-    return problem(
-      "not-paycode",
-      `${o.target} is not a Paycode server: it accepts connections but HealthService.Ping fails (${failure}); check the URL (the base URL, without a path to a service)`,
-    );
+    if (!via) {
+      return problem(
+        "not-paycode",
+        `${o.target} is not a Paycode server: it accepts connections but HealthService.Ping fails (${failure}); check the URL (the base URL, without a path to a service)`,
+      );
+    }
   }
 
-  const caps = await attempt(
-    (signal) => createClient(ConformanceService, o.transport).getCapabilities({}, { signal }),
-    o.timeoutMs,
-    o.signal,
-  );
-  if (caps.ok) return { capabilities: caps.value };
-  if (caps.interrupted) return { interrupted: true };
-  const why = caps.timedOut ? `no answer within ${o.timeoutMs} ms` : describe(caps.error);
-  return problem(
-    "no-test-control",
-    `${o.target} is a Paycode server without test control: ConformanceService.GetCapabilities failed (${why}); run it with test control enabled (spec §11; the reference: paycode serve --enable-test-control)`,
-  );
+  try {
+    const caps = await attempt(
+      (signal) => createClient(ConformanceService, control).getCapabilities({}, { signal }),
+      o.timeoutMs,
+      o.signal,
+    );
+    if (caps.ok) {
+      return via
+        ? { capabilities: caps.value, via, requestedFailure: requestedFailure ?? "" }
+        : { capabilities: caps.value };
+    }
+    if (caps.interrupted) return { interrupted: true };
+    const why = caps.timedOut ? `no answer within ${o.timeoutMs} ms` : describe(caps.error);
+    return problem(
+      "no-test-control",
+      `${o.target} is a Paycode server without test control: ConformanceService.GetCapabilities failed (${why}); run it with test control enabled (spec §11; the reference: paycode serve --enable-test-control)`,
+    );
+  } finally {
+    closeVia?.();
+  }
+}
+
+/**
+ * Whether the target answers HealthService.Ping over `config` (used, once
+ * the target is known to be a Paycode server, to find the configs it
+ * serves); the failure when not.
+ */
+export async function servesConfig(
+  target: string,
+  config: RunConfig,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<{ served: true } | { served: false; why: string } | { interrupted: true }> {
+  const url = new URL(target);
+  if (config.httpVersion === "2") {
+    const h2 = await speaksHttp2(url, timeoutMs);
+    if (h2 !== "yes") {
+      return {
+        served: false,
+        why:
+          h2 === "timeout"
+            ? `no HTTP/2 answer within ${timeoutMs} ms`
+            : "no HTTP/2 from the target",
+      };
+    }
+  }
+  const pt = createPaycodeTransport({ baseUrl: target, ...config });
+  try {
+    const r = await attempt(
+      (s) => createClient(HealthService, pt.transport).ping({}, { signal: s }),
+      timeoutMs,
+      signal,
+    );
+    if (r.ok || DELIBERATE.has(r.error.code)) return { served: true };
+    if (r.interrupted) return { interrupted: true };
+    return {
+      served: false,
+      why: r.timedOut
+        ? `no answer to HealthService.Ping within ${timeoutMs} ms`
+        : `HealthService.Ping: ${describe(r.error)}`,
+    };
+  } finally {
+    pt.close();
+  }
 }
 
 function problem(kind: TargetProblemKind, message: string): { problem: TargetProblem } {

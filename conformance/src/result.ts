@@ -1,5 +1,37 @@
 import type { Feature, HttpVersion, Protocol, Severity } from "./case.js";
 import type { TargetProblem } from "./probe-codes.js";
+import type { Codec } from "./run-config.js";
+
+/** How one case went on one config of the run. */
+export interface ConfigOutcome {
+  /** The config's name, e.g. "connect-http1.1-json" (see `configName`). */
+  readonly config: string;
+  readonly status: "passed" | "failed" | "known-failing";
+  readonly durationMs: number;
+  /** Why it failed; empty when it passed. */
+  readonly message: string;
+  readonly notes?: readonly string[];
+  /** Listed as known-failing on this config but passed. */
+  readonly staleKnownFailing?: boolean;
+}
+
+/** One config of a run and what the target made of it. */
+export interface ConfigReport {
+  readonly name: string;
+  readonly protocol: Protocol;
+  readonly httpVersion: HttpVersion;
+  readonly codec: Codec;
+  /** Mandatory by [RPC-3]: in every run, and its check fails the run when not served. */
+  readonly mandatory: boolean;
+  /** The target answers HealthService.Ping over it. */
+  readonly served: boolean;
+  /** Why it is not served. */
+  readonly why?: string;
+  /** Which cases ran on it: every selected case, the optional-config subset, or none (not served). */
+  readonly cases: "all" | "subset" | "none";
+  /** Whether the run has a `protocols/<name>` check for it (not for unclaimed configs of a "claimed" run). */
+  readonly checked: boolean;
+}
 
 export type CaseStatus = "passed" | "failed" | "skipped" | "known-failing";
 
@@ -20,6 +52,12 @@ export interface CaseResult {
   readonly staleKnownFailing?: boolean;
   /** True when the failure counts against the run (required, or --strict). */
   readonly blocking?: boolean;
+  /**
+   * The configs the case ran on, each with its own verdict; `status` and
+   * `message` sum them up. Empty when it was skipped, and for the
+   * `protocols/<config>` checks, whose id names their config.
+   */
+  readonly configs: readonly ConfigOutcome[];
 }
 
 export interface RunSummary {
@@ -37,8 +75,16 @@ export interface RunSummary {
 export interface RunReport {
   suiteVersion: string;
   target: string;
+  /** The config the harness drove test control over (the first served config of the run). */
   protocol: Protocol;
   httpVersion: HttpVersion;
+  /** Every config of the run, mandatory ones first, and which the target serves. */
+  configs: ConfigReport[];
+  /**
+   * Mandatory configs the caller left out of the run (only a library
+   * caller can); a run that did not exercise them cannot pass.
+   */
+  unexercisedMandatory: string[];
   implementation: string;
   features: string[];
   /**

@@ -9,29 +9,46 @@ import {
 } from "@paycode/protocol/v1";
 import { createPaycodeTransport, type PaycodeTransport } from "@paycode/sdk";
 import type { Case, CaseContext, HttpVersion, Protocol } from "./case.js";
+import { aggregate, protocolCheck, skippedResult } from "./case-outcome.js";
+import { planConfigs } from "./config-plan.js";
 import { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { CaseFailure, Expect } from "./expect.js";
 import { Fixtures } from "./fixtures/fixtures.js";
-import { matchesAny, matchesGlob } from "./glob.js";
-import type { KnownFailingEntry } from "./known-failing.js";
-import { invalidTargetReason, probeTarget, type TargetProblem } from "./probe.js";
-import type { CaseResult, CaseStatus, RunReport } from "./result.js";
+import { matchesAny } from "./glob.js";
+import { type KnownFailingEntry, listsCase } from "./known-failing.js";
+import { invalidTargetReason, probeTarget, servesConfig, type TargetProblem } from "./probe.js";
+import type { CaseResult, ConfigOutcome, ConfigReport, RunReport } from "./result.js";
 import { summarize } from "./result.js";
 import { controlClient, RpcFailure, RpcTracker, rawClients } from "./rpc.js";
+import {
+  type Codec,
+  type ConfigSelection,
+  configName,
+  OPTIONAL_CONFIG_CASES,
+  type RunConfig,
+  sameConfig,
+} from "./run-config.js";
 import { RwLock } from "./rw-lock.js";
 import { RunClock, TargetClock } from "./target-clock.js";
-import { defaultHttpVersion } from "./transport.js";
 import { SUITE_VERSION } from "./version.js";
+
+export { PROTOCOL_CHECK_FAMILY } from "./case-outcome.js";
+export { planConfigs } from "./config-plan.js";
 
 /** Progress callbacks; reporters implement them. All are optional and must not throw. */
 export interface RunListener {
   onStart?(info: {
     target: string;
     implementation: string;
+    /** Results to come: one per selected case, plus one `protocols/…` check per checked config. */
     total: number;
     features: string[];
+    /** The configs of the run and which the target serves. */
+    configs?: readonly ConfigReport[];
   }): void;
+  /** Called once per case, when it starts on its first config. */
   onCaseStart?(c: Case): void;
+  /** Called once per case, when it has run on every config of the run. */
   onCaseEnd?(r: CaseResult, soFar: RunReport): void;
   onEnd?(report: RunReport): void;
 }
@@ -39,8 +56,23 @@ export interface RunListener {
 export interface RunOptions {
   /** Base URL of the implementation under test. */
   target: string;
+  /**
+   * Narrows the optional part of the run to this one protocol (with
+   * `httpVersion`, default per `defaultHttpVersion`), on which every case
+   * runs; the target must serve it (else "wrong-protocol"). The mandatory
+   * configs run anyway. Overrides `configs`.
+   */
   protocol?: Protocol;
   httpVersion?: HttpVersion;
+  /**
+   * Which configs to exercise (see `ConfigSelection`); default "mandatory".
+   * A list runs exactly those configs, every case on each: a run whose list
+   * leaves out a mandatory config cannot pass (`unexercisedMandatory`); the
+   * mutant matrix runs on `[PRIMARY_CONFIG]` alone this way.
+   */
+  configs?: ConfigSelection | readonly RunConfig[];
+  /** Every case on the optional configs too, not only `OPTIONAL_CONFIG_CASES`. */
+  fullMatrix?: boolean;
   /** The catalog; defaults are supplied by the caller (see `allCases`). */
   cases: readonly Case[];
   /** Only cases matching one of these globs (all when empty). */
@@ -63,6 +95,9 @@ export { DEFAULT_PARALLEL, DEFAULT_TIMEOUT_MS };
 
 /** The pre-run probe waits at most this long per call (or the case timeout, if shorter). */
 export const PROBE_TIMEOUT_MS = 10_000;
+
+/** Finding out which other configs the target serves waits at most this long per config. */
+export const CONFIG_PROBE_TIMEOUT_MS = 3_000;
 
 /** Cases chosen by --run / --skip, in catalog order. */
 export function selectCases(
@@ -92,16 +127,19 @@ function describeError(e: unknown): string {
  * Runs the suite against a target. Never throws for anything the target
  * does. First it probes the target (`probeTarget`): a target that cannot be
  * tested at all (bad URL, unreachable, not a Paycode server, no test
- * control, wrong protocol) ends the run before any case, with
- * `report.targetProblem` saying why and no listener called. Otherwise a
- * hang is a timed-out case, a bad answer a failed one. Results are
- * reported to the listener as they come, so an interrupted run keeps them.
+ * control, a protocol asked for that it does not speak) ends the run
+ * before any case, with `report.targetProblem` saying why and no listener
+ * called. Then it finds which configs of the run the target serves: each
+ * gets a `protocols/<config>` check (a mandatory one not served fails the
+ * run, [RPC-3]) and the cases run on every served config, each case once
+ * per config. A hang is a timed-out case, a bad answer a failed one.
+ * Results are reported to the listener as they come, so an interrupted
+ * run keeps them.
  */
 export async function runSuite(o: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const protocol = o.protocol ?? "connect";
-  const httpVersion = o.httpVersion ?? defaultHttpVersion(protocol);
+  const plan = planConfigs(o);
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const parallel = Math.max(1, o.parallel ?? DEFAULT_PARALLEL);
   const strict = o.strict ?? false;
@@ -114,17 +152,17 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   const report: RunReport = {
     suiteVersion: SUITE_VERSION,
     target: o.target,
-    protocol,
-    httpVersion,
+    protocol: plan.requested.protocol,
+    httpVersion: plan.requested.httpVersion,
+    configs: [],
+    unexercisedMandatory: plan.unexercisedMandatory,
     implementation: "",
     features: [],
     startedAt: startedAt.toISOString(),
     durationMs: 0,
     strict,
     interrupted: false,
-    unmatchedKnownFailing: known
-      .filter((k) => !selected.some((c) => matchesGlob(c.id, k.pattern)))
-      .map((k) => k.pattern),
+    unmatchedKnownFailing: [],
     summary: summarize([]),
     cases: results,
     ok: false,
@@ -133,7 +171,10 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     report.durationMs = Math.round(performance.now() - t0);
     report.summary = summarize(results);
     report.ok =
-      report.summary.blockingFailures === 0 && !report.interrupted && !report.targetProblem;
+      report.summary.blockingFailures === 0 &&
+      !report.interrupted &&
+      !report.targetProblem &&
+      report.unexercisedMandatory.length === 0;
     return report;
   };
 
@@ -145,9 +186,18 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   };
   const invalid = invalidTargetReason(o.target);
   if (invalid) return refuse({ kind: "invalid-target", message: invalid });
-  let pt: PaycodeTransport;
+  const transports = new Map<string, PaycodeTransport>();
+  const transportFor = (c: RunConfig): PaycodeTransport => {
+    const name = configName(c);
+    let pt = transports.get(name);
+    if (!pt) {
+      pt = createPaycodeTransport({ baseUrl: o.target, ...c });
+      transports.set(name, pt);
+    }
+    return pt;
+  };
   try {
-    pt = createPaycodeTransport({ baseUrl: o.target, protocol, httpVersion });
+    transportFor(plan.requested);
   } catch (e) {
     return refuse({ kind: "invalid-target", message: (e as Error).message });
   }
@@ -157,13 +207,14 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
   // happens (interruption, failure, a harness error).
   let runClock: RunClock | undefined;
   try {
+    const probeTimeout = Math.min(timeoutMs, PROBE_TIMEOUT_MS);
     const probed = await probeTarget({
-      transport: pt.transport,
+      transport: transportFor(plan.requested).transport,
       target: o.target,
-      protocol,
-      httpVersion,
-      timeoutMs: Math.min(timeoutMs, PROBE_TIMEOUT_MS),
+      ...plan.requested,
+      timeoutMs: probeTimeout,
       signal: interruptSignal,
+      fallback: plan.fallback,
     });
     if ("interrupted" in probed) {
       report.interrupted = true;
@@ -171,23 +222,80 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
     }
     if ("problem" in probed) return refuse(probed.problem);
     const caps: GetCapabilitiesResponse = probed.capabilities;
+    const controlConfig = probed.via ?? plan.requested;
+    report.protocol = controlConfig.protocol;
+    report.httpVersion = controlConfig.httpVersion;
     report.implementation = caps.implementation;
     report.features = [...caps.features];
+
+    // Which configs of the run the target serves: the one the probe got
+    // an answer on, and a Ping over each of the others.
+    const served = await Promise.all(
+      plan.configs.map(async (p) => {
+        if (sameConfig(p.config, controlConfig)) return { served: true as const };
+        if (probed.via && sameConfig(p.config, plan.requested)) {
+          return { served: false as const, why: `HealthService.Ping: ${probed.requestedFailure}` };
+        }
+        return servesConfig(
+          o.target,
+          p.config,
+          Math.min(probeTimeout, CONFIG_PROBE_TIMEOUT_MS),
+          interruptSignal,
+        );
+      }),
+    );
+    if (served.some((s) => "interrupted" in s)) {
+      report.interrupted = true;
+      return finish();
+    }
+    const isServed = (i: number) => "served" in served[i]! && served[i]!.served;
+    // A target serving no mandatory config fails the run anyway; the whole
+    // catalog then runs on what it serves, so the report says all it can.
+    const noMandatory = !plan.configs.some((p, i) => p.mandatory && isServed(i));
+    report.configs = plan.configs.map((p, i) => {
+      const s = served[i] as { served: true } | { served: false; why: string };
+      return {
+        name: configName(p.config),
+        ...p.config,
+        mandatory: p.mandatory,
+        served: s.served,
+        ...(s.served ? {} : { why: s.why }),
+        cases: s.served ? (noMandatory ? "all" : p.cases) : "none",
+        checked: s.served || p.mandatory || p.checkUnserved,
+      };
+    });
+    const runOn = plan.configs
+      .map((p, i) => ({ config: p.config, cases: report.configs[i]!.cases }))
+      .filter((p) => p.cases !== "none");
+    report.unmatchedKnownFailing = known
+      .filter(
+        (k) =>
+          !selected.some((c) =>
+            runOn.some(
+              (p) =>
+                (p.cases === "all" || OPTIONAL_CONFIG_CASES.includes(c.id)) &&
+                listsCase(k.pattern, c.id, configName(p.config)),
+            ),
+          ),
+      )
+      .map((k) => k.pattern);
+
     if (caps.features.includes("settable-clock")) {
-      runClock = new RunClock(createClient(ConformanceService, pt.transport));
+      runClock = new RunClock(
+        createClient(ConformanceService, transportFor(controlConfig).transport),
+      );
       await runClock.begin(caps.now, caps.clockFrozen);
     }
+    const checks = report.configs.filter((c) => c.checked);
+    const total = checks.length + selected.length;
     o.listener?.onStart?.({
       target: o.target,
       implementation: report.implementation,
-      total: selected.length,
+      total,
       features: report.features,
+      configs: report.configs,
     });
 
-    const lock = new RwLock();
-    // Exclusive (clock-moving) cases first: they run one at a time, then the
-    // rest fill every worker.
-    const queue = [...selected.filter((c) => c.exclusive), ...selected.filter((c) => !c.exclusive)];
     const emit = (r: CaseResult) => {
       results.push(r);
       try {
@@ -196,54 +304,114 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
         // A reporter bug must not stop certification.
       }
     };
+    // [RPC-3] and [RPC-4]: one check per config, before any case. No
+    // known-failing entry applies to them: a run that could not exercise
+    // a MUST cannot pass.
+    for (const c of checks) emit(protocolCheck(c, strict));
 
-    const runOne = async (c: Case): Promise<void> => {
+    // Every case on every served config that takes it; a case's result is
+    // reported once it has run on all of them.
+    interface Job {
+      readonly c: Case;
+      readonly config: RunConfig;
+    }
+    const pending = new Map<string, { expected: number; outcomes: ConfigOutcome[] }>();
+    const started = new Set<string>();
+    const jobs: Job[] = [];
+    // Exclusive (clock-moving) cases first: they run one at a time, then the
+    // rest fill every worker.
+    const ordered = [
+      ...selected.filter((c) => c.exclusive),
+      ...selected.filter((c) => !c.exclusive),
+    ];
+    for (const c of ordered) {
       const missing = c.features.filter((f) => !report.features.includes(f));
       if (missing.length > 0) {
         emit(
-          result(
+          skippedResult(
             c,
-            "skipped",
-            0,
             `target does not claim feature${missing.length > 1 ? "s" : ""} ${missing.map((f) => JSON.stringify(f)).join(", ")}`,
-            strict,
           ),
         );
-        return;
+        continue;
       }
+      const configs = runOn.filter(
+        (p) => p.cases === "all" || OPTIONAL_CONFIG_CASES.includes(c.id),
+      );
+      if (configs.length === 0) {
+        emit(
+          skippedResult(
+            c,
+            "not run: the target serves none of this run's configs (see the protocols/ checks)",
+          ),
+        );
+        continue;
+      }
+      pending.set(c.id, { expected: configs.length, outcomes: [] });
+      for (const p of configs) jobs.push({ c, config: p.config });
+    }
+    const configOrder = (name: string) => report.configs.findIndex((c) => c.name === name);
+    const settle = (c: Case, force = false) => {
+      const p = pending.get(c.id);
+      if (!p || (p.outcomes.length < p.expected && !force) || p.outcomes.length === 0) return;
+      pending.delete(c.id);
+      p.outcomes.sort((a, b) => configOrder(a.config) - configOrder(b.config));
+      emit(aggregate(c, p.outcomes, strict));
+    };
+
+    const lock = new RwLock();
+    const runOne = async ({ c, config }: Job): Promise<void> => {
       const release = await lock.acquire(c.exclusive ?? false);
       try {
         if (interruptSignal.aborted) return;
-        o.listener?.onCaseStart?.(c);
+        if (!started.has(c.id)) {
+          started.add(c.id);
+          o.listener?.onCaseStart?.(c);
+        }
+        const name = configName(config);
         const r = await executeCase(c, {
-          transport: pt,
+          transport: transportFor(config),
           caps,
-          protocol,
-          httpVersion,
+          ...config,
           target: o.target,
           timeoutMs: c.timeoutMs ?? timeoutMs,
           interrupt: interruptSignal,
         });
         // A case that froze the clock leaves it running for the next ones.
         if (c.exclusive) await runClock?.afterExclusiveCase();
-        const listed = known.some((k) => matchesGlob(c.id, k.pattern));
+        const listed = known.some((k) => listsCase(k.pattern, c.id, name));
+        const notes = r.notes.length > 0 ? { notes: [...r.notes] } : {};
+        let outcome: ConfigOutcome;
         if (listed && r.status === "failed") {
-          emit(result(c, "known-failing", r.durationMs, r.message, strict, r.notes));
+          outcome = {
+            config: name,
+            status: "known-failing",
+            durationMs: r.durationMs,
+            message: r.message,
+            ...notes,
+          };
         } else if (listed && r.status === "passed") {
-          emit({
-            ...result(
-              c,
-              "failed",
-              r.durationMs,
+          outcome = {
+            config: name,
+            status: "failed",
+            durationMs: r.durationMs,
+            message:
               "stale known-failing entry: the case is listed as known-failing but passed; remove it from the list",
-              strict,
-            ),
             staleKnownFailing: true,
-            blocking: true,
-          });
+          };
         } else {
-          emit(result(c, r.status, r.durationMs, r.message, strict, r.notes));
+          outcome = {
+            config: name,
+            status: r.status,
+            durationMs: r.durationMs,
+            message: r.message,
+            ...(r.status === "passed" ? {} : notes),
+          };
         }
+        pending
+          .get(c.id)
+          ?.outcomes.push({ ...outcome, durationMs: Math.round(outcome.durationMs) });
+        settle(c);
       } finally {
         release();
       }
@@ -251,42 +419,22 @@ export async function runSuite(o: RunOptions): Promise<RunReport> {
 
     let next = 0;
     const worker = async () => {
-      while (next < queue.length && !interruptSignal.aborted) {
-        const c = queue[next++]!;
-        await runOne(c);
+      while (next < jobs.length && !interruptSignal.aborted) {
+        const job = jobs[next++]!;
+        await runOne(job);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, worker));
-    report.interrupted = interruptSignal.aborted && results.length < selected.length;
+    await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, worker));
+    // An interrupted run keeps every case that ran on some of its configs.
+    for (const c of ordered) settle(c, true);
+    report.interrupted = interruptSignal.aborted && results.length < total;
   } finally {
     await runClock?.end();
-    pt.close();
+    for (const pt of transports.values()) pt.close();
   }
   finish();
   o.listener?.onEnd?.(report);
   return report;
-}
-
-function result(
-  c: Case,
-  status: CaseStatus,
-  durationMs: number,
-  message: string,
-  strict: boolean,
-  notes?: readonly string[],
-): CaseResult {
-  return {
-    id: c.id,
-    title: c.title,
-    requirements: [...c.requirements],
-    severity: c.severity,
-    features: [...c.features],
-    status,
-    durationMs: Math.round(durationMs),
-    message,
-    ...(notes && notes.length > 0 && status !== "passed" ? { notes: [...notes] } : {}),
-    blocking: status === "failed" && (c.severity === "required" || strict),
-  };
 }
 
 interface ExecEnv {
@@ -294,6 +442,7 @@ interface ExecEnv {
   caps: GetCapabilitiesResponse | undefined;
   protocol: Protocol;
   httpVersion: HttpVersion;
+  codec: Codec;
   target: string;
   timeoutMs: number;
   interrupt: AbortSignal;
@@ -329,6 +478,7 @@ export async function executeCase(
       target: env.target,
       protocol: env.protocol,
       httpVersion: env.httpVersion,
+      codec: env.codec,
       signal: ac.signal,
       // Without capabilities, cases still run (and fail on their own RPCs)
       // against an empty default profile rather than on undefined fields.
@@ -347,6 +497,7 @@ export async function executeCase(
           baseUrl: env.target,
           protocol: env.protocol,
           httpVersion: env.httpVersion,
+          codec: env.codec,
           defer: (fn) => cleanups.push(fn),
         },
       ),

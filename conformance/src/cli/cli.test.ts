@@ -1,6 +1,9 @@
 // The `paycode-conformance` program as users run it: a real child process
 // of bin/paycode-conformance.js (which runs the built dist/).
 import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { TARGET_PROBLEM_EXIT_CODES } from "../probe-codes.js";
@@ -8,6 +11,7 @@ import {
   closedPortUrl,
   startConnectOnlyServer,
   startGarbageServer,
+  startGrpcOnlyServer,
   startHangingServer,
   startServerWithoutTestControl,
   type TestServer,
@@ -183,6 +187,64 @@ describe("paycode-conformance run against a target it cannot test", () => {
       /does not speak gRPC over HTTP\/2 .* but answers over Connect over HTTP\/1\.1: use --protocol connect --http-version 1\.1/,
     );
     expect(s.paths()).not.toContain("/paycode.v1.ConformanceService/CreateAccount");
+  });
+});
+
+describe("paycode-conformance run certifies protocols, not assumes them", () => {
+  it("a gRPC-only target fails [RPC-3] (exit 1), and every report names the configs per case", async () => {
+    const s = await serve(() => startGrpcOnlyServer());
+    const dir = mkdtempSync(join(tmpdir(), "pc-cli-protocols-"));
+    const files = {
+      json: join(dir, "r.json"),
+      junit: join(dir, "r.xml"),
+      html: join(dir, "r.html"),
+    };
+    const r = await conformance([
+      "run",
+      "--target",
+      s.url,
+      "--run",
+      "auth-isolation/ping-needs-no-credential",
+      "--verbose",
+      ...Object.entries(files).flatMap(([k, f]) => [`--${k}`, f]),
+    ]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain(
+      "protocols: grpc-http2-proto (every case); NOT SERVED, mandatory [RPC-3]: connect-http1.1-proto, connect-http1.1-json",
+    );
+    expect(r.stdout).toMatch(/\nFAIL {2}protocols\/connect-http1\.1-proto \(0 ms\)\n/);
+    expect(r.stdout).toMatch(/\nFAIL {2}protocols\/connect-http1\.1-json \(0 ms\)\n/);
+    expect(r.stdout).toMatch(
+      /\nPASS {2}auth-isolation\/ping-needs-no-credential over grpc-http2-proto \(\d+ ms\)\n/,
+    );
+    expect(r.stdout).toMatch(/\nRESULT: FAIL \(2 blocking failures\)\nHTML report: /);
+    const json = JSON.parse(readFileSync(files.json, "utf8"));
+    expect(json.ok).toBe(false);
+    const ping = json.cases.find(
+      (c: { id: string }) => c.id === "auth-isolation/ping-needs-no-credential",
+    );
+    expect(ping.configs.map((c: { config: string }) => c.config)).toEqual(["grpc-http2-proto"]);
+    expect(readFileSync(files.junit, "utf8")).toContain(
+      'name="auth-isolation/ping-needs-no-credential@grpc-http2-proto"',
+    );
+    expect(readFileSync(files.junit, "utf8")).toContain('<property name="protocol" value="grpc"/>');
+    expect(readFileSync(files.html, "utf8")).toContain(
+      '<span class="cfg passed" title="passed">grpc-http2-proto</span>',
+    );
+  });
+
+  it("--protocols and --protocol together are a usage error", async () => {
+    const r = await conformance([
+      "run",
+      "--target",
+      "http://127.0.0.1:9",
+      "--protocols",
+      "all",
+      "--protocol",
+      "grpc",
+    ]);
+    expect(r.code).toBe(2);
+    expectOneLine(r, /--protocols and --protocol\/--http-version both choose the optional configs/);
   });
 });
 

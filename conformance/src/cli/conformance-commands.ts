@@ -14,6 +14,7 @@ import {
   writeAtomic,
 } from "../report/index.js";
 import type { RunReport } from "../result.js";
+import { CONFIG_SELECTIONS, type ConfigSelection } from "../run-config.js";
 import type { RunListener } from "../runner.js";
 import { loadSpecRequirements, requirementRefs } from "../spec-index.js";
 import { defaultHttpVersion } from "../transport.js";
@@ -46,7 +47,10 @@ export interface ConformanceCommandOptions {
 
 export interface ConformanceRunOptions {
   target?: string;
-  protocol: Protocol;
+  /** Which configs besides the mandatory ones; default "claimed". */
+  protocols?: ConfigSelection;
+  /** Narrows the optional configs to this protocol (every case runs on it). */
+  protocol?: Protocol;
   httpVersion?: HttpVersion;
   /** Hidden alias of --http-version (its name before 0.2). */
   http?: HttpVersion;
@@ -58,6 +62,8 @@ export interface ConformanceRunOptions {
   skip: string[];
   parallel: number;
   strict?: boolean;
+  /** Every case on every config, not only the optional-config subset. */
+  fullMatrix?: boolean;
   timeout: number;
   verbose?: boolean;
   mutant?: string;
@@ -86,9 +92,11 @@ const PROBLEM = TARGET_PROBLEM_EXIT_CODES;
 /** The Exit status section of `run --help`; docs/certification.md has the same table. */
 export const RUN_EXIT_STATUS = `
 Exit status:
-  0    no required case (with --strict: no case) failed unexpectedly and no
-       known-failing entry is stale
-  1    a case failed that counts, or a known-failing entry is stale
+  0    no required case (with --strict: no case) failed unexpectedly on any
+       config and no known-failing entry is stale
+  1    a case failed that counts, or a known-failing entry is stale; this
+       includes a protocols/ check of Connect over HTTP/1.1 (binary or JSON)
+       that the target does not serve: [RPC-3] makes it mandatory
   ${EXIT_USAGE}    usage error: a bad option or argument (e.g. a --target that is not
        an http:// or https:// URL, an unreadable --known-failing file)
   ${PROBLEM.unreachable}    target unreachable: connection refused, unknown host, or no answer
@@ -96,8 +104,8 @@ Exit status:
        every protocol
   ${PROBLEM["no-test-control"]}    no test control: Ping answers, ConformanceService.GetCapabilities
        does not (start the target with test control enabled, spec §11)
-  ${PROBLEM["wrong-protocol"]}    wrong protocol: Ping fails over the requested --protocol and
-       --http-version but answers over another
+  ${PROBLEM["wrong-protocol"]}    wrong protocol: Ping fails over the --protocol and --http-version
+       you asked for, but answers over another
   130  interrupted (reports still hold every finished case)
 With ${PROBLEM.unreachable}-${PROBLEM["wrong-protocol"]} the target is checked before any case: no case runs, no
 report is written, and one line on stderr says why.`;
@@ -131,12 +139,22 @@ export function addConformanceCommands(
     )
     .option("--target <url>", "base URL of the implementation (with test control enabled)")
     .addOption(
-      new Option("--protocol <protocol>", "wire protocol")
-        .choices(["connect", "grpc", "grpc-web"])
-        .default("connect"),
+      new Option(
+        "--protocols <which>",
+        "configs to certify besides the mandatory Connect on HTTP/1.1, binary and JSON, which always run: claimed (every protocol and HTTP version the target answers on), mandatory, or all (default: claimed)",
+      ).choices([...CONFIG_SELECTIONS]),
     )
     .addOption(
-      new Option("--http-version <version>", "HTTP version (gRPC needs 2)").choices(["1.1", "2"]),
+      new Option(
+        "--protocol <protocol>",
+        "certify this protocol (every case) besides the mandatory configs, instead of --protocols",
+      ).choices(["connect", "grpc", "grpc-web"]),
+    )
+    .addOption(
+      new Option("--http-version <version>", "HTTP version of --protocol (gRPC needs 2)").choices([
+        "1.1",
+        "2",
+      ]),
     )
     // The old name; --http-version is the name the other paycode commands use.
     .addOption(new Option("--http <version>").choices(["1.1", "2"]).hideHelp())
@@ -153,6 +171,10 @@ export function addConformanceCommands(
     .option("--skip <glob>", "leave out cases whose id matches (repeatable)", collect, [])
     .option("--parallel <n>", "cases run at once", positiveInt("a case count"), DEFAULT_PARALLEL)
     .option("--strict", "recommended cases count like required ones")
+    .option(
+      "--full-matrix",
+      "run every case on every config (default: every case on the mandatory configs, a subset on the others)",
+    )
     .option("--timeout <ms>", "per-case timeout", positiveInt("milliseconds"), DEFAULT_TIMEOUT_MS)
     .option("--verbose", "print every case, not only failures")
     .addHelpText("after", RUN_EXIT_STATUS)
@@ -255,9 +277,17 @@ export async function conformanceRun(
   if (opts.http !== undefined && opts.httpVersion !== undefined && opts.http !== opts.httpVersion) {
     throw new UsageError("--http is the old name of --http-version: give one of them");
   }
-  const httpVersion = opts.httpVersion ?? opts.http ?? defaultHttpVersion(opts.protocol);
-  if (opts.protocol === "grpc" && httpVersion !== "2") {
+  const requestedHttp = opts.httpVersion ?? opts.http;
+  const explicit = opts.protocol !== undefined || requestedHttp !== undefined;
+  const protocol = opts.protocol ?? "connect";
+  const httpVersion = requestedHttp ?? defaultHttpVersion(protocol);
+  if (protocol === "grpc" && httpVersion !== "2") {
     throw new UsageError("gRPC needs HTTP/2: use --http-version 2");
+  }
+  if (explicit && opts.protocols !== undefined) {
+    throw new UsageError(
+      "--protocols and --protocol/--http-version both choose the optional configs: give one of them",
+    );
   }
   if (opts.target !== undefined) {
     const invalid = invalidTargetReason(opts.target);
@@ -333,8 +363,8 @@ export async function conformanceRun(
   try {
     report = await runSuite({
       target,
-      protocol: opts.protocol,
-      httpVersion,
+      ...(explicit ? { protocol, httpVersion } : { configs: opts.protocols ?? "claimed" }),
+      fullMatrix: opts.fullMatrix === true,
       cases: allCases,
       run: opts.run,
       skip: opts.skip,

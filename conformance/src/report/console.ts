@@ -1,5 +1,5 @@
 import type { Case } from "../case.js";
-import type { CaseResult, RunReport } from "../result.js";
+import type { CaseResult, ConfigReport, RunReport } from "../result.js";
 import type { RunListener } from "../runner.js";
 
 export interface ConsoleOptions {
@@ -99,12 +99,15 @@ export class ConsoleReporter implements RunListener {
     implementation: string;
     total: number;
     features: string[];
+    configs?: readonly ConfigReport[];
   }): void {
     this.total = info.total;
     const impl = info.implementation ? ` (${printable(info.implementation)})` : "";
+    const configs = info.configs ? `  ${formatConfigs(info.configs)}\n` : "";
     this.out.write(
       `Paycode conformance: ${info.total} cases against ${info.target}${impl}\n` +
-        `  features claimed: ${info.features.length > 0 ? printable(info.features.join(", ")) : "(none)"}\n`,
+        `  features claimed: ${info.features.length > 0 ? printable(info.features.join(", ")) : "(none)"}\n` +
+        configs,
     );
     this.drawLine();
   }
@@ -125,7 +128,7 @@ export class ConsoleReporter implements RunListener {
       const mark = this.color(colors[r.status], MARK[r.status].padEnd(5));
       const sev = r.severity === "recommended" ? " [recommended]" : "";
       const msg = r.message ? `\n      ${printable(r.message)}` : "";
-      this.out.write(`${mark} ${r.id}${sev} (${r.durationMs} ms)${msg}\n`);
+      this.out.write(`${mark} ${r.id}${sev}${overConfigs(r)} (${r.durationMs} ms)${msg}\n`);
     }
     this.drawLine();
   }
@@ -134,6 +137,40 @@ export class ConsoleReporter implements RunListener {
     this.clearLine();
     this.out.write(formatSummary(report, (c, t) => this.color(c, t)));
   }
+}
+
+/**
+ * " over connect-http1.1-proto, connect-http1.1-json": the configs a case
+ * ran on, each with its own verdict when they differ.
+ */
+export function overConfigs(r: CaseResult): string {
+  if (r.configs.length === 0) return "";
+  const same = r.configs.every((c) => c.status === r.configs[0]!.status);
+  const names = r.configs.map((c) =>
+    same ? c.config : `${c.config} ${c.status === "passed" ? "passed" : c.status.toUpperCase()}`,
+  );
+  return ` over ${names.join(", ")}`;
+}
+
+/**
+ * "protocols: connect-http1.1-proto, connect-http1.1-json (mandatory, every
+ * case); grpc-http2-proto (every case); not served: grpc-web-http1.1-proto":
+ * what the run exercised.
+ */
+export function formatConfigs(configs: readonly ConfigReport[]): string {
+  const group = (list: readonly ConfigReport[]) => list.map((c) => c.name).join(", ");
+  const parts: string[] = [];
+  const mandatory = configs.filter((c) => c.mandatory && c.served);
+  if (mandatory.length > 0) parts.push(`${group(mandatory)} (mandatory, every case)`);
+  const all = configs.filter((c) => !c.mandatory && c.served && c.cases === "all");
+  if (all.length > 0) parts.push(`${group(all)} (every case)`);
+  const subset = configs.filter((c) => !c.mandatory && c.served && c.cases === "subset");
+  if (subset.length > 0) parts.push(`${group(subset)} (optional-config subset)`);
+  const missing = configs.filter((c) => c.mandatory && !c.served);
+  if (missing.length > 0) parts.push(`NOT SERVED, mandatory [RPC-3]: ${group(missing)}`);
+  const unserved = configs.filter((c) => !c.mandatory && !c.served);
+  if (unserved.length > 0) parts.push(`not served: ${group(unserved)}`);
+  return `protocols: ${parts.length > 0 ? parts.join("; ") : "(none)"}`;
 }
 
 /**
@@ -158,13 +195,16 @@ export function formatSummary(
     lines.push("Failed cases:");
     for (const c of failed) {
       const tag = c.blocking ? "" : " (recommended, not counted)";
-      lines.push(`  ${c.id}${tag} [${c.requirements.join(", ")}]`, `      ${printable(c.message)}`);
+      lines.push(
+        `  ${c.id}${tag} [${c.requirements.join(", ")}]${overConfigs(c)}`,
+        `      ${printable(c.message)}`,
+      );
     }
   }
   const kf = report.cases.filter((c) => c.status === "known-failing");
   if (kf.length > 0) {
     lines.push("Known failing (expected):");
-    for (const c of kf) lines.push(`  ${c.id}: ${printable(c.message)}`);
+    for (const c of kf) lines.push(`  ${c.id}${overConfigs(c)}: ${printable(c.message)}`);
   }
   if (report.unmatchedKnownFailing.length > 0) {
     lines.push(
@@ -172,6 +212,15 @@ export function formatSummary(
     );
   }
   if (report.interrupted) lines.push(color("33", "Run interrupted: results are partial."));
+  if (report.configs.length > 0) lines.push(formatConfigs(report.configs));
+  if (report.unexercisedMandatory.length > 0) {
+    lines.push(
+      color(
+        "31",
+        `Not a certification run: it left out ${report.unexercisedMandatory.join(", ")}, mandatory by [RPC-3]`,
+      ),
+    );
+  }
   lines.push(
     `Total: ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.knownFailing} known-failing (${(report.durationMs / 1000).toFixed(1)} s)`,
   );
@@ -183,13 +232,14 @@ export function formatSummary(
       ),
     );
   }
+  const why =
+    s.blockingFailures > 0 || report.unexercisedMandatory.length === 0
+      ? `${s.blockingFailures} blocking failure${s.blockingFailures === 1 ? "" : "s"}`
+      : "mandatory protocols not exercised";
   lines.push(
     report.ok
       ? color("32", "RESULT: PASS (no required case failed)")
-      : color(
-          "31",
-          `RESULT: FAIL (${s.blockingFailures} blocking failure${s.blockingFailures === 1 ? "" : "s"})`,
-        ),
+      : color("31", `RESULT: FAIL (${why})`),
   );
   return `${lines.join("\n")}\n`;
 }

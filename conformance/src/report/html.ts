@@ -91,10 +91,19 @@ function row(c: CaseResult, group: string, o: HtmlOptions): string {
   const feats = c.features.length
     ? `<div class="feat">needs ${escapeHtml(c.features.join(", "))}</div>`
     : "";
+  // The configs the case ran on, each with its own verdict.
+  const configs = c.configs.length
+    ? `<div class="configs">${c.configs
+        .map(
+          (x) =>
+            `<span class="cfg ${x.status}" title="${escapeHtml(x.status)}${x.message ? `: ${escapeHtml(x.message)}` : ""}">${escapeHtml(x.config)}</span>`,
+        )
+        .join(" ")}</div>`
+    : "";
   const stale = c.staleKnownFailing ? " stale" : "";
-  return `<tr data-group="${group}" class="case ${c.status}${stale}" data-status="${c.status}" data-search="${escapeHtml(`${c.id} ${c.title} ${c.requirements.join(" ")} ${c.message}`.toLowerCase())}">
+  return `<tr data-group="${group}" class="case ${c.status}${stale}" data-status="${c.status}" data-search="${escapeHtml(`${c.id} ${c.title} ${c.requirements.join(" ")} ${c.configs.map((x) => x.config).join(" ")} ${c.message}`.toLowerCase())}">
 <td><span class="badge ${c.status}">${escapeHtml(c.status)}</span></td>
-<td><code id="${escapeHtml(c.id)}">${escapeHtml(c.id)}</code><div class="title">${escapeHtml(c.title)}</div>${feats}</td>
+<td><code id="${escapeHtml(c.id)}">${escapeHtml(c.id)}</code><div class="title">${escapeHtml(c.title)}</div>${feats}${configs}</td>
 <td>${reqs}</td>
 <td class="${c.severity}">${c.severity}</td>
 <td class="num">${c.durationMs}&nbsp;ms</td>
@@ -159,6 +168,9 @@ pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:12px}
 pre.notes{color:#7a8191;margin-top:4px}
 a.req{font-family:ui-monospace,monospace;font-size:12px;margin-right:4px;white-space:nowrap}
 ul.reqtext{margin:4px 0 0;padding-left:16px;font-size:12px;color:#4a5263}
+.configs{margin-top:3px}.cfg{display:inline-block;font:11px ui-monospace,monospace;padding:1px 5px;margin:1px 2px 0 0;border-radius:3px;background:#eef0f4;color:#4a5263}
+.cfg.failed{background:#fde2e1;color:#a61b14}.cfg.known-failing{background:#f3e8fd;color:#6b2fa3}
+table.protocols{width:auto;margin:0 0 0 0}table.protocols td,table.protocols th{padding:3px 9px;font-size:13px}
 section.reqs{margin:0 28px 28px;padding:12px 16px;background:#fff}
 section.reqs h2{font-size:16px;margin:0 0 6px}
 .proof.gap{color:#a12a2a}
@@ -192,6 +204,25 @@ const JS = `
 })();
 `;
 
+/** The configs of the run: which the target serves and which cases ran on each. */
+function protocolTable(report: RunReport): string {
+  const missing = report.unexercisedMandatory.length
+    ? `<div class="verdict bad">Not a certification run: it left out ${escapeHtml(report.unexercisedMandatory.join(", "))}, mandatory by [RPC-3]</div><br>`
+    : "";
+  if (report.configs.length === 0) return missing;
+  const rows = report.configs.map((c) => {
+    const served = c.served
+      ? "served"
+      : `<b>not served</b>${c.why ? ` <span class="meta">${escapeHtml(c.why)}</span>` : ""}`;
+    const cases =
+      c.cases === "all" ? "every case" : c.cases === "subset" ? "optional-config subset" : "none";
+    return `<tr class="${c.served ? "" : "unserved"}"><td><code>${escapeHtml(c.name)}</code></td><td>${escapeHtml(c.protocol)}</td><td>HTTP/${escapeHtml(c.httpVersion)}</td><td>${escapeHtml(c.codec)}</td><td>${c.mandatory ? "mandatory [RPC-3]" : "optional [RPC-4]"}</td><td>${served}</td><td>${cases}</td></tr>`;
+  });
+  return `${missing}<table class="protocols"><thead><tr><th>Config</th><th>Protocol</th><th>HTTP</th><th>Codec</th><th></th><th>Target</th><th>Cases run</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>`;
+}
+
 /** A self-contained HTML report: inline CSS and JS, no network, filterable to failures. */
 export function toHtml(report: RunReport, o: HtmlOptions = {}): string {
   const s = report.summary;
@@ -215,8 +246,9 @@ export function toHtml(report: RunReport, o: HtmlOptions = {}): string {
 <body>
 <header>
 <h1>Paycode conformance report${impl}</h1>
-<div class="meta">Target <code>${escapeHtml(report.target)}</code> over ${escapeHtml(report.protocol)} / HTTP ${escapeHtml(report.httpVersion)} · suite ${escapeHtml(report.suiteVersion)} · started ${escapeHtml(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s${report.strict ? " · strict" : ""}</div>
+<div class="meta">Target <code>${escapeHtml(report.target)}</code> · suite ${escapeHtml(report.suiteVersion)} · started ${escapeHtml(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s${report.strict ? " · strict" : ""}</div>
 <div class="meta">Features claimed: ${report.features.length ? escapeHtml(report.features.join(", ")) : "(none)"}</div>
+${protocolTable(report)}
 ${problem}<div class="verdict ${report.ok ? "ok" : "bad"}">${report.ok ? "PASS" : "FAIL"} — ${s.total} cases: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.knownFailing} known-failing${s.staleKnownFailing ? `, ${s.staleKnownFailing} stale known-failing` : ""}${report.interrupted ? " (interrupted: partial results)" : ""}</div>
 </header>
 <div class="bar">

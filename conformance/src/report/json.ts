@@ -13,6 +13,14 @@ export function toJson(report: RunReport): string {
     durationMs: c.durationMs,
     message: c.message,
     features: c.features,
+    configs: c.configs.map((x) => ({
+      config: x.config,
+      status: x.status,
+      durationMs: x.durationMs,
+      message: x.message,
+      ...(x.notes ? { notes: x.notes } : {}),
+      ...(x.staleKnownFailing ? { staleKnownFailing: true } : {}),
+    })),
     ...(c.notes ? { notes: c.notes } : {}),
     ...(c.staleKnownFailing ? { staleKnownFailing: true } : {}),
     blocking: c.blocking ?? false,
@@ -22,6 +30,10 @@ export function toJson(report: RunReport): string {
     target: report.target,
     protocol: report.protocol,
     httpVersion: report.httpVersion,
+    configs: report.configs,
+    ...(report.unexercisedMandatory.length > 0
+      ? { unexercisedMandatory: report.unexercisedMandatory }
+      : {}),
     implementation: report.implementation,
     features: report.features,
     ...(report.targetProblem ? { targetProblem: report.targetProblem } : {}),

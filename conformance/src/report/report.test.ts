@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CaseResult, RunReport } from "../result.js";
+import type { CaseResult, ConfigReport, RunReport } from "../result.js";
 import { summarize } from "../result.js";
 import { SPEC_URL, SUITE_VERSION } from "../version.js";
 import { ConsoleReporter, colorEnabled, formatSummary } from "./console.js";
@@ -15,6 +15,17 @@ function result(
   message = "",
   extra: Partial<CaseResult> = {},
 ): CaseResult {
+  // Every case that ran, ran on both mandatory configs, with the same verdict.
+  const configs =
+    status === "skipped"
+      ? []
+      : MANDATORY.map((config) => ({
+          config,
+          status,
+          durationMs: 6,
+          message,
+          ...(status === "failed" && extra.staleKnownFailing ? { staleKnownFailing: true } : {}),
+        }));
   return {
     id,
     title: `title of ${id}`,
@@ -25,8 +36,57 @@ function result(
     durationMs: 12,
     message,
     blocking: status === "failed",
+    configs,
     ...extra,
   };
+}
+
+const MANDATORY = ["connect-http1.1-proto", "connect-http1.1-json"] as const;
+
+function sampleConfigs(): ConfigReport[] {
+  return [
+    {
+      name: "connect-http1.1-proto",
+      protocol: "connect",
+      httpVersion: "1.1",
+      codec: "proto",
+      mandatory: true,
+      served: true,
+      cases: "all",
+      checked: true,
+    },
+    {
+      name: "connect-http1.1-json",
+      protocol: "connect",
+      httpVersion: "1.1",
+      codec: "json",
+      mandatory: true,
+      served: true,
+      cases: "all",
+      checked: true,
+    },
+    {
+      name: "grpc-http2-proto",
+      protocol: "grpc",
+      httpVersion: "2",
+      codec: "proto",
+      mandatory: false,
+      served: false,
+      why: "no HTTP/2 from the target",
+      cases: "none",
+      checked: false,
+    },
+  ];
+}
+
+/** A case that passed over binary protobuf and failed over JSON. */
+function jsonOnlyFailure(): CaseResult {
+  return result("malformed-input/json-only", "failed", "connect-http1.1-json: bad <enum>", {
+    configs: [
+      { config: "connect-http1.1-proto", status: "passed", durationMs: 5, message: "" },
+      { config: "connect-http1.1-json", status: "failed", durationMs: 7, message: "bad <enum>" },
+    ],
+  });
 }
 
 function sampleReport(): RunReport {
@@ -46,6 +106,8 @@ function sampleReport(): RunReport {
     target: "http://127.0.0.1:1/?a=1&b=<2>",
     protocol: "connect",
     httpVersion: "1.1",
+    configs: sampleConfigs(),
+    unexercisedMandatory: [],
     implementation: "impl <v1> & co",
     features: ["refunds"],
     startedAt: "2030-01-15T10:00:00.000Z",
@@ -142,6 +204,29 @@ describe("JSON report", () => {
     }
     expect(r.cases[1].message).toBe(NASTY);
   });
+
+  it("names the configs of the run and, per case, each config it ran on", () => {
+    const report = sampleReport();
+    report.cases.push(jsonOnlyFailure());
+    const r = JSON.parse(toJson(report));
+    expect(r.configs.map((c: { name: string; served: boolean }) => [c.name, c.served])).toEqual([
+      ["connect-http1.1-proto", true],
+      ["connect-http1.1-json", true],
+      ["grpc-http2-proto", false],
+    ]);
+    expect(r.configs[1]).toMatchObject({ protocol: "connect", httpVersion: "1.1", codec: "json" });
+    const byId = Object.fromEntries(r.cases.map((c: { id: string }) => [c.id, c]));
+    expect(byId["malformed-input/json-only"].configs).toEqual([
+      { config: "connect-http1.1-proto", status: "passed", durationMs: 5, message: "" },
+      {
+        config: "connect-http1.1-json",
+        status: "failed",
+        durationMs: 7,
+        message: "bad <enum>",
+      },
+    ]);
+    expect(byId["double-offline/settles"].configs).toEqual([]);
+  });
 });
 
 describe("JUnit report", () => {
@@ -155,15 +240,42 @@ describe("JUnit report", () => {
       "double-offline",
       "over-limit",
     ]);
+    // One testcase per case and config; a skipped case (no config) once.
     const cases = els.filter((e) => e.name === "testcase");
-    expect(cases).toHaveLength(5);
+    expect(cases).toHaveLength(9);
     const failures = els.filter((e) => e.name === "failure");
-    expect(failures).toHaveLength(2);
+    expect(failures).toHaveLength(4);
     // The message comes back intact except for the characters XML cannot carry.
     expect(failures[0]!.attrs["message"]).toBe(NASTY.replace(/[\u0000\u001b]/g, "\uFFFD"));
-    expect(els.filter((e) => e.name === "skipped")).toHaveLength(2);
-    expect(els[0]!.attrs).toMatchObject({ tests: "5", failures: "2", skipped: "2" });
+    expect(els.filter((e) => e.name === "skipped")).toHaveLength(3);
+    expect(els[0]!.attrs).toMatchObject({ tests: "9", failures: "4", skipped: "3" });
     expect(xml).not.toContain("<script>");
+  });
+
+  it("names each testcase by case and config, with protocol, HTTP version and codec", () => {
+    const report = sampleReport();
+    report.cases = [jsonOnlyFailure(), report.cases[2]!];
+    const els = parseXmlRoughly(toJunit(report));
+    const names = els.filter((e) => e.name === "testcase").map((e) => e.attrs["name"]);
+    expect(names).toEqual([
+      "malformed-input/json-only@connect-http1.1-proto",
+      "malformed-input/json-only@connect-http1.1-json",
+      "double-offline/settles",
+    ]);
+    const failures = els.filter((e) => e.name === "failure");
+    expect(failures.map((f) => f.attrs["message"])).toEqual(["bad <enum>"]);
+    const props = els
+      .filter((e) => e.name === "property")
+      .map((e) => `${e.attrs["name"]}=${e.attrs["value"]}`);
+    expect(props).toEqual(
+      expect.arrayContaining([
+        "config=connect-http1.1-json",
+        "protocol=connect",
+        "httpVersion=1.1",
+        "codec=json",
+        "codec=proto",
+      ]),
+    );
   });
 
   it("escapes every special character", () => {
@@ -255,6 +367,26 @@ describe("HTML report", () => {
     }
   });
 
+  it("names the configs of the run and, per case, each config with its verdict", () => {
+    const report = sampleReport();
+    report.cases.push(jsonOnlyFailure());
+    const html = toHtml(report, { requirements });
+    expect(html).toContain('<table class="protocols">');
+    expect(html).toContain(
+      '<tr class=""><td><code>connect-http1.1-json</code></td><td>connect</td><td>HTTP/1.1</td><td>json</td><td>mandatory [RPC-3]</td><td>served</td><td>every case</td></tr>',
+    );
+    expect(html).toMatch(
+      /<td><code>grpc-http2-proto<\/code><\/td>.*<b>not served<\/b> <span class="meta">no HTTP\/2 from the target<\/span>/,
+    );
+    expect(html).toContain(
+      '<span class="cfg passed" title="passed">connect-http1.1-proto</span> <span class="cfg failed" title="failed: bad &lt;enum&gt;">connect-http1.1-json</span>',
+    );
+    report.unexercisedMandatory = ["connect-http1.1-json"];
+    expect(toHtml(report)).toContain(
+      "Not a certification run: it left out connect-http1.1-json, mandatory by [RPC-3]",
+    );
+  });
+
   it("says why a refused target was not tested", () => {
     const report = sampleReport();
     report.cases = [];
@@ -281,8 +413,13 @@ describe("console report", () => {
     for (const c of report.cases) r.onCaseEnd(c);
     r.onEnd(report);
     expect(out).not.toContain("\x1b[");
-    expect(out).toContain("PASS  reused-code/second-scan (12 ms)");
-    expect(out).toContain("FAIL  reused-code/concurrent (12 ms)");
+    expect(out).toContain(
+      "PASS  reused-code/second-scan over connect-http1.1-proto, connect-http1.1-json (12 ms)",
+    );
+    expect(out).toContain(
+      "FAIL  reused-code/concurrent over connect-http1.1-proto, connect-http1.1-json (12 ms)",
+    );
+    expect(out).toContain("SKIP  double-offline/settles (12 ms)");
     expect(out).toContain("RESULT: FAIL (2 blocking failures)");
     expect(out).toContain("1 stale known-failing entry");
   });
@@ -342,6 +479,54 @@ describe("console report", () => {
     expect(i("  over-limit/y")).toBeGreaterThan(i("  reused-code/concurrent"));
     expect(i("  a-family/soft (recommended, not counted)")).toBeGreaterThan(i("  over-limit/y"));
     expect(out.trimEnd().split("\n").at(-1)).toBe("RESULT: FAIL (2 blocking failures)");
+  });
+
+  it("names the configs of each case, with per-config verdicts when they differ, and the run's protocols", () => {
+    let out = "";
+    const stream = {
+      write: (s: string) => {
+        out += s;
+        return true;
+      },
+      isTTY: false,
+    } as unknown as NodeJS.WritableStream;
+    const r = new ConsoleReporter({ stream });
+    const report = sampleReport();
+    report.cases = [jsonOnlyFailure()];
+    report.summary = summarize(report.cases);
+    r.onStart({
+      target: report.target,
+      implementation: "x",
+      total: 1,
+      features: [],
+      configs: report.configs,
+    });
+    for (const c of report.cases) r.onCaseEnd(c);
+    r.onEnd(report);
+    const protocols =
+      "protocols: connect-http1.1-proto, connect-http1.1-json (mandatory, every case); not served: grpc-http2-proto";
+    expect(out).toContain(`  features claimed: (none)\n  ${protocols}\n`);
+    expect(out).toContain(
+      "FAIL  malformed-input/json-only over connect-http1.1-proto passed, connect-http1.1-json FAILED (12 ms)\n      connect-http1.1-json: bad <enum>",
+    );
+    expect(out).toContain(
+      "  malformed-input/json-only [SCAN-5, SEC-1] over connect-http1.1-proto passed, connect-http1.1-json FAILED",
+    );
+    expect(out).toContain(`\n${protocols}\n`);
+  });
+
+  it("fails a run that left out a mandatory config, and says so", () => {
+    const report = sampleReport();
+    report.cases = [report.cases[0]!];
+    report.summary = summarize(report.cases);
+    report.unexercisedMandatory = ["connect-http1.1-json"];
+    const out = formatSummary(report);
+    expect(out).toContain(
+      "Not a certification run: it left out connect-http1.1-json, mandatory by [RPC-3]",
+    );
+    expect(out.trimEnd().split("\n").at(-1)).toBe(
+      "RESULT: FAIL (mandatory protocols not exercised)",
+    );
   });
 
   it("summarises a passing run", () => {

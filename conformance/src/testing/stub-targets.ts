@@ -3,6 +3,7 @@
 // server, a Paycode server without test control, one that speaks only
 // Connect, and an address nobody listens on.
 import http from "node:http";
+import http2 from "node:http2";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
@@ -120,6 +121,75 @@ export function startConnectOnlyServer(): Promise<TestServer> {
     },
     { grpc: false, grpcWeb: false },
   );
+}
+
+/**
+ * Like `startStubServer`, but HTTP/2 only (cleartext, prior knowledge), so
+ * gRPC reaches it; `adapter` chooses the protocols, e.g. `{ connect: false,
+ * grpcWeb: false }` for a server that speaks gRPC only.
+ */
+export async function startHttp2StubServer(
+  routes: (router: ConnectRouter) => void,
+  adapter: Omit<ConnectNodeAdapterOptions, "routes"> = {},
+): Promise<TestServer> {
+  let count = 0;
+  const paths: string[] = [];
+  const handler = connectNodeAdapter({ ...adapter, routes });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const server = http2.createServer((req, res) => {
+    count++;
+    paths.push(req.url ?? "");
+    handler(req, res);
+  });
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => count,
+    paths: () => [...paths],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A Paycode server with test control that speaks gRPC only (so no Connect, which [RPC-3] requires). */
+export function startGrpcOnlyServer(
+  routes: (router: ConnectRouter) => void = (router) => {
+    pingRoute(router);
+    capabilitiesRoute()(router);
+  },
+): Promise<TestServer> {
+  return startHttp2StubServer(routes, { connect: false, grpcWeb: false });
+}
+
+/**
+ * A Paycode server with test control that speaks Connect over HTTP/1.1
+ * with the JSON codec only: binary protobuf requests get 415, as from a
+ * server that never registered the codec ([RPC-3] requires both).
+ */
+export function startConnectJsonOnlyServer(
+  routes: (router: ConnectRouter) => void = (router) => {
+    pingRoute(router);
+    capabilitiesRoute()(router);
+  },
+): Promise<TestServer> {
+  const handler = connectNodeAdapter({ routes, grpc: false, grpcWeb: false });
+  return listen((req, res) => {
+    const type = req.headers["content-type"] ?? "";
+    if (!/^application\/(connect\+)?json\b/.test(type)) {
+      res.writeHead(415, { "content-type": "text/plain" });
+      res.end("only application/json");
+      return;
+    }
+    handler(req, res);
+  });
 }
 
 /** A URL on which nothing listens (a port that was just free): connection refused. */

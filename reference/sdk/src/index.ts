@@ -18,6 +18,7 @@ export * from "./portable.js";
 export { type JournalBatch, type JournalRecord, TerminalJournal } from "./terminal-journal.js";
 export {
   createPaycodeTransport,
+  type PaycodeCodec,
   type PaycodeHttpVersion,
   type PaycodeProtocol,
   type PaycodeTransport,

@@ -1,8 +1,10 @@
 import { once } from "node:events";
 import { createServer, type IncomingMessage, request } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { createClient } from "@connectrpc/connect";
+import { HealthService } from "@paycode/protocol/v1";
 import { describe, expect, it } from "vitest";
-import { IDLE_CONNECTION_TIMEOUT_MS, keepAliveAgent } from "./transport.js";
+import { createPaycodeTransport, IDLE_CONNECTION_TIMEOUT_MS, keepAliveAgent } from "./transport.js";
 
 /** The idle timeout the agent gives its pooled connection after one call to a server with this keep-alive. */
 async function freeSocketTimeout(keepAliveTimeoutMs: number): Promise<number | undefined> {
@@ -37,5 +39,41 @@ describe("keepAliveAgent", () => {
 
   it("closes an idle connection after its own limit when the server's is longer", async () => {
     expect(await freeSocketTimeout(120_000)).toBe(IDLE_CONNECTION_TIMEOUT_MS);
+  });
+});
+
+describe("createPaycodeTransport codec", () => {
+  it("sends binary protobuf by default and JSON when asked ([RPC-3] needs both)", async () => {
+    const seen: string[] = [];
+    // A Connect unary endpoint answering an empty message in the codec it was asked in.
+    const server = createServer((req, res) => {
+      const type = req.headers["content-type"] ?? "";
+      seen.push(type);
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": type });
+        res.end(type === "application/json" ? "{}" : "");
+      });
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const codec of [undefined, "proto", "json"] as const) {
+        const pt = createPaycodeTransport({
+          baseUrl: `http://127.0.0.1:${port}`,
+          ...(codec ? { codec } : {}),
+        });
+        try {
+          await createClient(HealthService, pt.transport).ping({});
+        } finally {
+          pt.close();
+        }
+      }
+      expect(seen).toEqual(["application/proto", "application/proto", "application/json"]);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

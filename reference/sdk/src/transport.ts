@@ -12,6 +12,8 @@ import { bearerInterceptor } from "./auth.js";
 /** The three wire protocols every Paycode server speaks. */
 export type PaycodeProtocol = "connect" | "grpc" | "grpc-web";
 export type PaycodeHttpVersion = "1.1" | "2";
+/** The two codecs a Paycode server serves over Connect ([RPC-3]). */
+export type PaycodeCodec = "proto" | "json";
 
 export interface PaycodeTransportOptions {
   /** Server root, for example "http://127.0.0.1:8080". */
@@ -19,6 +21,8 @@ export interface PaycodeTransportOptions {
   protocol?: PaycodeProtocol;
   /** gRPC needs "2"; the default is "2" for gRPC and "1.1" otherwise. */
   httpVersion?: PaycodeHttpVersion;
+  /** Message encoding: binary protobuf (default) or JSON; every protocol carries both. */
+  codec?: PaycodeCodec;
   /** Sent as `Authorization: Bearer <bearer>` on every call. */
   bearer?: string;
   /** Default per-call deadline. */
@@ -81,6 +85,7 @@ export function createPaycodeTransport(options: PaycodeTransportOptions): Paycod
   const common = {
     baseUrl: options.baseUrl,
     interceptors,
+    useBinaryFormat: options.codec !== "json",
     ...(options.timeoutMs !== undefined ? { defaultTimeoutMs: options.timeoutMs } : {}),
   };
 

@@ -1,7 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { allCases, readKnownFailing, runSuite } from "@paycode/conformance";
+import {
+  ALL_CONFIGS,
+  allCases,
+  configName,
+  MANDATORY_CONFIGS,
+  OPTIONAL_CONFIG_CASES,
+  readKnownFailing,
+  runSuite,
+} from "@paycode/conformance";
 import { OffsetClock } from "@paycode/protocol";
 import { ConformanceService } from "@paycode/protocol/v1";
 import { Issuer, silentLogger, startServer } from "@paycode/server";
@@ -19,9 +27,10 @@ describe("the suite against the reference server (in-process, loopback)", () => 
     await target?.close();
   });
 
-  it("passes every required case over Connect (known failures listed, none stale)", async () => {
+  it("passes every case on every config it serves, all of them (known failures listed, none stale)", async () => {
     const report = await runSuite({
       target: target.url,
+      configs: "claimed",
       cases: allCases,
       parallel: 8,
       timeoutMs: 20_000,
@@ -32,7 +41,21 @@ describe("the suite against the reference server (in-process, loopback)", () => 
       .map((c) => `${c.id}: ${c.message}`);
     expect(unexpected).toEqual([]);
     expect(report.summary.skipped).toBe(0);
-    expect(report.summary.passed + report.summary.knownFailing).toBe(allCases.length);
+    // Every case, plus one protocols/ check per config.
+    expect(report.configs.map((c) => `${c.name} ${c.served}`)).toEqual(
+      ALL_CONFIGS.map((c) => `${configName(c)} true`),
+    );
+    expect(report.summary.passed + report.summary.knownFailing).toBe(
+      allCases.length + ALL_CONFIGS.length,
+    );
+    // The whole catalog on the mandatory configs, the subset on every other one.
+    for (const c of report.cases.filter((r) => !r.id.startsWith("protocols/"))) {
+      const expected = OPTIONAL_CONFIG_CASES.includes(c.id) ? ALL_CONFIGS : MANDATORY_CONFIGS;
+      expect(
+        c.configs.map((x) => x.config),
+        c.id,
+      ).toEqual(expected.map(configName));
+    }
     expect(report.ok).toBe(true);
     expect(report.features.sort()).toEqual(
       [
@@ -72,7 +95,17 @@ describe("the suite against the reference server (in-process, loopback)", () => 
       expect(
         report.cases.filter((c) => c.status !== "passed").map((c) => `${c.id}: ${c.message}`),
       ).toEqual([]);
-      expect(report.summary.passed).toBe(6);
+      const cases = report.cases.filter((c) => !c.id.startsWith("protocols/"));
+      expect(cases).toHaveLength(6);
+      // The protocol asked for, and the mandatory configs whatever is asked ([RPC-3]).
+      for (const c of cases) {
+        expect(c.configs.map((x) => x.config)).toEqual(
+          [...MANDATORY_CONFIGS.map(configName), `${protocol}-http${httpVersion}-proto`].filter(
+            (n, i, all) => all.indexOf(n) === i,
+          ),
+        );
+      }
+      expect(report.ok).toBe(true);
     },
     60_000,
   );
