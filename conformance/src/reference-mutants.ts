@@ -309,7 +309,7 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     name: "auth-middleware",
     breaks: ["AUTH-1", "RPC-8"],
     summary:
-      "Auth middleware: a request without credentials reuses the last one seen; Ping demands one.",
+      "Auth middleware: a request without credentials borrows the last credential its route accepted; Ping demands one.",
   },
   {
     name: "broken-test-control",

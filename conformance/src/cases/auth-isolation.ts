@@ -160,6 +160,13 @@ export const authIsolationCases: Case[] = [
       );
       await merchant.settlement.getIssuerKeys({});
       await terminal.settlement.getIssuerKeys({});
+      // After authenticated calls, a call without a key is still refused: no
+      // credential is remembered from an earlier request or connection.
+      await ctx.expect.error(
+        ctx.raw.settlement().getIssuerKeys({}),
+        Code.Unauthenticated,
+        "GetIssuerKeys without a key, after authenticated calls",
+      );
       await ctx.expect.error(
         ctx.raw.settlement().uploadOfflineBatch({ batchId: "b", records: [] }),
         Code.Unauthenticated,

@@ -93,7 +93,7 @@ export const BOUNDARY_MUTANTS = {
   "auth-middleware": {
     breaks: ["AUTH-1", "RPC-8"],
     summary:
-      "Auth middleware: a request without credentials reuses the last one seen; Ping demands one.",
+      "Auth middleware: a request without credentials borrows the last credential its route accepted; Ping demands one.",
   },
   "broken-test-control": {
     breaks: ["CTRL-2", "CTRL-3", "CTRL-5"],
@@ -553,9 +553,12 @@ export async function startAuthMiddlewareProxy(upstream: string): Promise<Mutant
       res.end(JSON.stringify({ code: "unauthenticated", message: "credential required" }));
       return;
     }
-    if (headers.authorization) lastAuth.set(service, headers.authorization);
-    else {
-      const reuse = lastAuth.get(service);
+    // A credential cache keyed by route: a request without credentials
+    // borrows the last one that route accepted.
+    const route = req.url ?? "";
+    const given = headers.authorization;
+    if (!given) {
+      const reuse = lastAuth.get(route);
       if (reuse) headers.authorization = reuse;
     }
     const up = http.request(
@@ -568,6 +571,7 @@ export async function startAuthMiddlewareProxy(upstream: string): Promise<Mutant
         agent,
       },
       (upRes) => {
+        if (given && upRes.statusCode === 200) lastAuth.set(route, given);
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
       },
