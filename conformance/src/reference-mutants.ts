@@ -590,6 +590,17 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     breaks: ["SCAN-1"],
     summary: "A subject's length is counted in UTF-16 code units (as JavaScript's length does).",
   },
+  {
+    name: "oversized-resource-exhausted",
+    breaks: ["RPC-9"],
+    summary:
+      "A message over 1 MiB is refused resource_exhausted (429), as an RPC library does by default, so clients retry it.",
+  },
+  {
+    name: "message-bound-64-kib",
+    breaks: ["RPC-9"],
+    summary: "Request messages are bounded at 64 KiB, so a full offline batch is refused.",
+  },
 ];
 
 /** Issuer MUSTs no mutant proves, with the reason. */

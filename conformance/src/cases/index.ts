@@ -13,6 +13,7 @@ import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
 import { malformedInputCases } from "./malformed-input.js";
 import { malformedTextCases } from "./malformed-text.js";
+import { messageSizeCases } from "./message-size.js";
 import { offlineWalletCases } from "./offline-wallet.js";
 import { overLimitCases } from "./over-limit.js";
 import { reusedCodeCases } from "./reused-code.js";
@@ -32,7 +33,7 @@ export const FAMILIES = {
   "cancel-refund": cancelRefundCases,
   "settlement-report": settlementReportCases,
   "auth-isolation": authIsolationCases,
-  "malformed-input": [...malformedInputCases, ...malformedTextCases],
+  "malformed-input": [...malformedInputCases, ...malformedTextCases, ...messageSizeCases],
   "test-control": [...testControlCases, ...testControlClockCases],
 } as const satisfies Record<string, Case[]>;
 

@@ -25,6 +25,7 @@ import {
   wrapIssuer,
 } from "./boundary-mutants.js";
 import { FREE_TEXT_MUTANTS } from "./mutants-free-text.js";
+import { MESSAGE_SIZE_MUTANTS } from "./mutants-message-size.js";
 import { PAYMENT_MUTANTS } from "./mutants-payment.js";
 import { SCAN_MUTANTS } from "./mutants-scan.js";
 import { SETTLE_MUTANTS } from "./mutants-settle.js";
@@ -36,6 +37,7 @@ const WRAPPER_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
   ...PAYMENT_MUTANTS,
   ...SETTLE_MUTANTS,
   ...FREE_TEXT_MUTANTS,
+  ...MESSAGE_SIZE_MUTANTS,
 };
 
 /** Every mutant the embedded target can run: the issuer's own, then the boundary ones. */

@@ -114,10 +114,11 @@ const EMPTY = new Uint8Array(0);
 
 function ignore(): void {}
 
+// [RPC-9] Too large is the caller's mistake, not a reason to retry.
 function tooLarge(size: number, max: number): ConnectError {
   return new ConnectError(
     `message size ${size} is larger than configured readMaxBytes ${max}`,
-    Code.ResourceExhausted,
+    Code.InvalidArgument,
   );
 }
 

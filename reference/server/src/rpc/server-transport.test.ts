@@ -288,7 +288,7 @@ describe("server transport (fake issuer)", () => {
   });
 
   describe("limits and malformed input", () => {
-    it("refuses a request body over readMaxBytes", async () => {
+    it("refuses a request body over readMaxBytes as invalid_argument, on every protocol [RPC-9]", async () => {
       const big = JSON.stringify({ outTradeNo: "o", code: "x".repeat(1024 * 1024 + 10) });
       const r = await rawPost(
         server.url,
@@ -296,13 +296,15 @@ describe("server transport (fake issuer)", () => {
         { "content-type": "application/json", authorization: `Bearer ${FAKE_KEYS.merchant}` },
         big,
       );
-      expect(r.status).toBe(429);
-      expect(JSON.parse(r.body.toString()).code).toBe("resource_exhausted");
-      const grpc = open("grpc-h2").client(MerchantService, FAKE_KEYS.merchant);
-      await expectCode(
-        grpc.scan({ ...scanReq("o"), code: "x".repeat(1024 * 1024 + 10) }),
-        Code.ResourceExhausted,
-      );
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body.toString()).code).toBe("invalid_argument");
+      for (const kind of ["grpc-h2", "grpc-web-h1", "connect-h2"] as const) {
+        const client = open(kind).client(MerchantService, FAKE_KEYS.merchant);
+        await expectCode(
+          client.scan({ ...scanReq("o"), code: "x".repeat(1024 * 1024 + 10) }),
+          Code.InvalidArgument,
+        );
+      }
     });
 
     it("answers random bytes and random JSON with invalid_argument or a result, never internal", async () => {

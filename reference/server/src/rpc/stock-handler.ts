@@ -23,7 +23,10 @@ import type { ServerLogger } from "./logger.js";
  *   in connect-go and grpc-go. connect-es reports it as `internal` (its
  *   binary parser shares the error path with response parsing), and it
  *   happens before any interceptor runs, so the status is corrected on the
- *   way out, per protocol.
+ *   way out, per protocol;
+ * - [RPC-9] a request message over `readMaxBytes` is `invalid_argument`:
+ *   connect-es says `resource_exhausted`, which clients retry, before any
+ *   interceptor runs; corrected the same way.
  */
 export function createStockHandler(
   routes: (router: ConnectRouter) => void,
@@ -53,7 +56,7 @@ export function createStockHandler(
       return;
     }
     handler(uReq)
-      .then(fixParseError)
+      .then(fixRequestErrors)
       .then((uRes) => universalResponseToNodeResponse(uRes, nodeRes))
       .catch((reason: unknown) => {
         // The client went away: nothing to report.
@@ -67,20 +70,40 @@ export function createStockHandler(
 }
 
 const PARSE_BINARY = "parse binary:";
-const PARSE_BINARY_PCT = encodeURIComponent(PARSE_BINARY);
+/** The start of connect-es's message when a request exceeds readMaxBytes. */
+const TOO_LARGE = "message size ";
 
-async function fixParseError(uRes: UniversalServerResponse): Promise<UniversalServerResponse> {
+/**
+ * Errors connect-es raises while reading the request, before any
+ * interceptor, that Paycode answers as `invalid_argument`: the message of
+ * each names its kind, the code is the one connect-es gives it.
+ */
+const MISCODED: readonly { code: Code; connect: string; prefix: string }[] = [
+  { code: Code.Internal, connect: "internal", prefix: PARSE_BINARY },
+  { code: Code.ResourceExhausted, connect: "resource_exhausted", prefix: TOO_LARGE },
+];
+
+function miscodedGrpc(status: string | null, message: string | null | undefined): boolean {
+  return MISCODED.some(
+    (m) => status === String(m.code) && message?.startsWith(encodeURIComponent(m.prefix)) === true,
+  );
+}
+
+async function fixRequestErrors(uRes: UniversalServerResponse): Promise<UniversalServerResponse> {
   const ct = uRes.header?.get("content-type") ?? "";
-  if (uRes.status === 500 && ct.startsWith("application/json")) return fixConnectUnary(uRes);
+  if ((uRes.status === 500 || uRes.status === 429) && ct.startsWith("application/json")) {
+    return fixConnectUnary(uRes);
+  }
   if (ct.startsWith("application/grpc-web")) {
     return uRes.body === undefined ? uRes : { ...uRes, body: fixGrpcWebTrailer(uRes.body) };
   }
   if (ct.startsWith("application/grpc")) {
     // Unary: the call has finished when the handler resolves, so the status
-    // is already in the trailer.
-    const t = uRes.trailer;
-    if (t?.get("grpc-status") === "13" && t.get("grpc-message")?.startsWith(PARSE_BINARY_PCT)) {
-      t.set("grpc-status", String(Code.InvalidArgument));
+    // is already in the trailer (or, trailers-only, in the header).
+    for (const t of [uRes.trailer, uRes.header]) {
+      if (t && miscodedGrpc(t.get("grpc-status"), t.get("grpc-message"))) {
+        t.set("grpc-status", String(Code.InvalidArgument));
+      }
     }
   }
   return uRes;
@@ -97,13 +120,8 @@ async function fixConnectUnary(uRes: UniversalServerResponse): Promise<Universal
   } catch {
     return replay;
   }
-  if (
-    err.code !== "internal" ||
-    typeof err.message !== "string" ||
-    !err.message.startsWith(PARSE_BINARY)
-  ) {
-    return replay;
-  }
+  const message = typeof err.message === "string" ? err.message : "";
+  if (!MISCODED.some((m) => err.code === m.connect && message.startsWith(m.prefix))) return replay;
   const body = Buffer.from(JSON.stringify({ ...err, code: "invalid_argument" }), "utf8");
   const header = new Headers(uRes.header);
   header.set("content-length", String(body.byteLength));
@@ -125,11 +143,11 @@ function rewriteTrailerFrame(chunk: Uint8Array): Uint8Array {
   const len = Buffer.from(chunk.buffer, chunk.byteOffset + 1, 4).readUInt32BE(0);
   if (len !== chunk.byteLength - 5) return chunk;
   const text = Buffer.from(chunk.buffer, chunk.byteOffset + 5, len).toString("latin1");
-  if (!/^grpc-status: ?13\r$/m.test(text) || !text.includes(`grpc-message: ${PARSE_BINARY_PCT}`)) {
-    return chunk;
-  }
+  const status = /^grpc-status: ?(\d+)\r$/m.exec(text)?.[1] ?? null;
+  const message = /^grpc-message: ?([^\r]*)\r$/m.exec(text)?.[1];
+  if (!miscodedGrpc(status, message)) return chunk;
   const fixed = Buffer.from(
-    text.replace(/^grpc-status: ?13\r$/m, `grpc-status: ${Code.InvalidArgument}\r`),
+    text.replace(/^grpc-status: ?\d+\r$/m, `grpc-status: ${Code.InvalidArgument}\r`),
     "latin1",
   );
   const out = Buffer.allocUnsafe(5 + fixed.byteLength);
