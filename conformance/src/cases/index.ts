@@ -8,10 +8,12 @@ import {
   overLimitClockCases,
   testControlClockCases,
 } from "./clock-edges.js";
+import { concurrentCases } from "./concurrent.js";
 import { doubleOfflineCases } from "./double-offline.js";
 import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
 import { malformedInputCases } from "./malformed-input.js";
+import { modelBasedCases } from "./model-based.js";
 import { offlineWalletCases } from "./offline-wallet.js";
 import { overLimitCases } from "./over-limit.js";
 import { reusedCodeCases } from "./reused-code.js";
@@ -33,6 +35,8 @@ export const FAMILIES = {
   "auth-isolation": authIsolationCases,
   "malformed-input": malformedInputCases,
   "test-control": [...testControlCases, ...testControlClockCases],
+  "model-based": modelBasedCases,
+  concurrent: concurrentCases,
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */
