@@ -9,6 +9,7 @@ import {
 import { type Case, type CaseContext, defineCase } from "../case.js";
 import { codeName, describePayment } from "../expect.js";
 import { RpcFailure } from "../rpc.js";
+import { sleep } from "../target-clock.js";
 import { balances, byId, OFFLINE, refundRequest, walletAndMerchant } from "./common.js";
 
 /**
@@ -101,13 +102,20 @@ export const concurrentCases: Case[] = [
         balance: 10_000n,
         limits: { perPaymentPasswordFree: 1_000n },
       });
-      for (let round = 1; round <= ROUNDS + 1; round++) {
+      // The confirmation does more work before it decides (the password
+      // hash), so the cancel is sent after a growing head start: the rounds
+      // then meet the cancel before, during and after that work. Any of them
+      // must end in a serial order; the head start only varies which.
+      for (const [i, headStartMs] of [0, 2, 5, 15, 30].entries()) {
+        const round = i + 1;
         const p = await merchant.scan(wallet.onlineCode(), 2_000n);
         ctx.expect.pending(p, `round ${round}: Scan above the password-free limit`);
+        const confirming = settle(
+          wallet.client.confirmPayment({ paymentId: p.paymentId, password: wallet.password }),
+        );
+        await sleep(headStartMs, ctx.signal);
         const [conf, canc] = await Promise.all([
-          settle(
-            wallet.client.confirmPayment({ paymentId: p.paymentId, password: wallet.password }),
-          ),
+          confirming,
           settle(merchant.client.cancelPayment(byId(p.paymentId))),
         ]);
         const g = ctx.expect.payment(

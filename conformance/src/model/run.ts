@@ -11,6 +11,8 @@ import type { ModelState } from "./state.js";
 export const MODEL_ENV = {
   seed: "PAYCODE_MODEL_SEED",
   path: "PAYCODE_MODEL_PATH",
+  /** fast-check's replayPath of the command sequence (which commands ran), printed with a failure. */
+  replay: "PAYCODE_MODEL_REPLAY",
   runs: "PAYCODE_MODEL_RUNS",
 } as const;
 
@@ -42,11 +44,11 @@ function envInt(name: string, env: NodeJS.ProcessEnv): number | undefined {
 export function modelRunSettings(
   o: ModelRunOptions,
   env: NodeJS.ProcessEnv = process.env,
-): { seed: number; path: string | undefined; numRuns: number } {
-  const path = env[MODEL_ENV.path] || undefined;
+): { seed: number; path: string | undefined; replay: string | undefined; numRuns: number } {
   return {
     seed: envInt(MODEL_ENV.seed, env) ?? o.seed,
-    path,
+    path: env[MODEL_ENV.path] || undefined,
+    replay: env[MODEL_ENV.replay] || undefined,
     numRuns: envInt(MODEL_ENV.runs, env) ?? o.numRuns,
   };
 }
@@ -61,14 +63,18 @@ export function modelRunSettings(
  * command list, which replay it exactly.
  */
 export async function runModel(ctx: CaseContext, o: ModelRunOptions): Promise<void> {
-  const { seed, path, numRuns } = modelRunSettings(o);
+  const { seed, path, replay, numRuns } = modelRunSettings(o);
   await ctx.clock.sync();
   const startMs = utcDayStartMs(ctx.clock.nowMs()) + 86_400_000 + 12 * 3_600_000;
   const maxShrinkRuns = o.maxShrinkRuns ?? 40;
   let failures = 0;
   let shrinkRuns = 0;
   const property = fc.asyncProperty(
-    fc.commands(commandArbitraries(o.offline), { maxCommands: o.maxCommands, size: "max" }),
+    fc.commands(commandArbitraries(o.offline), {
+      maxCommands: o.maxCommands,
+      size: "max",
+      ...(replay !== undefined ? { replayPath: replay } : {}),
+    }),
     async (cmds) => {
       // Shrinking re-runs against the target; past the cap the remaining
       // candidates are passed over, so the smallest failure found so far is
@@ -101,12 +107,15 @@ export async function runModel(ctx: CaseContext, o: ModelRunOptions): Promise<vo
   const err = details.errorInstance;
   const message =
     err instanceof Error ? err.message : err === null ? "no counterexample" : String(err);
-  const commands = details.counterexample ? String(details.counterexample[0]) : "(none)";
+  const shown = details.counterexample ? String(details.counterexample[0]) : "(none)";
+  // fast-check appends /*replayPath="..."*/: which commands of the sequence ran.
+  const replayPath = /replayPath="([^"]*)"/.exec(shown)?.[1] ?? "";
+  const commands = shown.replace(/\s*\/\*replayPath=.*\*\/\s*$/, "");
   throw new CaseFailure(
     [
       message,
-      `  seed ${details.seed}, path ${JSON.stringify(details.counterexamplePath)}; shrunk command sequence: ${commands}`,
-      `  replay: ${MODEL_ENV.seed}=${details.seed} ${MODEL_ENV.path}=${details.counterexamplePath ?? ""} paycode-conformance run --target <url> --run ${o.caseId}`,
+      `  seed ${details.seed}, path ${details.counterexamplePath}; shrunk command sequence: ${commands}`,
+      `  replay: ${MODEL_ENV.seed}=${details.seed} ${MODEL_ENV.path}=${details.counterexamplePath ?? ""} ${MODEL_ENV.replay}='${replayPath}' paycode-conformance run --target <url> --run ${o.caseId}`,
     ].join("\n"),
   );
 }

@@ -44,6 +44,16 @@ export const MUTANT_NAMES = [
   "clock-ignores-freeze",
   /** [CTRL-9] SetClock(not frozen) leaves the clock standing at the time set. */
   "unfreeze-stays-frozen",
+  // --- Multi-step and concurrency mutants: only the model-based and concurrent cases kill them.
+  /** [REFUND-7] [SEC-2] RefundPayment checks the remainder on a read of its own, waits, then writes: concurrent refunds exceed the amount. */
+  "refund-check-not-atomic",
+  /** [PAY-1] [PAY-6] [SEC-2] ConfirmPayment does not re-check the status when it writes: a cancel in between is overwritten, money moves for a CLOSED payment. */
+  "confirm-check-not-atomic",
+  /** [LIMIT-2] [LIMIT-3] [LIMIT-4] Today's password-free usage is kept per wallet, not per account: re-provisioning resets it. */
+  "daily-usage-per-wallet",
+  /** [SETTLE-5] [SEC-2] UploadOfflineBatch looks the batch id up on a read of its own: the same batch uploaded twice at once settles its records again (as DUPLICATE) and stores those results. */
+  "batch-check-not-atomic",
+  // --- end of multi-step and concurrency mutants.
 ] as const;
 
 export type MutantName = (typeof MUTANT_NAMES)[number];

@@ -46,6 +46,16 @@ export interface RuleSwitches {
   readonly clockIgnoresFreeze: boolean;
   /** [CTRL-9] An unfrozen clock stands still. */
   readonly unfreezeStaysFrozen: boolean;
+  // --- Multi-step and concurrency mutants.
+  /** [REFUND-7] / [SEC-2] The refund check reads in its own transaction, then writes later. */
+  readonly refundCheckNotAtomic: boolean;
+  /** [PAY-6] / [SEC-2] ConfirmPayment writes without re-checking the status under the lock. */
+  readonly confirmCheckNotAtomic: boolean;
+  /** [LIMIT-4] Password-free usage is counted per wallet instead of per account. */
+  readonly dailyUsagePerWallet: boolean;
+  /** [SETTLE-5] / [SEC-2] The batch id is looked up before, not in, the settling transaction. */
+  readonly batchCheckNotAtomic: boolean;
+  // --- end of multi-step and concurrency mutants.
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -69,6 +79,12 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "set-clock-reports-only": "setClockReportsOnly",
   "clock-ignores-freeze": "clockIgnoresFreeze",
   "unfreeze-stays-frozen": "unfreezeStaysFrozen",
+  // --- Multi-step and concurrency mutants.
+  "refund-check-not-atomic": "refundCheckNotAtomic",
+  "confirm-check-not-atomic": "confirmCheckNotAtomic",
+  "daily-usage-per-wallet": "dailyUsagePerWallet",
+  "batch-check-not-atomic": "batchCheckNotAtomic",
+  // --- end of multi-step and concurrency mutants.
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -10,6 +10,7 @@ import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferPayment } from "./ledger.js";
 import { stepUpReason } from "./limits.js";
 import { lazyClose } from "./payment-transitions.js";
+import type { RuleSwitches } from "./rule-switches.js";
 import { paymentToProto } from "./to-proto.js";
 import { utcDay } from "./utc-day.js";
 import {
@@ -97,7 +98,7 @@ export class ScanService {
         // [SCAN-11] Exactly one transfer, in the transaction that records the payment.
         await transferPayment(tx, p, p.payerAccountId!, merchantAccount, now);
         // [LIMIT-4] Only direct password-free successes count toward today's totals.
-        await tx.addDailyUsage(p.payerAccountId!, utcDay(now), amount);
+        await tx.addDailyUsage(usageOwner(ctx.breaks, p), utcDay(now), amount);
       }
       return { ok: p };
     });
@@ -164,7 +165,7 @@ export class ScanService {
     }
     // [LIMIT-6] Unset limits are the profile's defaults; [LIMIT-5] "today" is the UTC day.
     const limits = payer.limits ?? profile.defaultLimits;
-    const usage = await tx.getDailyUsage(payer.id, utcDay(now));
+    const usage = await tx.getDailyUsage(usageOwner(breaks, p), utcDay(now));
     if (stepUpReason(limits, usage, p.amount) && !breaks.ignorePasswordFreeLimit) {
       p.status = "PENDING_CONFIRMATION";
       // [PAY-2] created_at is `now`, so the deadline is created_at + the timeout.
@@ -174,4 +175,13 @@ export class ScanService {
     p.status = "SUCCEEDED";
     p.passwordFree = true;
   }
+}
+
+/**
+ * [LIMIT-4] The password-free day is the payer account's, whichever of its
+ * wallets pays; the daily-usage-per-wallet mutant keys it by wallet, so a
+ * re-provisioned wallet starts a fresh day.
+ */
+function usageOwner(breaks: RuleSwitches, p: PaymentRecord): string {
+  return breaks.dailyUsagePerWallet ? p.walletId! : p.payerAccountId!;
 }

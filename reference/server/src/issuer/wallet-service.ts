@@ -219,11 +219,14 @@ export class WalletService {
 
     // 3. The money decision, re-checking the state under the row lock.
     const merchantAccount = await ctx.merchantAccountId(pending.merchantId);
+    // The confirm-check-not-atomic mutant writes on its first read, after a pause
+    // standing for a slow password check ([PAY-6], [SEC-2]).
+    if (ctx.breaks.confirmCheckNotAtomic) await new Promise((resolve) => setTimeout(resolve, 50));
     const done = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       const now = ctx.clock.now();
       const p = await tx.getPayment(req.paymentId, { forUpdate: true });
       if (!p || p.walletId !== wallet.walletId) return { error: notYours() };
-      const current = await lazyClose(ctx, tx, p, now);
+      const current = ctx.breaks.confirmCheckNotAtomic ? pending : await lazyClose(ctx, tx, p, now);
       // [PAY-6] Re-checked under the lock: a second confirmation finds it SUCCEEDED.
       const refusal = notConfirmable(current, p);
       if (refusal) return { error: refusal };
