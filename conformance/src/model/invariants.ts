@@ -61,7 +61,13 @@ export async function finalAudit(m: ModelState, r: Real): Promise<void> {
     const id = r.ids.get("payment", p.index);
     if (!id) continue;
     applyDeadline(m, p);
-    const got = await r.merchant.client.getPayment({ lookup: { case: "paymentId", value: id } });
+    // By order number where there is one: the commands mostly look payments up by id.
+    const got = await r.merchant.client.getPayment({
+      lookup:
+        p.outTradeNo !== undefined
+          ? { case: "outTradeNo", value: p.outTradeNo }
+          : { case: "paymentId", value: id },
+    });
     comparePayment(m, r.ids, got.payment, p, `final GetPayment of #${p.index}`);
   }
   for (let i = 0; i < m.wallets.length; i++) await compareWallet(m, r, i);

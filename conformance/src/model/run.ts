@@ -66,7 +66,7 @@ export async function runModel(ctx: CaseContext, o: ModelRunOptions): Promise<vo
   const { seed, path, replay, numRuns } = modelRunSettings(o);
   await ctx.clock.sync();
   const startMs = utcDayStartMs(ctx.clock.nowMs()) + 86_400_000 + 12 * 3_600_000;
-  const maxShrinkRuns = o.maxShrinkRuns ?? 40;
+  const maxShrinkRuns = o.maxShrinkRuns ?? 20;
   let failures = 0;
   let shrinkRuns = 0;
   const property = fc.asyncProperty(
