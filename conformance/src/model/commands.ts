@@ -180,6 +180,8 @@ class Confirm implements Cmd {
     return pickPayment(m, this.pick, (p) => p.kind !== "settled" && p.deadlineMs !== undefined);
   }
   check(m: Readonly<ModelState>): boolean {
+    // Four wrong passwords in a row at most: [SEC-3] lets an issuer throttle the fifth.
+    if (!this.rightPassword && m.wrongPasswordsInRow >= 4) return false;
     return this.payment(m as ModelState) !== undefined;
   }
   async run(m: ModelState, r: Real): Promise<void> {

@@ -67,6 +67,7 @@ export async function setUpRun(
     refunds: [],
     burnedOffline: new Set(),
     batches: [],
+    wrongPasswordsInRow: 0,
     terminalSyncedAtMs: undefined,
   };
   newWallet(model);

@@ -41,6 +41,7 @@ function model(): ModelState {
     refunds: [],
     burnedOffline: new Set(),
     batches: [],
+    wrongPasswordsInRow: 0,
     terminalSyncedAtMs: undefined,
   };
   newWallet(s);

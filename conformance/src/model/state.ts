@@ -114,6 +114,12 @@ export interface ModelState {
   /** Usage keys of offline codes recorded, by code text (§7.3.1 step 2, §10.2 rule 7). */
   readonly burnedOffline: Set<string>;
   readonly batches: ModelBatch[];
+  /**
+   * Wrong payment passwords in a row that reached the password check. The
+   * commands stay below the throttling threshold [SEC-3] suggests, so an
+   * issuer that throttles and one that does not answer alike.
+   */
+  wrongPasswordsInRow: number;
   /** generated_at of the terminal's latest GetIssuerKeys; undefined before the first sync. */
   terminalSyncedAtMs: number | undefined;
 }
@@ -310,7 +316,11 @@ export function confirm(s: ModelState, p: ModelPayment, rightPassword: boolean):
   // 3./4. [PAY-10]
   if (p.status !== "PENDING_CONFIRMATION") return { error: "failed_precondition" };
   // 5. [PAY-8]
-  if (!rightPassword) return { error: "permission_denied" };
+  if (!rightPassword) {
+    s.wrongPasswordsInRow++;
+    return { error: "permission_denied" };
+  }
+  s.wrongPasswordsInRow = 0;
   p.updatedAtMs = [s.nowMs];
   // 6./7. [PAY-7]
   if (s.payerBalance < p.amount) {
@@ -403,6 +413,7 @@ export function revoke(s: ModelState, wallet: number): number {
 
 /** §7.2.1: ProvisionSeed revokes the account's previous wallet and makes a new one ([WALLET-4]). */
 export function reprovision(s: ModelState): ModelWallet {
+  s.wrongPasswordsInRow = 0;
   revoke(s, s.current);
   const w = newWallet(s);
   s.current = w.index;
