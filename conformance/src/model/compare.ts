@@ -10,13 +10,8 @@ import {
 } from "@paycode/protocol/v1";
 import { CaseFailure } from "../expect.js";
 import type { Real } from "./real.js";
-import {
-  applyDeadline,
-  type ModelPayment,
-  type ModelRefund,
-  type ModelState,
-  type ReportTotals,
-} from "./state.js";
+import type { ReportTotals } from "./settlement-rules.js";
+import { applyDeadline, type ModelPayment, type ModelRefund, type ModelState } from "./state.js";
 
 /**
  * Server-made identifiers are not predicted: the first time the target

@@ -1,7 +1,8 @@
 import { CaseFailure } from "../expect.js";
 import { comparePayment, compareReport, compareWallet } from "./compare.js";
 import type { Real } from "./real.js";
-import { activeDays, applyDeadline, type ModelState, report } from "./state.js";
+import { activeDays, report } from "./settlement-rules.js";
+import { applyDeadline, type ModelState } from "./state.js";
 
 /**
  * The payer's and the merchant's balances are the model's ([CTRL-4]):

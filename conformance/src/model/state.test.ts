@@ -1,21 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { IdMap } from "./compare.js";
+import { cancel, confirm, refund, reprovision, revoke, scanFresh } from "./payment-rules.js";
 import { modelRunSettings } from "./run.js";
-import {
-  applyDeadline,
-  cancel,
-  confirm,
-  type ModelState,
-  needsStepUp,
-  newWallet,
-  refund,
-  report,
-  reprovision,
-  revoke,
-  scanFresh,
-  settleRecord,
-  utcDay,
-} from "./state.js";
+import { report, settleRecord } from "./settlement-rules.js";
+import { applyDeadline, type ModelState, needsStepUp, newWallet, utcDay } from "./state.js";
 
 const NOON = Date.UTC(2030, 0, 15, 12, 0, 0);
 

@@ -87,47 +87,46 @@ export class SettlementService {
     // [AUTH-4] Money settles into the account of the merchant the terminal was created for.
     const merchantAccount = await ctx.merchantAccountId(terminal.merchantId);
     const early = await this.batchPreCheck(terminal, req.batchId, digest);
-    const results =
-      early ??
-      (await ctx.decide(async (tx): Promise<Decision<BatchResultRecord[]>> => {
-        const fresh = await tx.insertBatch({
-          terminalId: terminal.terminalId,
-          batchId: req.batchId,
-          requestDigest: digest,
-          results: [],
-          createdAt: now,
-        });
-        // The batch-check-not-atomic mutant settles a batch it found fresh before this transaction.
-        if (!fresh && !ctx.breaks.batchCheckNotAtomic) {
-          const prior = await tx.getBatch(terminal.terminalId, req.batchId);
-          if (!prior) throw new TransactionRetry("batch vanished");
-          // [SETTLE-5] The same records get the stored results and move no money again.
-          if (bytesEqual(prior.requestDigest, digest)) return { ok: prior.results };
-          // [SETTLE-6]
-          return {
-            error: alreadyExists(
-              `batch_id "${req.batchId}" was already uploaded with different records`,
-            ),
-          };
-        }
-        // [SETTLE-4] / [SETTLE-9] One result per record, decided in request order.
-        const out: BatchResultRecord[] = [];
-        for (let i = 0; i < req.records.length; i++) {
-          out.push(
-            await settleRecord(
-              ctx.breaks,
-              tx,
-              req.records[i]!,
-              checks[i]!,
-              terminal,
-              merchantAccount,
-              now,
-            ),
-          );
-        }
-        await tx.setBatchResults(terminal.terminalId, req.batchId, out);
-        return { ok: out };
-      }));
+    const results = await ctx.decide(async (tx): Promise<Decision<BatchResultRecord[]>> => {
+      if (early) return { ok: early };
+      const fresh = await tx.insertBatch({
+        terminalId: terminal.terminalId,
+        batchId: req.batchId,
+        requestDigest: digest,
+        results: [],
+        createdAt: now,
+      });
+      // The batch-check-not-atomic mutant settles a batch it found fresh before this transaction.
+      if (!fresh && !ctx.breaks.batchCheckNotAtomic) {
+        const prior = await tx.getBatch(terminal.terminalId, req.batchId);
+        if (!prior) throw new TransactionRetry("batch vanished");
+        // [SETTLE-5] The same records get the stored results and move no money again.
+        if (bytesEqual(prior.requestDigest, digest)) return { ok: prior.results };
+        // [SETTLE-6]
+        return {
+          error: alreadyExists(
+            `batch_id "${req.batchId}" was already uploaded with different records`,
+          ),
+        };
+      }
+      // [SETTLE-4] / [SETTLE-9] One result per record, decided in request order.
+      const out: BatchResultRecord[] = [];
+      for (let i = 0; i < req.records.length; i++) {
+        out.push(
+          await settleRecord(
+            ctx.breaks,
+            tx,
+            req.records[i]!,
+            checks[i]!,
+            terminal,
+            merchantAccount,
+            now,
+          ),
+        );
+      }
+      await tx.setBatchResults(terminal.terminalId, req.batchId, out);
+      return { ok: out };
+    });
     return create(UploadOfflineBatchResponseSchema, {
       results: results.map((r) =>
         create(RecordResultSchema, {
