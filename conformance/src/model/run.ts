@@ -14,6 +14,8 @@ export const MODEL_ENV = {
   /** fast-check's replayPath of the command sequence (which commands ran), printed with a failure. */
   replay: "PAYCODE_MODEL_REPLAY",
   runs: "PAYCODE_MODEL_RUNS",
+  /** Re-runs spent shrinking a failure; 0 reports the first failing sequence as found (mutant matrices). */
+  shrinks: "PAYCODE_MODEL_SHRINKS",
 } as const;
 
 export interface ModelRunOptions {
@@ -44,8 +46,15 @@ function envInt(name: string, env: NodeJS.ProcessEnv): number | undefined {
 export function modelRunSettings(
   o: ModelRunOptions,
   env: NodeJS.ProcessEnv = process.env,
-): { seed: number; path: string | undefined; replay: string | undefined; numRuns: number } {
+): {
+  seed: number;
+  path: string | undefined;
+  replay: string | undefined;
+  numRuns: number;
+  maxShrinkRuns: number;
+} {
   return {
+    maxShrinkRuns: envInt(MODEL_ENV.shrinks, env) ?? o.maxShrinkRuns ?? 20,
     seed: envInt(MODEL_ENV.seed, env) ?? o.seed,
     path: env[MODEL_ENV.path] || undefined,
     replay: env[MODEL_ENV.replay] || undefined,
@@ -63,10 +72,9 @@ export function modelRunSettings(
  * command list, which replay it exactly.
  */
 export async function runModel(ctx: CaseContext, o: ModelRunOptions): Promise<void> {
-  const { seed, path, replay, numRuns } = modelRunSettings(o);
+  const { seed, path, replay, numRuns, maxShrinkRuns } = modelRunSettings(o);
   await ctx.clock.sync();
   const startMs = utcDayStartMs(ctx.clock.nowMs()) + 86_400_000 + 12 * 3_600_000;
-  const maxShrinkRuns = o.maxShrinkRuns ?? 20;
   let failures = 0;
   let shrinkRuns = 0;
   const property = fc.asyncProperty(

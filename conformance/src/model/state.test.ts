@@ -162,6 +162,7 @@ describe("model run settings", () => {
       path: undefined,
       replay: undefined,
       numRuns: 12,
+      maxShrinkRuns: 20,
     });
     expect(
       modelRunSettings(o, {
@@ -169,8 +170,9 @@ describe("model run settings", () => {
         PAYCODE_MODEL_PATH: "3:1",
         PAYCODE_MODEL_REPLAY: "AB:C",
         PAYCODE_MODEL_RUNS: "50",
+        PAYCODE_MODEL_SHRINKS: "0",
       }),
-    ).toEqual({ seed: 42, path: "3:1", replay: "AB:C", numRuns: 50 });
+    ).toEqual({ seed: 42, path: "3:1", replay: "AB:C", numRuns: 50, maxShrinkRuns: 0 });
     expect(() => modelRunSettings(o, { PAYCODE_MODEL_SEED: "x" })).toThrow(/not an integer/);
   });
 });

@@ -2,6 +2,9 @@ import { allCases, formatMatrix, runMutantMatrix } from "@paycode/conformance";
 import { describe, expect, it } from "vitest";
 import { type AnyMutantName, startEmbeddedTarget } from "./reference-target.js";
 
+// A kill needs no shrunk sequence: model-based cases report their first failing one.
+process.env.PAYCODE_MODEL_SHRINKS ??= "0";
+
 /** The model-based and concurrent cases, and the mutants written for them. */
 const MODEL_CASES = allCases.filter(
   (c) => c.id.startsWith("model-based/") || c.id.startsWith("concurrent/"),
