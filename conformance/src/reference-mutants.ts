@@ -228,6 +228,30 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     summary: "The password-free day starts at 00:00 UTC+8, not 00:00 UTC.",
   },
   {
+    name: "refund-check-not-atomic",
+    breaks: ["REFUND-7", "SEC-2"],
+    summary:
+      "RefundPayment checks the remainder on a read of its own, waits, then writes: concurrent refunds exceed the amount.",
+  },
+  {
+    name: "confirm-check-not-atomic",
+    breaks: ["PAY-1", "PAY-6", "SEC-2"],
+    summary:
+      "ConfirmPayment does not re-check the status when it writes: a cancel in between is overwritten, money moves for a CLOSED payment.",
+  },
+  {
+    name: "daily-usage-per-wallet",
+    breaks: ["LIMIT-2", "LIMIT-3", "LIMIT-4"],
+    summary:
+      "Today's password-free usage is kept per wallet, not per account: re-provisioning resets it.",
+  },
+  {
+    name: "batch-check-not-atomic",
+    breaks: ["SETTLE-5", "SEC-2"],
+    summary:
+      "UploadOfflineBatch looks the batch id up on a read of its own: the same batch uploaded twice at once settles its records again and stores those results.",
+  },
+  {
     name: "swap-code-kind",
     breaks: ["SCAN-13"],
     summary: "code_kind of payments reported the wrong way round.",
@@ -321,6 +345,17 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     name: "leak-code-key",
     breaks: ["RPC-1"],
     summary: "GetIssuerKeys hands K_code to merchants and terminals.",
+  },
+  {
+    name: "report-cancel-after-partial",
+    breaks: ["SETTLE-7"],
+    summary:
+      "After a partial refund, the CancelPayment refund of the rest counts in refund_total as the whole amount.",
+  },
+  {
+    name: "stale-lookup-after-refund",
+    breaks: ["RPC-7", "REFUND-6", "SCAN-12"],
+    summary: "GetPayment by out_trade_no answers from a cache a RefundPayment does not update.",
   },
   {
     name: "profile-lookback-in-hours",

@@ -8,12 +8,14 @@ import {
   overLimitClockCases,
   testControlClockCases,
 } from "./clock-edges.js";
+import { concurrentCases } from "./concurrent.js";
 import { doubleOfflineCases } from "./double-offline.js";
 import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
 import { malformedInputCases } from "./malformed-input.js";
 import { malformedTextCases } from "./malformed-text.js";
 import { messageSizeCases } from "./message-size.js";
+import { modelBasedCases } from "./model-based.js";
 import { offlineWalletCases } from "./offline-wallet.js";
 import { overLimitCases } from "./over-limit.js";
 import { reusedCodeCases } from "./reused-code.js";
@@ -35,6 +37,8 @@ export const FAMILIES = {
   "auth-isolation": authIsolationCases,
   "malformed-input": [...malformedInputCases, ...malformedTextCases, ...messageSizeCases],
   "test-control": [...testControlCases, ...testControlClockCases],
+  "model-based": modelBasedCases,
+  concurrent: concurrentCases,
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */

@@ -7,6 +7,7 @@ import type { ProfileOverrides } from "@paycode/protocol";
 import { OnlineCodec } from "@paycode/protocol";
 import type { IssuerProfile, WalletLimits } from "@paycode/protocol/v1";
 import {
+  CancelAction,
   CodeKind,
   DeclineReason,
   MoneySchema,
@@ -103,6 +104,16 @@ export const BOUNDARY_MUTANTS = {
   "leak-code-key": {
     breaks: ["RPC-1"],
     summary: "GetIssuerKeys hands K_code to merchants and terminals.",
+  },
+  // Multi-step mutants: only the model-based cases kill them.
+  "report-cancel-after-partial": {
+    breaks: ["SETTLE-7"],
+    summary:
+      "After a partial refund, the CancelPayment refund of the rest counts in refund_total as the whole amount.",
+  },
+  "stale-lookup-after-refund": {
+    breaks: ["RPC-7", "REFUND-6", "SCAN-12"],
+    summary: "GetPayment by out_trade_no answers from a cache a RefundPayment does not update.",
   },
 } as const satisfies Record<string, MutantDescription>;
 
@@ -486,6 +497,76 @@ export function wrapIssuer(issuer: IssuerApi, name: BoundaryMutantName): IssuerA
           return r;
         },
       });
+    // --- Multi-step mutants.
+    case "report-cancel-after-partial": {
+      // Refunded amounts of payments that had a partial refund, and the
+      // report error each later cancel leaves, by merchant and UTC day.
+      const partial = new Map<string, bigint>();
+      const extra = new Map<string, bigint>();
+      const dayNow = async () => {
+        const now = (await issuer.control.getCapabilities()).now!;
+        return new Date(Number(now.seconds) * 1000).toISOString().slice(0, 10);
+      };
+      return override(issuer, {
+        refundPayment: async (m, req) => {
+          const r = await issuer.refundPayment(m, req);
+          const p = r.payment;
+          if (p && p.status === PaymentStatus.SUCCEEDED && p.refunded) {
+            partial.set(p.paymentId, p.refunded.amountMinor);
+          }
+          return r;
+        },
+        cancelPayment: async (m, req) => {
+          const r = await issuer.cancelPayment(m, req);
+          const before = r.payment && partial.get(r.payment.paymentId);
+          if (r.action === CancelAction.REFUNDED && before !== undefined) {
+            partial.delete(r.payment!.paymentId);
+            const key = `${m.merchantId}/${await dayNow()}`;
+            extra.set(key, (extra.get(key) ?? 0n) + before);
+          }
+          return r;
+        },
+        getSettlementReport: async (m, req) => {
+          const r = await issuer.getSettlementReport(m, req);
+          const add = extra.get(`${m.merchantId}/${req.date}`);
+          if (add !== undefined && r.refundTotal) r.refundTotal.amountMinor += add;
+          return r;
+        },
+      });
+    }
+    case "stale-lookup-after-refund": {
+      // The last GetPayment/CancelPayment/Scan answer per (merchant, out_trade_no);
+      // a refund changes the payment but not this cache.
+      const cache = new Map<string, Payment>();
+      const remember = (m: { merchantId: string }, p: Payment | undefined) => {
+        if (p) cache.set(`${m.merchantId}/${p.outTradeNo}`, p);
+      };
+      return override(issuer, {
+        scan: async (m, req) => {
+          const r = await issuer.scan(m, req);
+          remember(m, r.payment);
+          return r;
+        },
+        cancelPayment: async (m, req) => {
+          const r = await issuer.cancelPayment(m, req);
+          remember(m, r.payment);
+          return r;
+        },
+        getPayment: async (m, req) => {
+          const r = await issuer.getPayment(m, req);
+          const cached =
+            req.lookup.case === "outTradeNo"
+              ? cache.get(`${m.merchantId}/${req.lookup.value}`)
+              : undefined;
+          // Only the refund bookkeeping comes from the cache: status moves still show.
+          if (cached && r.payment && cached.status === r.payment.status) {
+            r.payment.refunded = cached.refunded;
+          } else remember(m, r.payment);
+          return r;
+        },
+      });
+    }
+    // --- end of multi-step mutants.
     case "broken-test-control":
       return override(issuer, {
         control: {

@@ -12,6 +12,9 @@ import { describe, expect, it } from "vitest";
 import { IDLE_CASES, MUTANT_GAPS } from "./mutant-gaps.js";
 import { ALL_MUTANTS, startEmbeddedTarget } from "./reference-target.js";
 
+// A kill needs no shrunk sequence: model-based cases report their first failing one.
+process.env.PAYCODE_MODEL_SHRINKS ??= "0";
+
 const KNOWN_FAILING = readKnownFailing(
   fileURLToPath(new URL("../../known-failing/reference.txt", import.meta.url)),
 ).map((k) => k.pattern);
@@ -74,5 +77,5 @@ describe("the mutant matrix", () => {
     const unproven = c.requirements.filter((r) => r.killed.length === 0).map((r) => r.id);
     expect(unproven.filter((id) => !(id in MUTANT_GAPS))).toEqual([]);
     expect(Object.keys(MUTANT_GAPS).filter((id) => !unproven.includes(id))).toEqual([]);
-  }, 360_000);
+  }, 600_000);
 });

@@ -100,6 +100,7 @@ export class MerchantService {
     requireAmount("amount", req.amount);
     requireFreeText("reason", req.reason, 256);
     const amount = req.amount.amountMinor;
+    const stale = await staleRefundRead(ctx, merchant, req.paymentId);
     const r = await ctx.decide(
       async (tx): Promise<Decision<{ refund: RefundRecord; p: PaymentRecord }>> => {
         const now = ctx.clock.now();
@@ -111,7 +112,11 @@ export class MerchantService {
         );
         // [REFUND-10]
         if (!found) return { error: notFound("payment not found") };
-        const p = await lazyClose(ctx, tx, found, now);
+        const locked = await lazyClose(ctx, tx, found, now);
+        // The refund-check-not-atomic mutant decides on what it read before this transaction.
+        const p = stale
+          ? { ...locked, status: stale.status, refundedAmount: stale.refundedAmount }
+          : locked;
         const prior = await tx.getRefund(p.id, req.outRefundNo);
         if (prior) {
           // [REFUND-8] Checked before the status: a retry of the refund that made it REFUNDED.
@@ -203,6 +208,25 @@ export class MerchantService {
     await transferRefund(tx, p, refund.id, rest, merchantAccount, now);
     return setStatus(ctx, tx, p, "REFUNDED", { refundedAmount: p.amount, updatedAt: now });
   }
+}
+
+/**
+ * The refund-check-not-atomic mutant ([REFUND-7], [SEC-2]): the payment is
+ * read in a transaction of its own and the refund decided on that read
+ * after a pause, so concurrent refunds each see the whole remainder. Off
+ * (undefined) in the issuer as the spec wants it, which reads, checks and
+ * writes under one row lock.
+ */
+async function staleRefundRead(
+  ctx: IssuerContext,
+  merchant: MerchantPrincipal,
+  paymentId: string,
+): Promise<PaymentRecord | undefined> {
+  if (!ctx.breaks.refundCheckNotAtomic) return undefined;
+  const p = await ctx.store.transaction((tx) => findPayment(tx, merchant, { paymentId }));
+  // The pause stands for any slow step between check and write (a fraud check, a remote call).
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return p;
 }
 
 function lookupOf(lookup: CancelPaymentRequest["lookup"] | GetPaymentRequest["lookup"]): Lookup {

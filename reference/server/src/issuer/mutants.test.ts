@@ -249,6 +249,63 @@ const demos: Partial<Record<MutantName, (f: IssuerFixture) => Promise<void>>> = 
     expect(again.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
     expect(await f.balance(w)).toBe(8_000n);
   },
+  // --- Multi-step and concurrency mutants.
+  "refund-check-not-atomic": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000);
+    const p = await f.scan(m, f.onlineCode(w), 1_000);
+    const refund = (no: string) =>
+      f.issuer.refundPayment(
+        m.principal,
+        create(RefundPaymentRequestSchema, {
+          paymentId: p.paymentId,
+          outRefundNo: no,
+          amount: cny(600),
+        }),
+      );
+    // Both read 1000 left before either writes: 1200 go back for a payment of 1000.
+    await Promise.all([refund("a"), refund("b")]);
+    expect(await f.balance(w)).toBe(10_200n);
+  },
+  "confirm-check-not-atomic": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000, { perPaymentPasswordFree: 100n });
+    const p = await f.scan(m, f.onlineCode(w), 1_000);
+    const confirming = f.issuer.confirmPayment(
+      w.principal,
+      create(ConfirmPaymentRequestSchema, { paymentId: p.paymentId, password: "correct horse" }),
+    );
+    // The cancel lands while the confirmation pauses; the confirmation then overwrites it.
+    const c = await f.issuer.cancelPayment(
+      m.principal,
+      create(CancelPaymentRequestSchema, { lookup: { case: "paymentId", value: p.paymentId } }),
+    );
+    expect(c.action).toBe(CancelAction.CLOSED);
+    expect((await confirming).payment?.status).toBe(PaymentStatus.SUCCEEDED);
+    expect(await f.balance(w)).toBe(9_000n);
+  },
+  "daily-usage-per-wallet": async (f) => {
+    const m = await f.merchant();
+    const w = await f.payer(10_000, { dailyPasswordFreeCount: 1 });
+    expect((await f.scan(m, f.onlineCode(w), 100)).status).toBe(PaymentStatus.SUCCEEDED);
+    const again = await f.wallet(w.accountId);
+    // The account's one password-free payment of the day is used up, yet the new wallet pays freely.
+    expect((await f.scan(m, f.onlineCode(again), 100)).status).toBe(PaymentStatus.SUCCEEDED);
+  },
+  "batch-check-not-atomic": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const records = [f.record(f.offlineCode(w), 700)];
+    const upload = () => f.upload(t, records, "same");
+    // Both find the batch id fresh; the second settles the record again, as DUPLICATE.
+    const [a, b] = await Promise.all([upload(), upload()]);
+    expect([a.results[0]!.outcome, b.results[0]!.outcome].sort()).toEqual(
+      [RecordOutcome.SETTLED, RecordOutcome.DUPLICATE].sort(),
+    );
+    expect(await f.balance(w)).toBe(9_300n);
+  },
+  // --- end of multi-step and concurrency mutants.
 };
 
 function setClock(f: IssuerFixture, ms: number, frozen: boolean) {

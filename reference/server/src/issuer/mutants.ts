@@ -196,6 +196,27 @@ export const ISSUER_MUTANTS = {
     breaks: ["LIMIT-5"],
     summary: "The password-free day starts at 00:00 UTC+8, not 00:00 UTC.",
   },
+  // Multi-step and concurrency mutants: only the model-based and concurrent cases kill them.
+  "refund-check-not-atomic": {
+    breaks: ["REFUND-7", "SEC-2"],
+    summary:
+      "RefundPayment checks the remainder on a read of its own, waits, then writes: concurrent refunds exceed the amount.",
+  },
+  "confirm-check-not-atomic": {
+    breaks: ["PAY-1", "PAY-6", "SEC-2"],
+    summary:
+      "ConfirmPayment does not re-check the status when it writes: a cancel in between is overwritten, money moves for a CLOSED payment.",
+  },
+  "daily-usage-per-wallet": {
+    breaks: ["LIMIT-2", "LIMIT-3", "LIMIT-4"],
+    summary:
+      "Today's password-free usage is kept per wallet, not per account: re-provisioning resets it.",
+  },
+  "batch-check-not-atomic": {
+    breaks: ["SETTLE-5", "SEC-2"],
+    summary:
+      "UploadOfflineBatch looks the batch id up on a read of its own: the same batch uploaded twice at once settles its records again and stores those results.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

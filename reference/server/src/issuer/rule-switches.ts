@@ -94,6 +94,16 @@ export interface RuleSwitches {
   readonly countConfirmedPayments: boolean;
   /** [LIMIT-5] The password-free day is the UTC+8 day. */
   readonly localDay: boolean;
+  // --- Multi-step and concurrency mutants.
+  /** [REFUND-7] / [SEC-2] The refund check reads in its own transaction, then writes later. */
+  readonly refundCheckNotAtomic: boolean;
+  /** [PAY-6] / [SEC-2] ConfirmPayment writes without re-checking the status under the lock. */
+  readonly confirmCheckNotAtomic: boolean;
+  /** [LIMIT-4] Password-free usage is counted per wallet instead of per account. */
+  readonly dailyUsagePerWallet: boolean;
+  /** [SETTLE-5] / [SEC-2] The batch id is looked up before, not in, the settling transaction. */
+  readonly batchCheckNotAtomic: boolean;
+  // --- end of multi-step and concurrency mutants.
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -141,6 +151,12 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "confirm-by-revoked-wallet": "confirmByRevokedWallet",
   "count-confirmed-payments": "countConfirmedPayments",
   "local-day": "localDay",
+  // --- Multi-step and concurrency mutants.
+  "refund-check-not-atomic": "refundCheckNotAtomic",
+  "confirm-check-not-atomic": "confirmCheckNotAtomic",
+  "daily-usage-per-wallet": "dailyUsagePerWallet",
+  "batch-check-not-atomic": "batchCheckNotAtomic",
+  // --- end of multi-step and concurrency mutants.
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

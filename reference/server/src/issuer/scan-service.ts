@@ -11,6 +11,7 @@ import { transferPayment } from "./ledger.js";
 import { stepUpReason } from "./limits.js";
 import { lazyClose } from "./payment-transitions.js";
 import { raceWindow } from "./race-window.js";
+import type { RuleSwitches } from "./rule-switches.js";
 import { paymentToProto } from "./to-proto.js";
 import { utcDay } from "./utc-day.js";
 import {
@@ -104,7 +105,7 @@ export class ScanService {
         // [SCAN-11] Exactly one transfer, in the transaction that records the payment.
         await transferPayment(tx, p, p.payerAccountId!, merchantAccount, now);
         // [LIMIT-4] Only direct password-free successes count toward today's totals.
-        await tx.addDailyUsage(p.payerAccountId!, passwordFreeDay(ctx, now), amount);
+        await tx.addDailyUsage(usageOwner(ctx.breaks, p), passwordFreeDay(ctx, now), amount);
       }
       return { ok: p };
     });
@@ -175,14 +176,14 @@ export class ScanService {
         now + profile.confirmationTimeoutSeconds * (breaks.deadlineInMilliseconds ? 1 : 1000);
     };
     // [SCAN-7] The step-up-before-funds mutant swaps steps 6 and 7.
-    if (breaks.stepUpBeforeFunds && (await this.needsStepUp(tx, payer, p.amount, now))) {
+    if (breaks.stepUpBeforeFunds && (await this.needsStepUp(tx, payer, p, now))) {
       return pending();
     }
     // [SCAN-10] Before step-up: a payment the balance cannot cover never waits for a password.
     if (payer.balance < p.amount && !breaks.ignoreInsufficientFunds) {
       return refuse("INSUFFICIENT_FUNDS");
     }
-    if (await this.needsStepUp(tx, payer, p.amount, now)) return pending();
+    if (await this.needsStepUp(tx, payer, p, now)) return pending();
     p.status = "SUCCEEDED";
     p.passwordFree = true;
   }
@@ -191,18 +192,27 @@ export class ScanService {
   private async needsStepUp(
     tx: Tx,
     payer: AccountRecord,
-    amount: bigint,
+    p: PaymentRecord,
     now: number,
   ): Promise<boolean> {
     const { breaks, profile } = this.ctx;
     // [LIMIT-6] Unset limits are the profile's defaults; [LIMIT-5] "today" is the UTC day.
     const limits = payer.limits ?? profile.defaultLimits;
-    const usage = await tx.getDailyUsage(payer.id, passwordFreeDay(this.ctx, now));
-    return stepUpReason(limits, usage, amount) !== undefined && !breaks.ignorePasswordFreeLimit;
+    const usage = await tx.getDailyUsage(usageOwner(breaks, p), passwordFreeDay(this.ctx, now));
+    return stepUpReason(limits, usage, p.amount) !== undefined && !breaks.ignorePasswordFreeLimit;
   }
 }
 
 /** [LIMIT-5] The day password-free totals belong to: the UTC day (UTC+8 for the local-day mutant). */
 function passwordFreeDay(ctx: IssuerContext, now: number): string {
   return utcDay(ctx.breaks.localDay ? now + 8 * 3_600_000 : now);
+}
+
+/**
+ * [LIMIT-4] The password-free day is the payer account's, whichever of its
+ * wallets pays; the daily-usage-per-wallet mutant keys it by wallet, so a
+ * re-provisioned wallet starts a fresh day.
+ */
+function usageOwner(breaks: RuleSwitches, p: PaymentRecord): string {
+  return breaks.dailyUsagePerWallet ? p.walletId! : p.payerAccountId!;
 }

@@ -86,7 +86,9 @@ export class SettlementService {
     const checks = req.records.map((r) => checkRecord(ctx, r, now));
     // [AUTH-4] Money settles into the account of the merchant the terminal was created for.
     const merchantAccount = await ctx.merchantAccountId(terminal.merchantId);
+    const early = await this.batchPreCheck(terminal, req.batchId, digest);
     const results = await ctx.decide(async (tx): Promise<Decision<BatchResultRecord[]>> => {
+      if (early) return { ok: early };
       const fresh = await tx.insertBatch({
         terminalId: terminal.terminalId,
         batchId: req.batchId,
@@ -94,7 +96,8 @@ export class SettlementService {
         results: [],
         createdAt: now,
       });
-      if (!fresh) {
+      // The batch-check-not-atomic mutant settles a batch it found fresh before this transaction.
+      if (!fresh && !ctx.breaks.batchCheckNotAtomic) {
         const prior = await tx.getBatch(terminal.terminalId, req.batchId);
         if (!prior) throw new TransactionRetry("batch vanished");
         // [SETTLE-5] The same records get the stored results and move no money again.
@@ -138,6 +141,30 @@ export class SettlementService {
         }),
       ),
     });
+  }
+
+  /**
+   * The batch-check-not-atomic mutant ([SETTLE-5], [SEC-2]): the batch id is
+   * looked up in a transaction of its own, then after a pause the batch is
+   * settled whether or not a concurrent upload of it settled meanwhile.
+   * Undefined (no early answer) in the issuer as the spec wants it, which
+   * decides on the batch id inside the settling transaction.
+   */
+  private async batchPreCheck(
+    terminal: TerminalPrincipal,
+    batchId: string,
+    digest: Uint8Array,
+  ): Promise<BatchResultRecord[] | undefined> {
+    const { ctx } = this;
+    if (!ctx.breaks.batchCheckNotAtomic) return undefined;
+    const prior = await ctx.store.transaction((tx) => tx.getBatch(terminal.terminalId, batchId));
+    if (prior) {
+      if (bytesEqual(prior.requestDigest, digest)) return prior.results;
+      throw alreadyExists(`batch_id "${batchId}" was already uploaded with different records`);
+    }
+    // The pause stands for any slow step between the lookup and the settling.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return undefined;
   }
 
   async getSettlementReport(

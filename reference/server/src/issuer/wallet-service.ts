@@ -233,15 +233,19 @@ export class WalletService {
 
     // 3. The money decision, re-checking the state under the row lock.
     const merchantAccount = await ctx.merchantAccountId(pending.merchantId);
+    // The confirm-check-not-atomic mutant writes on its first read, after a pause
+    // standing for a slow password check ([PAY-6], [SEC-2]).
+    if (ctx.breaks.confirmCheckNotAtomic) await new Promise((resolve) => setTimeout(resolve, 50));
     const done = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       const now = ctx.clock.now();
       let current = pending;
       // [PAY-6] Re-checked under the lock: a second confirmation finds it SUCCEEDED
-      // (the confirm-without-lock mutant trusts what it read before the password check).
+      // (the confirm-without-lock mutant trusts what it read before the password
+      // check; confirm-check-not-atomic locks the row but judges the earlier read).
       if (!ctx.breaks.confirmWithoutLock) {
         const p = await tx.getPayment(req.paymentId, { forUpdate: true });
         if (!p || !ownedBy(p)) return { error: notYours() };
-        current = await lazyClose(ctx, tx, p, now);
+        current = ctx.breaks.confirmCheckNotAtomic ? pending : await lazyClose(ctx, tx, p, now);
         const refusal = notConfirmable(current, p, ctx.breaks.confirmCancelled);
         if (refusal) return { error: refusal };
       }
