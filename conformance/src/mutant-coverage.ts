@@ -13,6 +13,8 @@ export interface RequirementProof {
    * killing cases; empty in a static catalogue (no matrix run).
    */
   readonly killed: readonly { mutant: string; by: readonly string[] }[];
+  /** Mutants breaking the requirement that the implementation's own tests kill (`provenBy`). */
+  readonly provenElsewhere: readonly { mutant: string; by: string }[];
 }
 
 export interface MutantCoverage {
@@ -48,13 +50,20 @@ export function mutantCoverage(
         by: naming.filter((c) => killedBy.get(mutant)?.has(c) === true),
       }))
       .filter((k) => k.by.length > 0);
-    return { id, cases: naming, mutants: breaking, killed };
+    const provenElsewhere = mutants
+      .filter((m) => m.breaks.includes(id) && m.provenBy !== undefined)
+      .map((m) => ({ mutant: m.name, by: m.provenBy! }));
+    return { id, cases: naming, mutants: breaking, killed, provenElsewhere };
   });
   return {
     requirements,
     noMutant: requirements.filter((r) => r.mutants.length === 0).map((r) => r.id),
     notProven: matrix
-      ? requirements.filter((r) => r.mutants.length > 0 && r.killed.length === 0).map((r) => r.id)
+      ? requirements
+          .filter(
+            (r) => r.mutants.length > 0 && r.killed.length === 0 && r.provenElsewhere.length === 0,
+          )
+          .map((r) => r.id)
       : [],
   };
 }

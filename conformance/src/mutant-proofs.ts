@@ -7,6 +7,12 @@ export interface MutantProof {
   readonly mutants: readonly string[];
   /** Why no mutant proves it (then the requirement is a gap, not covered). */
   readonly gap?: string;
+  /**
+   * Set when no certification run can observe the rule: the reference's own
+   * test that kills its mutant. Such a rule is proven for the reference,
+   * and cannot be for a target.
+   */
+  readonly provenBy?: string;
 }
 
 /**
@@ -20,7 +26,11 @@ export function mutantProof(
   mutants: readonly MutantSpec[] = REFERENCE_MUTANTS,
   gaps: Readonly<Record<string, string>> = REFERENCE_MUTANT_GAPS,
 ): MutantProof {
-  const breaking = mutants.filter((m) => m.breaks.includes(id)).map((m) => m.name);
+  const breaking = mutants.filter((m) => m.breaks.includes(id));
+  const names = breaking.map((m) => m.name);
   const gap = gaps[id] ?? (breaking.length === 0 ? "no mutant breaks it" : undefined);
-  return gap === undefined ? { mutants: breaking } : { mutants: breaking, gap };
+  if (gap !== undefined) return { mutants: names, gap };
+  const blackBox = breaking.filter((m) => m.provenBy === undefined);
+  if (blackBox.length > 0) return { mutants: blackBox.map((m) => m.name) };
+  return { mutants: names, provenBy: breaking[0]!.provenBy! };
 }

@@ -18,6 +18,11 @@ export interface MutantSpec {
   readonly name: string;
   readonly breaks: readonly string[];
   readonly summary?: string;
+  /**
+   * Set for a mutant of a rule no certification run can observe: the
+   * implementation's own test that kills it. The matrix does not run it.
+   */
+  readonly provenBy?: string;
 }
 
 /**

@@ -252,6 +252,19 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
       "UploadOfflineBatch looks the batch id up on a read of its own: the same batch uploaded twice at once settles its records again and stores those results.",
   },
   {
+    name: "test-control-on-by-default",
+    breaks: ["CTRL-1"],
+    summary: "`paycode serve` serves ConformanceService without --enable-test-control.",
+    provenBy: "reference/cli/src/cli.test.ts: serves without test control by default",
+  },
+  {
+    name: "ignore-issuer-key-validity",
+    breaks: ["VERIFY-8"],
+    summary:
+      "Offline verification accepts a certificate signed by a listed issuer key whose validity does not contain the certificate's not_before.",
+    provenBy: "reference/server/src/issuer/issuer-key-validity.test.ts",
+  },
+  {
     name: "swap-code-kind",
     breaks: ["SCAN-13"],
     summary: "code_kind of payments reported the wrong way round.",
@@ -639,9 +652,4 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
 ];
 
 /** Issuer MUSTs no mutant proves, with the reason. */
-export const REFERENCE_MUTANT_GAPS: Readonly<Record<string, string>> = {
-  "VERIFY-8":
-    "a certificate whose not_before lies outside its signing key's validity needs the issuer's private key to sign; a conforming issuer never issues one ([QR-7]) and test control cannot rotate or add issuer keys, so no black-box case can present one",
-  "CTRL-1":
-    "not observable by a certification run: the run needs ConformanceService enabled, so it cannot see that it is off by default or what a deployment holding real money sets",
-};
+export const REFERENCE_MUTANT_GAPS: Readonly<Record<string, string>> = {};

@@ -118,6 +118,9 @@ function row(c: CaseResult, group: string, o: HtmlOptions): string {
 function proofLine(id: string, ref: RequirementRef | undefined): string {
   if (!ref?.level?.startsWith("MUST") || ref.conformanceClass !== "Issuer") return "";
   const p = mutantProof(id);
+  if (p.provenBy !== undefined) {
+    return `<div class="meta proof gap">Not observable by a certification run: this report cannot show it; the reference proves it with its own test (${escapeHtml(p.provenBy)})</div>`;
+  }
   return p.gap === undefined
     ? `<div class="meta proof">Proven by mutant${p.mutants.length > 1 ? "s" : ""} ${p.mutants.map((m) => `<code>${escapeHtml(m)}</code>`).join(", ")}</div>`
     : `<div class="meta proof gap">Gap: no mutant proves the cases catch a break of this rule (${escapeHtml(p.gap)})</div>`;

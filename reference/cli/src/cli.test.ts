@@ -202,8 +202,9 @@ describe("paycode CLI", () => {
     );
   });
 
-  it("serves without test control by default and says so", async () => {
-    const s = await startServe(["--store", `sqlite:${join(dir, "plain.db")}`, "--port", "0"], {
+  /** [CTRL-1] Starts `paycode serve` with `args` and no --enable-test-control; is ConformanceService off? */
+  async function testControlIsOff(args: string[]): Promise<boolean> {
+    const s = await startServe(["--port", "0", ...args], {
       env: { PAYCODE_MASTER_KEY: KEY },
     });
     const t = testTransport(s.url, "connect-h1");
@@ -213,13 +214,25 @@ describe("paycode CLI", () => {
         .client(ConformanceService)
         .getCapabilities({})
         .catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ConnectError);
-      expect((err as ConnectError).code).toBe(Code.Unimplemented);
+      return err instanceof ConnectError && err.code === Code.Unimplemented;
     } finally {
       t.close();
       s.child.kill("SIGTERM");
+      expect((await s.exited).code).toBe(0);
     }
-    expect((await s.exited).code).toBe(0);
+  }
+
+  it("serves without test control by default and says so", async () => {
+    expect(await testControlIsOff(["--store", `sqlite:${join(dir, "plain.db")}`])).toBe(true);
+    // The check catches a server that serves it anyway (the mutant proving [CTRL-1]).
+    expect(
+      await testControlIsOff([
+        "--store",
+        `sqlite:${join(dir, "mutant.db")}`,
+        "--mutant",
+        "test-control-on-by-default",
+      ]),
+    ).toBe(false);
   });
 
   it("serves gRPC server reflection with --reflection, not by default", async () => {

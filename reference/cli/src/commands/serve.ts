@@ -12,6 +12,7 @@ import {
   parseStoreUrl,
   redactStoreUrl,
   resolveMasterKey,
+  ruleSwitches,
   startServer,
 } from "@paycode/server";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -195,7 +196,12 @@ async function serve(opts: ServeOptions): Promise<void> {
       host: opts.host,
       port: opts.port,
       http: opts.http ?? opts.httpVersion,
-      enableTestControl: opts.enableTestControl === true,
+      // [CTRL-1] Off unless asked for (the test-control-on-by-default mutant serves it anyway).
+      enableTestControl:
+        opts.enableTestControl === true ||
+        (opts.mutant !== undefined &&
+          isMutantName(opts.mutant) &&
+          ruleSwitches(opts.mutant).testControlOnByDefault),
       ...(opts.reflection !== undefined ? { reflection: opts.reflection } : {}),
       ...(tls !== undefined ? { tls } : {}),
       ...(opts.corsOrigin !== undefined ? { corsOrigins: opts.corsOrigin } : {}),

@@ -55,7 +55,12 @@ export const ALL_MUTANTS: readonly MutantSpec[] = Object.entries({
   ...ISSUER_MUTANTS,
   ...BOUNDARY_MUTANTS,
   ...WRAPPER_MUTANTS,
-}).map(([name, m]) => ({ name, breaks: m.breaks, summary: m.summary }));
+}).map(([name, m]) => ({
+  name,
+  breaks: m.breaks,
+  summary: m.summary,
+  ...("provenBy" in m && m.provenBy !== undefined ? { provenBy: m.provenBy } : {}),
+}));
 
 export function isAnyMutantName(name: string): name is AnyMutantName {
   return (ALL_MUTANT_NAMES as readonly string[]).includes(name);

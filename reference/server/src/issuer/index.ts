@@ -26,4 +26,5 @@ export {
 } from "./mutants.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
 export { canTransition, isFinal } from "./payment-state.js";
+export { type RuleSwitches, ruleSwitches } from "./rule-switches.js";
 export { SeedVault } from "./seed-vault.js";

@@ -139,6 +139,7 @@ export class Issuer implements IssuerApi {
       }
       const keys = await loadOrCreateIssuerKeys(store, vault, now);
       await store.transaction((tx) => openIssuerAccount(tx, profile.currency, now));
+      const breaks = ruleSwitches(o.mutant);
       const ctx = new IssuerContext({
         store,
         clock: o.clock,
@@ -155,11 +156,19 @@ export class Issuer implements IssuerApi {
           lookbackSteps: profile.lookbackSteps,
         }),
         offline: new OfflineCodeVerifier({
-          keys: keys.all.map(issuerKeyEntry),
+          // [VERIFY-8] Each key verifies only certificates whose not_before its
+          // validity contains (the ignore-issuer-key-validity mutant widens it).
+          keys: keys.all
+            .map(issuerKeyEntry)
+            .map((k) =>
+              breaks.ignoreIssuerKeyValidity
+                ? { ...k, notBefore: 0, notAfter: Number.MAX_SAFE_INTEGER }
+                : k,
+            ),
           validitySeconds: profile.offlineCodeValiditySeconds,
           clockSkewSeconds: profile.offlineClockSkewSeconds,
         }),
-        breaks: ruleSwitches(o.mutant),
+        breaks,
       });
       return new Issuer(ctx, ownsStore, o.mutant, {
         advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),

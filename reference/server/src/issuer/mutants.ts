@@ -12,6 +12,11 @@ export interface MutantDescription {
   readonly breaks: readonly string[];
   /** One sentence: what goes wrong. */
   readonly summary: string;
+  /**
+   * For a rule no certification run can observe: the reference's own test
+   * that fails with this mutant on (the conformance matrix cannot run it).
+   */
+  readonly provenBy?: string;
 }
 
 export const ISSUER_MUTANTS = {
@@ -216,6 +221,18 @@ export const ISSUER_MUTANTS = {
     breaks: ["SETTLE-5", "SEC-2"],
     summary:
       "UploadOfflineBatch looks the batch id up on a read of its own: the same batch uploaded twice at once settles its records again and stores those results.",
+  },
+  // Rules no certification run can observe, proven by the reference's own tests.
+  "test-control-on-by-default": {
+    breaks: ["CTRL-1"],
+    summary: "`paycode serve` serves ConformanceService without --enable-test-control.",
+    provenBy: "reference/cli/src/cli.test.ts: serves without test control by default",
+  },
+  "ignore-issuer-key-validity": {
+    breaks: ["VERIFY-8"],
+    summary:
+      "Offline verification accepts a certificate signed by a listed issuer key whose validity does not contain the certificate's not_before.",
+    provenBy: "reference/server/src/issuer/issuer-key-validity.test.ts",
   },
 } as const satisfies Record<string, MutantDescription>;
 

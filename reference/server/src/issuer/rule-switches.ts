@@ -104,6 +104,10 @@ export interface RuleSwitches {
   /** [SETTLE-5] / [SEC-2] The batch id is looked up before, not in, the settling transaction. */
   readonly batchCheckNotAtomic: boolean;
   // --- end of multi-step and concurrency mutants.
+  /** [CTRL-1] The server serves test control unless told not to. */
+  readonly testControlOnByDefault: boolean;
+  /** [VERIFY-8] Issuer key validity is not checked against a certificate's not_before. */
+  readonly ignoreIssuerKeyValidity: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -157,6 +161,8 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "daily-usage-per-wallet": "dailyUsagePerWallet",
   "batch-check-not-atomic": "batchCheckNotAtomic",
   // --- end of multi-step and concurrency mutants.
+  "test-control-on-by-default": "testControlOnByDefault",
+  "ignore-issuer-key-validity": "ignoreIssuerKeyValidity",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */
