@@ -1,6 +1,4 @@
 import { randomBytes } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ProfileOverrides } from "@paycode/protocol";
@@ -17,6 +15,7 @@ import {
 } from "@paycode/protocol/v1";
 import type { IssuerApi, MutantDescription } from "@paycode/server";
 import { mapPayment, override } from "./api-override.js";
+import { type MutantProxy, passThrough, startMutantProxy } from "./mutant-proxy.js";
 
 /**
  * Mutants made outside the issuer core, at its API boundary (a wrapper of
@@ -611,22 +610,14 @@ export function tagImplementation(issuer: IssuerApi, name: string): IssuerApi {
 }
 
 /** An HTTP proxy in front of the server, for mutants of the auth middleware. */
-export interface MutantProxy {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
 /**
- * `auth-middleware`: a request without Authorization reuses the last
- * credential seen for the same service, and Ping demands a credential.
+ * `auth-middleware`: a request without Authorization borrows the last
+ * credential its route accepted, and Ping demands a credential.
  * HTTP/1.1 only, which is what the harness uses for Connect by default.
  */
-export async function startAuthMiddlewareProxy(upstream: string): Promise<MutantProxy> {
-  const target = new URL(upstream);
+export function startAuthMiddlewareProxy(upstream: string): Promise<MutantProxy> {
   const lastAuth = new Map<string, string>();
-  const agent = new http.Agent({ keepAlive: true });
-  const sockets = new Set<Socket>();
-  const server = http.createServer((req, res) => {
+  return startMutantProxy(upstream, (req, res, forward) => {
     const service = (req.url ?? "").split("/")[1] ?? "";
     const headers = { ...req.headers };
     if (service.endsWith("HealthService") && !headers.authorization) {
@@ -642,39 +633,9 @@ export async function startAuthMiddlewareProxy(upstream: string): Promise<Mutant
       const reuse = lastAuth.get(route);
       if (reuse) headers.authorization = reuse;
     }
-    const up = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers,
-        agent,
-      },
-      (upRes) => {
-        if (given && upRes.statusCode === 200) lastAuth.set(route, given);
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
-    up.on("error", () => {
-      res.destroy();
+    forward(req, { headers }, (upRes) => {
+      if (given && upRes.statusCode === 200) lastAuth.set(route, given);
+      passThrough(res)(upRes);
     });
-    req.pipe(up);
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        agent.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -1,6 +1,4 @@
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import type { MutantProxy } from "./boundary-mutants.js";
+import { type MutantProxy, passThrough, startMutantProxy } from "./mutant-proxy.js";
 
 /** JSON names of the int64 and uint64 fields of proto/paycode/v1. */
 const INT64_FIELDS = new Set([
@@ -38,61 +36,28 @@ function int64AsNumbers(v: unknown): unknown {
  * a JSON codec written with the language's stock JSON library. Binary
  * responses pass unchanged. HTTP/1.1 only.
  */
-export async function startJsonInt64Proxy(upstream: string): Promise<MutantProxy> {
-  const target = new URL(upstream);
-  const agent = new http.Agent({ keepAlive: true });
-  const sockets = new Set<Socket>();
-  const server = http.createServer((req, res) => {
-    const up = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent,
-      },
-      (upRes) => {
-        const json = (upRes.headers["content-type"] ?? "").startsWith("application/json");
-        if (!json || upRes.headers["content-encoding"]) {
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-          upRes.pipe(res);
-          return;
+export function startJsonInt64Proxy(upstream: string): Promise<MutantProxy> {
+  return startMutantProxy(upstream, (req, res, forward) =>
+    forward(req, {}, (upRes) => {
+      const json = (upRes.headers["content-type"] ?? "").startsWith("application/json");
+      if (!json || upRes.headers["content-encoding"]) {
+        passThrough(res)(upRes);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      upRes.on("data", (c: Buffer) => chunks.push(c));
+      upRes.on("end", () => {
+        let body = Buffer.concat(chunks);
+        try {
+          body = Buffer.from(JSON.stringify(int64AsNumbers(JSON.parse(body.toString("utf8")))));
+        } catch {
+          // Not JSON after all: pass it on as it came.
         }
-        const chunks: Buffer[] = [];
-        upRes.on("data", (c: Buffer) => chunks.push(c));
-        upRes.on("end", () => {
-          let body = Buffer.concat(chunks);
-          try {
-            body = Buffer.from(JSON.stringify(int64AsNumbers(JSON.parse(body.toString("utf8")))));
-          } catch {
-            // Not JSON after all: pass it on as it came.
-          }
-          const headers = { ...upRes.headers, "content-length": String(body.length) };
-          delete headers["transfer-encoding"];
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(body);
-        });
-      },
-    );
-    up.on("error", () => {
-      res.destroy();
-    });
-    req.pipe(up);
-  });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        agent.destroy();
-        server.close(() => resolve());
-      }),
-  };
+        const headers = { ...upRes.headers, "content-length": String(body.length) };
+        delete headers["transfer-encoding"];
+        res.writeHead(upRes.statusCode ?? 502, headers);
+        res.end(body);
+      });
+    }),
+  );
 }

@@ -1,6 +1,4 @@
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import type { MutantProxy } from "./boundary-mutants.js";
+import { type MutantProxy, passThrough, startMutantProxy } from "./mutant-proxy.js";
 import type { WrapperMutant } from "./wrapper-mutant.js";
 
 /**
@@ -9,57 +7,22 @@ import type { WrapperMutant } from "./wrapper-mutant.js";
  * other requests pass through. Stands in for a server's own body limit.
  */
 function bodyLimitProxy(maxBytes: number, status: number, code: string) {
-  return async (upstream: string): Promise<MutantProxy> => {
-    const target = new URL(upstream);
-    const agent = new http.Agent({ keepAlive: true });
-    const sockets = new Set<Socket>();
-    const server = http.createServer((req, res) => {
+  return (upstream: string): Promise<MutantProxy> =>
+    startMutantProxy(upstream, (req, res, forward) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks);
         if (body.length > maxBytes) {
-          const error = JSON.stringify({ code, message: `request of ${body.length} bytes` });
           res.writeHead(status, { "content-type": "application/json" });
-          res.end(error);
+          res.end(JSON.stringify({ code, message: `request of ${body.length} bytes` }));
           return;
         }
         const headers = { ...req.headers, "content-length": String(body.length) };
         delete headers["transfer-encoding"];
-        const up = http.request(
-          {
-            host: target.hostname,
-            port: target.port,
-            method: req.method,
-            path: req.url,
-            headers,
-            agent,
-          },
-          (upRes) => {
-            res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-            upRes.pipe(res);
-          },
-        );
-        up.on("error", () => res.destroy());
-        up.end(body);
+        forward(req, { headers, body }, passThrough(res));
       });
     });
-    server.on("connection", (s) => {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const { port } = server.address() as AddressInfo;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy();
-          agent.destroy();
-          server.close(() => resolve());
-        }),
-    };
-  };
 }
 
 /** Message-size mutants ([RPC-9]): the stock library answer, and a bound set too low. */

@@ -19,11 +19,11 @@ import {
   type BoundaryMutantName,
   boundaryProfile,
   isBoundaryMutant,
-  type MutantProxy,
   startAuthMiddlewareProxy,
   tagImplementation,
   wrapIssuer,
 } from "./boundary-mutants.js";
+import type { MutantProxy } from "./mutant-proxy.js";
 import { FREE_TEXT_MUTANTS } from "./mutants-free-text.js";
 import { MESSAGE_SIZE_MUTANTS } from "./mutants-message-size.js";
 import { PAYMENT_MUTANTS } from "./mutants-payment.js";

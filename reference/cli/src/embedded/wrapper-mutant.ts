@@ -1,6 +1,6 @@
 import type { ProfileOverrides } from "@paycode/protocol";
 import type { IssuerApi, MutantDescription } from "@paycode/server";
-import type { MutantProxy } from "./boundary-mutants.js";
+import type { MutantProxy } from "./mutant-proxy.js";
 
 /**
  * A mutant that wraps the issuer's API: it breaks its rule in what the
