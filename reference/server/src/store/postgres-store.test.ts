@@ -1,8 +1,10 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPostgresTestDb } from "../testing/postgres-test-db.js";
+import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import { openStore } from "./open-store.js";
 import { PostgresStore } from "./postgres-store.js";
+import { describeScanOnceContract } from "./scan-once-contract.js";
 import { numberedPlaceholders, postgresDialect } from "./sql-dialect.js";
 import type { SqlValue } from "./sql-executor.js";
 import { describeStoreContract, expectOneBurnWins } from "./store-contract.js";
@@ -13,6 +15,10 @@ afterAll(() => db?.drop());
 
 describe.skipIf(!db)("PostgreSQL store", () => {
   describeStoreContract("PostgreSQL", async () => ({
+    open: () => openStore(db!.url),
+    destroy: async () => {},
+  }));
+  describeScanOnceContract("PostgreSQL", async () => ({
     open: () => openStore(db!.url),
     destroy: async () => {},
   }));
@@ -51,7 +57,7 @@ describe.skipIf(!db)("PostgreSQL store", () => {
       }
       const store = await openStore(fresh!.url);
       try {
-        expect(await store.schemaVersion()).toBe(2);
+        expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
         await expectMigratedLedger(store, v1);
       } finally {
         await store.close();

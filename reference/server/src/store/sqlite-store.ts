@@ -3,10 +3,18 @@ import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { applyMigrations, currentSchemaVersion } from "./migrate.js";
+import type { PaymentRecord } from "./records.js";
 import { sqliteDialect } from "./sql-dialect.js";
 import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
 import { SqlTx } from "./sql-tx.js";
-import { MAX_TRANSACTION_ATTEMPTS, type Store, TransactionRetry, type Tx } from "./store.js";
+import { ScanReplay, SqliteScan } from "./sqlite-scan.js";
+import {
+  MAX_TRANSACTION_ATTEMPTS,
+  type OneCallScan,
+  type Store,
+  TransactionRetry,
+  type Tx,
+} from "./store.js";
 
 const SYNC_BUSY_WAIT_MS = 10;
 
@@ -94,6 +102,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly executor: SqlExecutor;
   private readonly control: Control;
+  private scanner: SqliteScan | undefined;
   private readonly queue: Job[] = [];
   /** Groups done but not yet answered, in commit order (file stores only). */
   private readonly unsynced: Finished[] = [];
@@ -190,6 +199,20 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.enqueue(() => fn(new SqlTx(this.executor, sqliteDialect)));
+  }
+
+  /** A member of the next commit group like any transaction, minus the `SqlTx` layers. */
+  async scanOnce(s: OneCallScan): Promise<PaymentRecord | undefined> {
+    try {
+      return await this.enqueue(async () => {
+        // Prepared on first use: the tables exist only after the migrations ran.
+        this.scanner ??= new SqliteScan(this.db);
+        return this.scanner.run(s);
+      });
+    } catch (e) {
+      if (e instanceof ScanReplay) return undefined;
+      throw e;
+    }
   }
 
   schemaVersion(): Promise<number> {
