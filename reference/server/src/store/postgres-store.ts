@@ -108,6 +108,16 @@ export class PostgresStore implements Store {
     return this.run((_client, exec) => fn(new SqlTx(exec, postgresDialect)));
   }
 
+  /** Each statement in its own implicit transaction: a one-statement lookup is one round trip. */
+  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(new SqlTx(executorFor(client), postgresDialect));
+    } finally {
+      client.release();
+    }
+  }
+
   /**
    * One statement outside any BEGIN/COMMIT: PostgreSQL runs the function in
    * its own implicit transaction, so a Scan is one round trip, committed

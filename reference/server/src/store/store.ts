@@ -154,6 +154,13 @@ export interface Store {
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
+   * Runs `fn`, which must only read, over committed data without a write
+   * transaction: one round trip per statement on PostgreSQL, a read-only
+   * connection outside the commit queue on a SQLite file. Each statement
+   * sees its own snapshot; use `transaction` when reads must agree.
+   */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
    * A new Scan decided and recorded in one store call (one round trip on
    * PostgreSQL, one statement sequence on SQLite): the steps of §7.3.1 that
    * `ScanService` otherwise runs through `Tx`, with every rule switch off.
