@@ -4,7 +4,7 @@ import { createPostgresTestDb } from "../testing/postgres-test-db.js";
 import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import { openStore } from "./open-store.js";
 import { PostgresStore } from "./postgres-store.js";
-import { describeScanOnceContract } from "./scan-once-contract.js";
+import { describeScanOnceContract, expectScanRulesAcross } from "./scan-once-contract.js";
 import { numberedPlaceholders, postgresDialect } from "./sql-dialect.js";
 import type { SqlValue } from "./sql-executor.js";
 import { describeStoreContract, expectOneBurnWins } from "./store-contract.js";
@@ -72,6 +72,17 @@ describe.skipIf(!db)("PostgreSQL store", () => {
     const b = await openStore(db!.url);
     try {
       await expectOneBurnWins(a, b, 16, "two-servers");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("two pools (two servers) on one database: one Scan per code, one payment per order", async () => {
+    const a = await openStore(db!.url);
+    const b = await openStore(db!.url);
+    try {
+      await expectScanRulesAcross(a, b);
     } finally {
       await a.close();
       await b.close();

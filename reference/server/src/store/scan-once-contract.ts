@@ -349,3 +349,34 @@ export function describeScanOnceContract(
     });
   });
 }
+
+/**
+ * Two stores on one database (two servers) race `scanOnce`: of 16 scans of
+ * one code one succeeds; of 16 scans of one order one is recorded, one
+ * code burns and the payer pays once.
+ */
+export async function expectScanRulesAcross(a: Store, b: Store): Promise<void> {
+  const w = await newWorld(a);
+  const usageKey = id("on");
+  const sameCode = await Promise.all(
+    Array.from({ length: 16 }, (_, i) =>
+      (i % 2 ? a : b).scanOnce(scanOf(w, { usageKey, amount: 10n })),
+    ),
+  );
+  expect(sameCode.filter((p) => p?.status === "SUCCEEDED")).toHaveLength(1);
+  expect(sameCode.filter((p) => p?.declineReason === "CODE_REUSED")).toHaveLength(15);
+
+  const outTradeNo = id("order");
+  const scans = Array.from({ length: 16 }, () => {
+    const s = scanOf(w, { amount: 10n });
+    return { ...s, payment: { ...s.payment, outTradeNo } };
+  });
+  const sameOrder = await Promise.all(scans.map((s, i) => (i % 2 ? a : b).scanOnce(s)));
+  expect(sameOrder.filter((p) => p !== undefined)).toHaveLength(1);
+  const after = await a.transaction(async (tx) => {
+    let burned = 0;
+    for (const s of scans) if (await tx.isBurned(s.usageKey!)) burned++;
+    return { burned, balance: (await tx.getAccount(w.payer))!.balance };
+  });
+  expect(after).toEqual({ burned: 1, balance: 9_980n });
+}
