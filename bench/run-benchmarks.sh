@@ -130,14 +130,49 @@ fi
 if [[ -n "${PAYCODE_BENCH_PG:-}" ]]; then
   echo "== PostgreSQL"
   PG_DB="paycode_bench_$(node -e 'console.log(require("crypto").randomBytes(4).toString("hex"))')"
+  PG_URL="$PAYCODE_BENCH_PG/$PG_DB"
   psql "$PAYCODE_BENCH_PG/postgres" -qc "CREATE DATABASE $PG_DB"
-  "${PAYCODE[@]}" bench seed-wallets --store "$PAYCODE_BENCH_PG/$PG_DB" --count $((20000 / DIV)) \
-    --batch 2000 --out "$WORK/pg.wallets"
-  serve "$PAYCODE_BENCH_PG/$PG_DB" 18093 --pg-pool-size 16
+  for part in pg:20000 pg2a:10000 pg2b:10000; do
+    "${PAYCODE[@]}" bench seed-wallets --store "$PG_URL" --count $((${part#*:} / DIV)) \
+      --batch 2000 --out "$WORK/${part%%:*}.wallets"
+  done
+  # The floor: pgbench's built-in TPC-B-like transaction (debit an account,
+  # credit a teller and a branch, insert a history row) on the same server,
+  # 16 clients as the Scan load has 16 calls in flight, for as long as a
+  # Scan phase. Scale 16 gives each client a branch row of its own.
+  echo "== pgbench floor (tpcb-like, 16 clients, -j 2)"
+  pgbench -i -s 16 -q "$PG_URL" 2>&1 | tail -1
+  pgbench -n -c 16 -j 2 -T "$DURATION" "$PG_URL" 2>&1 | tee "$OUT/pgbench.txt"
+  node -e '
+    const t = require("fs").readFileSync(process.argv[1], "utf8");
+    const num = (re) => Number(re.exec(t)?.[1]);
+    console.log(JSON.stringify({ kind: "pgbench", script: "tpcb-like", clients: 16, threads: 2,
+      scale: 16, durationS: Number(process.argv[2]), tps: num(/^tps = ([0-9.]+)/m),
+      latencyAvgMs: num(/^latency average = ([0-9.]+) ms/m) }));' \
+    "$OUT/pgbench.txt" "$DURATION" >"$OUT/pgbench.json"
+  serve "$PG_URL" 18093 --pg-pool-size 16
   load pg-c16 --target http://127.0.0.1:18093 --concurrency 16 --wallet-file "$WORK/pg.wallets" \
-    --server-pid "$SERVER_PID" --store-label "postgresql 15 (synchronous_commit=on, pool 16)" \
+    --server-pid "$SERVER_PID" --store-label "postgresql (synchronous_commit=on, pool 16)" \
     --svg "$OUT/pg-c16.svg"
   stop "$SERVER_PID"
+
+  echo "== PostgreSQL: two servers on one database, 8 + 8 in flight at once"
+  serve "$PG_URL" 18094 --pg-pool-size 16
+  PID_A=$SERVER_PID
+  serve "$PG_URL" 18095 --pg-pool-size 16
+  PID_B=$SERVER_PID
+  # No Ping phase and a given rate (no calibration), so both Scan phases start together.
+  HALF=$(($(scan_rate "$OUT/pg-c16.json") / 2 + 1))
+  load pg-two-a --target http://127.0.0.1:18094 --concurrency 8 --no-ping --expected-rate "$HALF" \
+    --wallet-file "$WORK/pg2a.wallets" --server-pid "$PID_A" --store-label "postgresql, server A of 2" &
+  LOAD_A=$!
+  load pg-two-b --target http://127.0.0.1:18095 --concurrency 8 --no-ping --expected-rate "$HALF" \
+    --wallet-file "$WORK/pg2b.wallets" --server-pid "$PID_B" --store-label "postgresql, server B of 2" &
+  LOAD_B=$!
+  wait "$LOAD_A"
+  wait "$LOAD_B"
+  stop "$PID_A"
+  stop "$PID_B"
 fi
 
 uptime | tee "$OUT/uptime-end.txt"
