@@ -10,6 +10,8 @@
 # PAYCODE_BENCH_DURATION / PAYCODE_BENCH_WARMUP set the seconds per phase
 # (default 10 / 3); PAYCODE_BENCH_QUICK=1 makes a short rehearsal (1 s
 # phases, short micro, 1/10 of the wallets, no 10^6 run).
+# PAYCODE_BENCH_PROFILE=1 adds CPU profiles of the server under Scan load on
+# each store after the measured runs (profile-*.md).
 # PAYCODE_BENCH_SEEDED=DIR keeps the 10^6-wallet store (w1m.db, w1m.wallets,
 # master.key) in DIR and reuses it when present: seeding takes minutes.
 set -euo pipefail
@@ -47,8 +49,9 @@ cleanup() {
 trap cleanup EXIT
 
 # serve STORE PORT [SERVE ARGS...]: starts a server with test control, waits until it listens, sets SERVER_PID.
+# NODE_FLAGS (e.g. --cpu-prof) go to the server's node.
 serve() {
-  "${PAYCODE[@]}" serve --store "$1" --port "$2" --enable-test-control "${@:3}" >"$OUT/serve-$2.log" 2>&1 &
+  node ${NODE_FLAGS:-} "${PAYCODE[@]:1}" serve --store "$1" --port "$2" --enable-test-control "${@:3}" >"$OUT/serve-$2.log" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
   for _ in $(seq 100); do
@@ -173,6 +176,35 @@ if [[ -n "${PAYCODE_BENCH_PG:-}" ]]; then
   wait "$LOAD_B"
   stop "$PID_A"
   stop "$PID_B"
+fi
+
+# profile NAME STORE WALLETS [SERVE ARGS...]: a Scan-only run against a server under
+# node --cpu-prof, after the measured runs (profiling slows the server), summarised
+# by `paycode bench profile-summary` into NAME.md (the first second, warm-up, skipped).
+profile() {
+  local name=$1 store=$2 wallets=$3
+  shift 3
+  rm -rf "$OUT/$name"
+  NODE_FLAGS="--cpu-prof --cpu-prof-dir=$OUT/$name" serve "$store" 18096 "$@"
+  "${PAYCODE[@]}" bench load --target http://127.0.0.1:18096 --concurrency 16 --no-ping \
+    --expected-rate 2000 --duration 5 --warmup 1 --wallet-file "$wallets" --server-pid "$SERVER_PID" \
+    --json "$OUT/$name.json" >"$OUT/$name.txt"
+  stop "$SERVER_PID"
+  # The main thread's profile is the first one the process writes (workers come later).
+  "${PAYCODE[@]}" bench profile-summary "$(ls "$OUT/$name"/*.cpuprofile | head -1)" --from 2 \
+    --top 15 | tee "$OUT/$name.md"
+}
+
+if [[ -n "${PAYCODE_BENCH_PROFILE:-}" ]]; then
+  echo "== CPU profiles under Scan load"
+  "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/prof.db" --count $((20000 / DIV)) \
+    --out "$WORK/prof-sqlite.wallets"
+  profile profile-sqlite "sqlite:$WORK/prof.db" "$WORK/prof-sqlite.wallets"
+  if [[ -n "$PG_DB" ]]; then
+    "${PAYCODE[@]}" bench seed-wallets --store "$PG_URL" --count $((20000 / DIV)) --batch 2000 \
+      --out "$WORK/prof-pg.wallets"
+    profile profile-pg "$PG_URL" "$WORK/prof-pg.wallets" --pg-pool-size 16
+  fi
 fi
 
 uptime | tee "$OUT/uptime-end.txt"

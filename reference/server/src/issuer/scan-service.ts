@@ -99,7 +99,8 @@ export class ScanService {
           return { ok: await lazyClose(ctx, tx, existing, now) };
         }
       }
-      const p: PaymentRecord = { ...fresh };
+      // A fresh id per attempt: a retry must not collide with what the last attempt tried.
+      const p: PaymentRecord = { ...fresh, id: newId("pay") };
       await this.decide(tx, p, decoded, merchantAccount, now);
       // [SCAN-12] / [RPC-6] Every outcome, declines included, is a stored payment, not an error.
       if (!(await tx.insertPayment(p))) {

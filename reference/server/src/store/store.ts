@@ -68,6 +68,10 @@ export interface Tx {
   insertWallet(wallet: WalletRecord): Promise<boolean>;
   getWallet(id: string): Promise<WalletRecord | undefined>;
   getWalletByHandle(handle: number): Promise<WalletRecord | undefined>;
+  /** Only what decoding a code needs (the Scan hot path on a seed-cache miss). */
+  getWalletSeedByHandle(
+    handle: number,
+  ): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined>;
   getWalletByTokenHash(hash: Uint8Array): Promise<WalletRecord | undefined>;
   listActiveWallets(accountId: string): Promise<WalletRecord[]>;
   /** Revokes the wallet and bumps the revocation list version; false if it was already revoked. */
