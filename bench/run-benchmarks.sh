@@ -197,11 +197,11 @@ profile() {
 
 if [[ -n "${PAYCODE_BENCH_PROFILE:-}" ]]; then
   echo "== CPU profiles under Scan load"
-  "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/prof.db" --count $((20000 / DIV)) \
+  "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/prof.db" --count $((10000 / DIV)) \
     --out "$WORK/prof-sqlite.wallets"
   profile profile-sqlite "sqlite:$WORK/prof.db" "$WORK/prof-sqlite.wallets"
   if [[ -n "$PG_DB" ]]; then
-    "${PAYCODE[@]}" bench seed-wallets --store "$PG_URL" --count $((20000 / DIV)) --batch 2000 \
+    "${PAYCODE[@]}" bench seed-wallets --store "$PG_URL" --count $((10000 / DIV)) --batch 2000 \
       --out "$WORK/prof-pg.wallets"
     profile profile-pg "$PG_URL" "$WORK/prof-pg.wallets" --pg-pool-size 16
   fi
