@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -8,7 +8,6 @@ import { openStore } from "./open-store.js";
 import { describeScanOnceContract } from "./scan-once-contract.js";
 import { sqliteDialect } from "./sql-dialect.js";
 import type { Row } from "./sql-executor.js";
-import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { SqliteStore } from "./sqlite-store.js";
 import { TransactionRetry } from "./store.js";
 import { describeStoreContract, expectOneBurnWins } from "./store-contract.js";
@@ -323,63 +322,6 @@ describe("SQLite store specifics", () => {
       await expect(burn("z")).rejects.toThrow(/EIO/);
     } finally {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it("read: answers from committed data while the WAL flush of a group still runs", async () => {
-    const dir = tempDir();
-    const file = join(dir, "read.db");
-    const flushes: (() => void)[] = [];
-    let holding = false;
-    const store = await SqliteStore.open(file, {
-      syncWal: () =>
-        holding ? new Promise<void>((release) => flushes.push(release)) : Promise.resolve(),
-    });
-    try {
-      holding = true;
-      const pending = store.transaction((tx) =>
-        tx.burn({ usageKey: "r", walletId: "w", paymentId: null, createdAt: 0 }),
-      );
-      let settled = false;
-      void pending.then(() => {
-        settled = true;
-      });
-      // Committed once its flush has started.
-      while (flushes.length === 0) await new Promise((r) => setImmediate(r));
-      // A transaction would be answered only after a WAL flush; a read is answered now.
-      expect(await store.read((tx) => tx.isBurned("r"))).toBe(true);
-      expect(await store.read((tx) => tx.isBurned("never"))).toBe(false);
-      expect(settled).toBe(false);
-      holding = false;
-      for (const release of flushes) release();
-      expect(await pending).toBe(true);
-    } finally {
-      holding = false;
-      for (const release of flushes) release();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it("checkpoints the WAL from a worker: committed pages reach the database file", async () => {
-    const dir = tempDir();
-    const file = join(dir, "ckpt.db");
-    const db = new Database(file);
-    db.pragma("journal_mode = WAL");
-    db.pragma("wal_autocheckpoint = 0");
-    db.exec("CREATE TABLE t (x BLOB)");
-    const insert = db.prepare("INSERT INTO t (x) VALUES (randomblob(2000))");
-    for (let i = 0; i < 200; i++) insert.run();
-    const before = statSync(file).size;
-    const checkpointer = new SqliteCheckpointer(file);
-    try {
-      await checkpointer.request();
-      expect(checkpointer.lastError).toBeUndefined();
-      expect(statSync(file).size).toBeGreaterThan(before + 200 * 2000);
-    } finally {
-      await checkpointer.close();
-      db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -7,7 +7,6 @@ import type { PaymentRecord } from "./records.js";
 import { sqliteDialect } from "./sql-dialect.js";
 import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
 import { SqlTx } from "./sql-tx.js";
-import { CHECKPOINT_EVERY_COMMITS, SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { ScanReplay, SqliteScan } from "./sqlite-scan.js";
 import {
   MAX_TRANSACTION_ATTEMPTS,
@@ -94,21 +93,13 @@ export interface SqliteStoreOptions {
  * running the next group meanwhile. A group that read data not yet on disk
  * waits for it too: outcomes are released in commit order, and WAL recovery
  * keeps a prefix of the commits, so a later group never survives a crash
- * without the earlier ones. Checkpoints run in a worker thread on a
- * connection of their own (`SqliteCheckpointer`), synced by SQLite there
- * (WAL before, database file after), never inside a COMMIT on the event
- * loop. Lookups (`read`) use a read-only connection outside the commit
- * queue. If a flush fails, its members reject
+ * without the earlier ones. Checkpoints are still synced by SQLite itself
+ * (WAL before, database file after). If a flush fails, its members reject
  * and the store refuses all further work: what reached the disk is unknown.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   private readonly executor: SqlExecutor;
-  /** A second, read-only connection for `read` (file stores only; opened after the migrations). */
-  private reader: { db: Database.Database; executor: SqlExecutor } | undefined;
-  /** Checkpoints the WAL off the event loop (file stores only). */
-  private checkpointer: SqliteCheckpointer | undefined;
-  private commitsSinceCheckpoint = 0;
   private readonly control: Control;
   private scanner: SqliteScan | undefined;
   private readonly queue: Job[] = [];
@@ -154,8 +145,6 @@ export class SqliteStore implements Store {
       // the class comment). Anything else keeps SQLite's own syncing.
       const walFile = wal && !db.memory ? `${resolve(db.name)}-wal` : undefined;
       db.pragma(walFile !== undefined ? "synchronous = NORMAL" : "synchronous = FULL");
-      // The checkpoint runs in a worker (SqliteCheckpointer), not inside a COMMIT on the event loop.
-      if (walFile !== undefined) db.pragma("wal_autocheckpoint = 0");
       // 32 MiB of page cache instead of 2 MiB: the B-tree pages a Scan touches
       // (payments, transfers and their indexes) stay in memory instead of
       // being read back from the WAL or the file one pread at a time.
@@ -178,12 +167,6 @@ export class SqliteStore implements Store {
       await store.enqueue(() =>
         applyMigrations(store.executor, sqliteDialect, (options.now ?? Date.now)()),
       );
-      if (walFile !== undefined) {
-        const reader = new Database(file, { readonly: true });
-        reader.defaultSafeIntegers(true);
-        store.reader = { db: reader, executor: sqliteExecutor(reader) };
-        store.checkpointer = new SqliteCheckpointer(file);
-      }
       return store;
     } catch (e) {
       db.close();
@@ -196,14 +179,13 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Runs at once on the read-only connection, outside the commit queue: a
-   * lookup neither waits for a group nor for its WAL flush. It sees every
-   * committed group, including one whose flush is still running; nobody has
-   * been told of that data yet, and it is on disk before anyone is.
+   * A queued transaction like any other: a second, read-only connection
+   * (tried) made every lookup start with a cold page cache, as SQLite drops
+   * a connection's cache whenever another one committed, which cost more
+   * than the wait in the queue.
    */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    if (!this.reader || this.closing || this.failed) return this.transaction(fn);
-    return fn(new SqlTx(this.reader.executor, sqliteDialect));
+    return this.transaction(fn);
   }
 
   /** A member of the next commit group like any transaction, minus the `SqlTx` layers. */
@@ -300,10 +282,6 @@ export class SqliteStore implements Store {
       try {
         this.control.commit.run();
         this.dirty = true;
-        if (this.checkpointer && ++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY_COMMITS) {
-          this.commitsSinceCheckpoint = 0;
-          void this.checkpointer.request();
-        }
       } catch (e) {
         abort = { error: e };
       }
@@ -386,10 +364,8 @@ export class SqliteStore implements Store {
       .then(async () => {
         while (this.syncing) await this.syncing;
       })
-      .then(() => this.checkpointer?.close())
       .then(() => {
         if (this.walFd !== undefined) closeSync(this.walFd);
-        this.reader?.db.close();
         this.db.close();
       });
     return this.closed;
