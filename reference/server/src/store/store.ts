@@ -158,10 +158,10 @@ export interface Store {
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * Runs `fn`, which must only read, over committed data without a write
-   * transaction: one round trip per statement on PostgreSQL, a read-only
-   * connection outside the commit queue on a SQLite file. Each statement
-   * sees its own snapshot; use `transaction` when reads must agree.
+   * Runs `fn`, which must only read, over committed data. PostgreSQL runs
+   * it without BEGIN/COMMIT (one round trip per statement, each statement
+   * its own snapshot: use `transaction` when reads must agree); SQLite runs
+   * it as a queued transaction like any other.
    */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
