@@ -10,6 +10,8 @@
 # PAYCODE_BENCH_DURATION / PAYCODE_BENCH_WARMUP set the seconds per phase
 # (default 10 / 3); PAYCODE_BENCH_QUICK=1 makes a short rehearsal (1 s
 # phases, short micro, 1/10 of the wallets, no 10^6 run).
+# PAYCODE_BENCH_PROFILE=1 adds CPU profiles of the server under Scan load on
+# each store after the measured runs (profile-*.md).
 # PAYCODE_BENCH_SEEDED=DIR keeps the 10^6-wallet store (w1m.db, w1m.wallets,
 # master.key) in DIR and reuses it when present: seeding takes minutes.
 set -euo pipefail
@@ -47,8 +49,9 @@ cleanup() {
 trap cleanup EXIT
 
 # serve STORE PORT [SERVE ARGS...]: starts a server with test control, waits until it listens, sets SERVER_PID.
+# NODE_FLAGS (e.g. --cpu-prof) go to the server's node.
 serve() {
-  "${PAYCODE[@]}" serve --store "$1" --port "$2" --enable-test-control "${@:3}" >"$OUT/serve-$2.log" 2>&1 &
+  node ${NODE_FLAGS:-} "${PAYCODE[@]:1}" serve --store "$1" --port "$2" --enable-test-control "${@:3}" >"$OUT/serve-$2.log" 2>&1 &
   SERVER_PID=$!
   SERVERS+=("$SERVER_PID")
   for _ in $(seq 100); do
@@ -130,14 +133,78 @@ fi
 if [[ -n "${PAYCODE_BENCH_PG:-}" ]]; then
   echo "== PostgreSQL"
   PG_DB="paycode_bench_$(node -e 'console.log(require("crypto").randomBytes(4).toString("hex"))')"
+  PG_URL="$PAYCODE_BENCH_PG/$PG_DB"
   psql "$PAYCODE_BENCH_PG/postgres" -qc "CREATE DATABASE $PG_DB"
-  "${PAYCODE[@]}" bench seed-wallets --store "$PAYCODE_BENCH_PG/$PG_DB" --count $((20000 / DIV)) \
-    --batch 2000 --out "$WORK/pg.wallets"
-  serve "$PAYCODE_BENCH_PG/$PG_DB" 18093 --pg-pool-size 16
+  for part in pg:20000 pg2a:10000 pg2b:10000; do
+    "${PAYCODE[@]}" bench seed-wallets --store "$PG_URL" --count $((${part#*:} / DIV)) \
+      --batch 2000 --out "$WORK/${part%%:*}.wallets"
+  done
+  # The floor: pgbench's built-in TPC-B-like transaction (debit an account,
+  # credit a teller and a branch, insert a history row) on the same server,
+  # 16 clients as the Scan load has 16 calls in flight, for as long as a
+  # Scan phase. Scale 16 gives each client a branch row of its own.
+  echo "== pgbench floor (tpcb-like, 16 clients, -j 2)"
+  pgbench -i -s 16 -q "$PG_URL" 2>&1 | tail -1
+  pgbench -n -c 16 -j 2 -T "$DURATION" "$PG_URL" 2>&1 | tee "$OUT/pgbench.txt"
+  node -e '
+    const t = require("fs").readFileSync(process.argv[1], "utf8");
+    const num = (re) => Number(re.exec(t)?.[1]);
+    console.log(JSON.stringify({ kind: "pgbench", script: "tpcb-like", clients: 16, threads: 2,
+      scale: 16, durationS: Number(process.argv[2]), tps: num(/^tps = ([0-9.]+)/m),
+      latencyAvgMs: num(/^latency average = ([0-9.]+) ms/m) }));' \
+    "$OUT/pgbench.txt" "$DURATION" >"$OUT/pgbench.json"
+  serve "$PG_URL" 18093 --pg-pool-size 16
   load pg-c16 --target http://127.0.0.1:18093 --concurrency 16 --wallet-file "$WORK/pg.wallets" \
-    --server-pid "$SERVER_PID" --store-label "postgresql 15 (synchronous_commit=on, pool 16)" \
+    --server-pid "$SERVER_PID" --store-label "postgresql (synchronous_commit=on, pool 16)" \
     --svg "$OUT/pg-c16.svg"
   stop "$SERVER_PID"
+
+  echo "== PostgreSQL: two servers on one database, 8 + 8 in flight at once"
+  serve "$PG_URL" 18094 --pg-pool-size 16
+  PID_A=$SERVER_PID
+  serve "$PG_URL" 18095 --pg-pool-size 16
+  PID_B=$SERVER_PID
+  # No Ping phase and a given rate (no calibration), so both Scan phases start together.
+  HALF=$(($(scan_rate "$OUT/pg-c16.json") / 2 + 1))
+  load pg-two-a --target http://127.0.0.1:18094 --concurrency 8 --no-ping --expected-rate "$HALF" \
+    --wallet-file "$WORK/pg2a.wallets" --server-pid "$PID_A" --store-label "postgresql, server A of 2" &
+  LOAD_A=$!
+  load pg-two-b --target http://127.0.0.1:18095 --concurrency 8 --no-ping --expected-rate "$HALF" \
+    --wallet-file "$WORK/pg2b.wallets" --server-pid "$PID_B" --store-label "postgresql, server B of 2" &
+  LOAD_B=$!
+  wait "$LOAD_A"
+  wait "$LOAD_B"
+  stop "$PID_A"
+  stop "$PID_B"
+fi
+
+# profile NAME STORE WALLETS [SERVE ARGS...]: a Scan-only run against a server under
+# node --cpu-prof, after the measured runs (profiling slows the server), summarised
+# by `paycode bench profile-summary` into NAME.md (the first second, warm-up, skipped).
+profile() {
+  local name=$1 store=$2 wallets=$3
+  shift 3
+  rm -rf "$OUT/$name"
+  NODE_FLAGS="--cpu-prof --cpu-prof-dir=$OUT/$name" serve "$store" 18096 "$@"
+  "${PAYCODE[@]}" bench load --target http://127.0.0.1:18096 --concurrency 16 --no-ping \
+    --expected-rate 2000 --duration 5 --warmup 1 --wallet-file "$wallets" --server-pid "$SERVER_PID" \
+    --json "$OUT/$name.json" >"$OUT/$name.txt"
+  stop "$SERVER_PID"
+  # The main thread's profile is the first one the process writes (workers come later).
+  "${PAYCODE[@]}" bench profile-summary "$(ls "$OUT/$name"/*.cpuprofile | head -1)" --from 2 \
+    --top 15 | tee "$OUT/$name.md"
+}
+
+if [[ -n "${PAYCODE_BENCH_PROFILE:-}" ]]; then
+  echo "== CPU profiles under Scan load"
+  "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/prof.db" --count $((10000 / DIV)) \
+    --out "$WORK/prof-sqlite.wallets"
+  profile profile-sqlite "sqlite:$WORK/prof.db" "$WORK/prof-sqlite.wallets"
+  if [[ -n "$PG_DB" ]]; then
+    "${PAYCODE[@]}" bench seed-wallets --store "$PG_URL" --count $((10000 / DIV)) --batch 2000 \
+      --out "$WORK/prof-pg.wallets"
+    profile profile-pg "$PG_URL" "$WORK/prof-pg.wallets" --pg-pool-size 16
+  fi
 fi
 
 uptime | tee "$OUT/uptime-end.txt"

@@ -4,6 +4,11 @@
  *
  * @module @paycode/bench
  */
+export {
+  formatProfileSummary,
+  type ProfileSummary,
+  summarizeCpuProfile,
+} from "./cpu-profile-summary.js";
 export { formatCount, formatMicros, formatRatio, formatTable } from "./format.js";
 export * from "./load/index.js";
 export { describeMachine, type MachineInfo, machineInfo } from "./machine.js";

@@ -119,6 +119,75 @@ function loadSection(r: LoadReport): string {
   return lines.join("\n");
 }
 
+/** What `bench/run-benchmarks.sh` writes of its pgbench run. */
+interface PgbenchResult {
+  tps: number;
+  latencyAvgMs: number;
+  clients: number;
+  threads: number;
+  scale: number;
+  durationS: number;
+}
+
+/** Scan on PostgreSQL against pgbench on the same server, and two servers against one. */
+function postgresFloorSection(dir: string): string[] {
+  const out: string[] = [];
+  const pgbench = read<PgbenchResult>(dir, "pgbench.json");
+  const one = read<LoadReport>(dir, "pg-c16.json");
+  if (pgbench && one) {
+    const r = one.phases.work.throughput / pgbench.tps;
+    out.push(
+      "### PostgreSQL: Scan vs pgbench",
+      "",
+      md(
+        ["run", "tx/s", "latency avg µs"],
+        [
+          [
+            `pgbench tpcb-like, ${pgbench.clients} clients, -j ${pgbench.threads}, scale ${pgbench.scale}, ${pgbench.durationS} s`,
+            formatCount(pgbench.tps),
+            formatMicros(pgbench.latencyAvgMs * 1000),
+          ],
+          [
+            "Scan, 16 in flight",
+            formatCount(one.phases.work.throughput),
+            formatMicros(one.phases.work.latency.meanUs),
+          ],
+        ],
+      ),
+      "",
+      `Scan / pgbench: **${formatRatio(r)}** (target ≥ 0.8×: ${verdict(r, 0.8)}).`,
+      "",
+    );
+  }
+  const a = read<LoadReport>(dir, "pg-two-a.json");
+  const b = read<LoadReport>(dir, "pg-two-b.json");
+  if (one && a && b) {
+    const rows = [a, b].map((x) => [
+      x.storeLabel ?? "?",
+      formatCount(x.phases.work.throughput),
+      formatMicros(x.phases.work.latency.p50Us),
+      formatMicros(x.phases.work.latency.p99Us),
+      x.phases.work.cpu?.serverUsPerCall !== undefined
+        ? formatMicros(x.phases.work.cpu.serverUsPerCall)
+        : "-",
+      Object.entries(x.outcomes)
+        .map(([k, v]) => `${k} ${formatCount(v)}`)
+        .join(", "),
+    ]);
+    const together = a.phases.work.throughput + b.phases.work.throughput;
+    const r = together / one.phases.work.throughput;
+    out.push(
+      "### PostgreSQL: two servers on one database, 8 + 8 in flight",
+      "",
+      md(["server", "Scan ok/s", "p50 µs", "p99 µs", "server CPU µs/scan", "outcomes"], rows),
+      "",
+      `Together ${formatCount(together)} scans/s; one server at 16 in flight ${formatCount(one.phases.work.throughput)}: **${formatRatio(r)}** (target ≥ 1×: ${verdict(r, 1)}).`,
+      "",
+    );
+  }
+  return out;
+}
+
 /**
  * Markdown tables of one `bench/run-benchmarks.sh` output directory, for
  * docs/benchmarks.md: every figure comes from the JSON the tools wrote.
@@ -145,6 +214,7 @@ export function summarizeResults(dir: string): string {
     const r = read<LoadReport>(dir, file);
     if (r) out.push(`### ${title}`, "", loadSection(r), "");
   }
+  out.push(...postgresFloorSection(dir));
   const s1k = read<LoadReport>(dir, "scale-1k.json");
   const s1m = read<LoadReport>(dir, "scale-1m.json");
   if (s1k) {

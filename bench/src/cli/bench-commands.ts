@@ -84,7 +84,7 @@ function addDriveOptions(c: Command): Command {
     .option("--quiet", "no progress line");
 }
 
-/** Adds `micro`, `load`, `floor-http` and `summarize` to `bench`. */
+/** Adds `micro`, `load`, `floor-http`, `summarize` and `profile-summary` to `bench`. */
 export function addBenchCommands(bench: Command): void {
   bench
     .command("micro")
@@ -399,5 +399,19 @@ export function addBenchCommands(bench: Command): void {
     .action(async (dir: string) => {
       const { summarizeResults } = await loadBench();
       process.stdout.write(`${summarizeResults(dir)}\n`);
+    });
+  bench
+    .command("profile-summary")
+    .description(
+      "per-layer split and top self frames of a server's node --cpu-prof profile (markdown)",
+    )
+    .argument("<file>", ".cpuprofile written by node --cpu-prof")
+    .option("--from <s>", "first second of the profile to count", nonNegativeNumber, 0)
+    .option("--to <s>", "last second of the profile to count", positiveNumber)
+    .option("--top <n>", "self frames to list", positiveInt, 15)
+    .action(async (file: string, o: { from: number; to?: number; top: number }) => {
+      const { summarizeCpuProfile, formatProfileSummary } = await loadBench();
+      const s = summarizeCpuProfile(file, { fromS: o.from, toS: o.to, top: o.top });
+      process.stdout.write(`${formatProfileSummary(s)}\n`);
     });
 }

@@ -151,7 +151,7 @@ async function prepareOnlineScans(p: Preparation): Promise<PreparedWork> {
         runTag: p.setup.runTag,
       })
     : [];
-  if (scans.length) await pool.markUsed(used, Math.max(...scans.map((x) => x.step)));
+  if (scans.length) await pool.markUsed(used, maxStep(scans));
   const all = [...leftover, ...scans].sort((a, b) => a.step - b.step);
   const prepareSeconds = (performance.now() - tPrepare) / 1000;
   progress.note(`prepared ${scans.length} Scan requests in ${prepareSeconds.toFixed(1)} s`);
@@ -194,7 +194,7 @@ async function calibrateOnlineScans(
     amountMinor: run.o.amountMinor,
     runTag: `${p.setup.runTag}-cal`,
   });
-  await pool.markUsed(wallets, Math.max(...scans.map((x) => x.step)));
+  await pool.markUsed(wallets, maxStep(scans));
   const src = new ScanSource(run.transport, endpoint, scans, info.profile, info.clockOffsetMs);
   const rate = await calibrate(run, src);
   return { rate, leftover: src.leftover(), walletsUsed: wallets.length };
@@ -287,4 +287,11 @@ async function prepareOnceSource(
     calls,
     tag,
   );
+}
+
+/** The latest step among `scans`; a loop, because spreading 10^5 arguments overflows the stack. */
+function maxStep(scans: readonly { step: number }[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const s of scans) if (s.step > max) max = s.step;
+  return max;
 }

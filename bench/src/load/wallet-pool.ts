@@ -49,14 +49,14 @@ export class WalletPool {
       const more = await this.provisionFn(atLeast - nFresh);
       this.provisionSeconds += (performance.now() - t0) / 1000;
       this.provisioned += more.length;
-      this.free.unshift(...more);
+      for (let i = more.length - 1; i >= 0; i--) this.free.unshift(more[i]!);
       if (this.creds) {
-        this.creds.data.wallets.push(...more);
+        for (const w of more) this.creds.data.wallets.push(w);
         await writeCredentials(this.creds.path, this.creds.data);
       }
     }
     const out = this.free.splice(0, Math.min(want, this.free.length));
-    this.handedOut.push(...out);
+    for (const w of out) this.handedOut.push(w);
     return out;
   }
 

@@ -90,7 +90,7 @@ export class Authentication {
     const key = Buffer.from(hash).toString("hex");
     const cached = cache?.get(key);
     if (cached) return cached;
-    const record = secret ? await this.store.transaction((tx) => lookup(tx, hash)) : undefined;
+    const record = secret ? await this.store.read((tx) => lookup(tx, hash)) : undefined;
     // [AUTH-1] Missing and unknown credentials fail alike; [VERIFY-6] in constant time.
     if (!record || !bearerHashesEqual(storedHash(record), hash))
       throw unauthenticated(invalidMessage);

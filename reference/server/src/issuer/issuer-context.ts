@@ -83,7 +83,8 @@ export class IssuerContext implements IssuerDeps {
   async walletByHandle(handle: number): Promise<WalletSecret | undefined> {
     const cached = this.walletSecrets.get(handle);
     if (cached) return cached;
-    const w = await this.store.transaction((tx) => tx.getWalletByHandle(handle));
+    // A plain read: on a cache miss (every first code of a wallet) the Scan pays one lookup, not a write transaction.
+    const w = await this.store.read((tx) => tx.getWalletSeedByHandle(handle));
     if (!w) return undefined;
     const secret = { walletId: w.id, seed: this.vault.open(w.seedEnvelope, `wallet-seed:${w.id}`) };
     this.walletSecrets.set(handle, secret);
@@ -105,7 +106,7 @@ export class IssuerContext implements IssuerDeps {
     if (cached) return cached;
     const m = tx
       ? await tx.getMerchant(merchantId)
-      : await this.store.transaction((t) => t.getMerchant(merchantId));
+      : await this.store.read((t) => t.getMerchant(merchantId));
     if (!m) throw notFound(`merchant ${merchantId} not found`);
     this.merchantAccounts.set(merchantId, m.accountId);
     return m.accountId;

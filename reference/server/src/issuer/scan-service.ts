@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { type ScanRequest, type ScanResponse, ScanResponseSchema } from "@paycode/protocol/v1";
 import type { AccountRecord, DeclineReasonName, PaymentRecord } from "../store/records.js";
-import { TransactionRetry, type Tx } from "../store/store.js";
+import { type OneCallScan, TransactionRetry, type Tx } from "../store/store.js";
 import { type DecodedCode, decodeScannedCode } from "./code-decoder.js";
 import { bytesEqual, sha256 } from "./digest.js";
 import { newId } from "./ids.js";
@@ -24,7 +24,17 @@ import {
 
 /** MerchantService.Scan (§7.3.1): idempotency, then the decision steps in order. */
 export class ScanService {
-  constructor(private readonly ctx: IssuerContext) {}
+  /**
+   * Whether a new Scan goes through `Store.scanOnce`, which runs the steps of
+   * `decide` below inside the store (one round trip on PostgreSQL). Only an
+   * issuer with every rule switch off takes it: a mutant, whatever rule it
+   * breaks, takes the general path, where each switch sits at its rule.
+   */
+  private readonly oneCall: boolean;
+
+  constructor(private readonly ctx: IssuerContext) {
+    this.oneCall = !Object.values(ctx.breaks).some(Boolean);
+  }
 
   async scan(merchant: MerchantPrincipal, req: ScanRequest): Promise<ScanResponse> {
     const { ctx } = this;
@@ -45,6 +55,35 @@ export class ScanService {
     if (ctx.breaks.burnCheckThenInsert && decoded.verdict === "usable") {
       burnedBefore = await ctx.store.transaction((tx) => tx.isBurned(decoded.usageKey));
       await raceWindow();
+    }
+
+    // [SCAN-14] created_at is the issuer clock at the Scan.
+    const fresh: PaymentRecord = {
+      id: newId("pay"),
+      merchantId: merchant.merchantId,
+      outTradeNo: req.outTradeNo,
+      amount,
+      currency,
+      status: "DECLINED",
+      declineReason: null,
+      // [SCAN-13] From the code's shape, also for codes that fail verification.
+      codeKind: decoded.kind,
+      codeDigest,
+      subject: req.subject,
+      walletId: null,
+      payerAccountId: null,
+      passwordFree: false,
+      refundedAmount: 0n,
+      confirmDeadline: null,
+      source: "scan",
+      terminalId: null,
+      recordId: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (this.oneCall) {
+      const done = await ctx.store.scanOnce(this.oneCallScan(fresh, decoded, merchantAccount, now));
+      if (done) return create(ScanResponseSchema, { payment: paymentToProto(done) });
     }
 
     const payment = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
@@ -68,30 +107,8 @@ export class ScanService {
           return { ok: await lazyClose(ctx, tx, existing, now) };
         }
       }
-      // [SCAN-14] created_at is the issuer clock at the Scan.
-      const p: PaymentRecord = {
-        id: newId("pay"),
-        merchantId: merchant.merchantId,
-        outTradeNo: req.outTradeNo,
-        amount,
-        currency,
-        status: "DECLINED",
-        declineReason: null,
-        // [SCAN-13] From the code's shape, also for codes that fail verification.
-        codeKind: decoded.kind,
-        codeDigest,
-        subject: req.subject,
-        walletId: null,
-        payerAccountId: null,
-        passwordFree: false,
-        refundedAmount: 0n,
-        confirmDeadline: null,
-        source: "scan",
-        terminalId: null,
-        recordId: null,
-        createdAt: now,
-        updatedAt: now,
-      };
+      // A fresh id per attempt: a retry must not collide with what the last attempt tried.
+      const p: PaymentRecord = { ...fresh, id: newId("pay") };
       await this.decide(tx, p, decoded, merchantAccount, now, burnedBefore);
       // [SCAN-12] / [RPC-6] Every outcome, declines included, is a stored payment, not an error.
       if (!(await tx.insertPayment(p))) {
@@ -110,6 +127,29 @@ export class ScanService {
       return { ok: p };
     });
     return create(ScanResponseSchema, { payment: paymentToProto(payment) });
+  }
+
+  /** What `Store.scanOnce` needs to decide `p` as `decide` would. */
+  private oneCallScan(
+    p: PaymentRecord,
+    decoded: DecodedCode,
+    merchantAccountId: string,
+    now: number,
+  ): OneCallScan {
+    const { profile } = this.ctx;
+    const usable = decoded.verdict === "usable" ? decoded : undefined;
+    return {
+      payment: p,
+      declined: decoded.verdict === "declined" ? decoded.reason : null,
+      walletId: usable?.walletId ?? null,
+      usageKey: usable?.usageKey ?? null,
+      offlineRefusal: usable?.offlineRefusal ?? null,
+      merchantAccountId,
+      transferId: newId("tr"),
+      day: utcDay(now),
+      defaultLimits: profile.defaultLimits,
+      confirmDeadline: now + profile.confirmationTimeoutSeconds * 1000,
+    };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { PAYCODE_SCAN_V1 } from "./postgres-scan-function.js";
 import type { SqlDialect } from "./sql-dialect.js";
 
 /** One schema change. `statements` are run in order inside one transaction. */
@@ -190,6 +191,13 @@ export const MIGRATIONS: readonly Migration[] = [
       "DROP INDEX transfers_credit",
       "DROP INDEX transfers_debit",
     ],
+  },
+  {
+    version: 3,
+    name: "one-call Scan function (PostgreSQL)",
+    // SQLite runs the same steps as one synchronous statement sequence in
+    // the server process (sqlite-scan.ts), where a statement costs no round trip.
+    statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_V1] : []),
   },
 ];
 

@@ -1,8 +1,10 @@
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPostgresTestDb } from "../testing/postgres-test-db.js";
+import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import { openStore } from "./open-store.js";
 import { PostgresStore } from "./postgres-store.js";
+import { describeScanOnceContract, expectScanRulesAcross } from "./scan-once-contract.js";
 import { numberedPlaceholders, postgresDialect } from "./sql-dialect.js";
 import type { SqlValue } from "./sql-executor.js";
 import { describeStoreContract, expectOneBurnWins } from "./store-contract.js";
@@ -13,6 +15,10 @@ afterAll(() => db?.drop());
 
 describe.skipIf(!db)("PostgreSQL store", () => {
   describeStoreContract("PostgreSQL", async () => ({
+    open: () => openStore(db!.url),
+    destroy: async () => {},
+  }));
+  describeScanOnceContract("PostgreSQL", async () => ({
     open: () => openStore(db!.url),
     destroy: async () => {},
   }));
@@ -51,7 +57,7 @@ describe.skipIf(!db)("PostgreSQL store", () => {
       }
       const store = await openStore(fresh!.url);
       try {
-        expect(await store.schemaVersion()).toBe(2);
+        expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
         await expectMigratedLedger(store, v1);
       } finally {
         await store.close();
@@ -66,6 +72,17 @@ describe.skipIf(!db)("PostgreSQL store", () => {
     const b = await openStore(db!.url);
     try {
       await expectOneBurnWins(a, b, 16, "two-servers");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("two pools (two servers) on one database: one Scan per code, one payment per order", async () => {
+    const a = await openStore(db!.url);
+    const b = await openStore(db!.url);
+    try {
+      await expectScanRulesAcross(a, b);
     } finally {
       await a.close();
       await b.close();

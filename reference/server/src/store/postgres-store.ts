@@ -2,10 +2,17 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { applyMigrations, currentSchemaVersion } from "./migrate.js";
+import type { PaymentRecord } from "./records.js";
 import { numberedPlaceholders, postgresDialect } from "./sql-dialect.js";
 import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
 import { SqlTx } from "./sql-tx.js";
-import { MAX_TRANSACTION_ATTEMPTS, type Store, TransactionRetry, type Tx } from "./store.js";
+import {
+  MAX_TRANSACTION_ATTEMPTS,
+  type OneCallScan,
+  type Store,
+  TransactionRetry,
+  type Tx,
+} from "./store.js";
 
 export interface PostgresStoreOptions {
   /** Pool size per server process. */
@@ -24,6 +31,16 @@ function isRetryable(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "string" && RETRYABLE.has(code);
 }
+
+/** Raised by `paycode_scan_v1` when a concurrent Scan inserted the same order first. */
+const SCAN_CONFLICT = "PC001";
+
+/** `paycode_scan_v1` (migration 3), prepared once per connection. */
+const SCAN_STATEMENT = {
+  name: "pc_scan_v1",
+  text: `SELECT o_status, o_decline_reason, o_wallet_id, o_payer_account_id, o_password_free, o_confirm_deadline
+    FROM paycode_scan_v1($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+};
 
 /** SQL text → named statement; the set of statements is fixed, so this stays small. */
 const statements = new Map<string, { name: string; text: string }>();
@@ -89,6 +106,73 @@ export class PostgresStore implements Store {
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.run((_client, exec) => fn(new SqlTx(exec, postgresDialect)));
+  }
+
+  /** Each statement in its own implicit transaction: a one-statement lookup is one round trip. */
+  async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(new SqlTx(executorFor(client), postgresDialect));
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * One statement outside any BEGIN/COMMIT: PostgreSQL runs the function in
+   * its own implicit transaction, so a Scan is one round trip, committed
+   * (with `synchronous_commit=on`, durable) when the answer arrives.
+   */
+  async scanOnce(s: OneCallScan): Promise<PaymentRecord | undefined> {
+    const p = s.payment;
+    const values = [
+      p.id,
+      p.merchantId,
+      p.outTradeNo,
+      p.amount,
+      p.currency,
+      p.codeKind,
+      p.codeDigest
+        ? Buffer.from(p.codeDigest.buffer, p.codeDigest.byteOffset, p.codeDigest.byteLength)
+        : null,
+      p.subject,
+      p.createdAt,
+      s.declined,
+      s.walletId,
+      s.usageKey,
+      s.offlineRefusal,
+      s.merchantAccountId,
+      s.transferId,
+      s.day,
+      s.defaultLimits.perPaymentPasswordFree,
+      s.defaultLimits.dailyPasswordFreeAmount,
+      s.defaultLimits.dailyPasswordFreeCount,
+      s.confirmDeadline,
+    ];
+    for (let attempt = 1; ; attempt++) {
+      let rows: Row[];
+      try {
+        rows = (await this.pool.query({ ...SCAN_STATEMENT, values })).rows as Row[];
+      } catch (e) {
+        const code = (e as { code?: unknown } | null)?.code;
+        if (code === SCAN_CONFLICT) return undefined;
+        if (!isRetryable(e) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw e;
+        await sleep(Math.random() * 5 * attempt);
+        continue;
+      }
+      const r = rows[0];
+      if (!r) return undefined;
+      return {
+        ...p,
+        status: r.o_status as PaymentRecord["status"],
+        declineReason: (r.o_decline_reason ?? null) as PaymentRecord["declineReason"],
+        walletId: (r.o_wallet_id ?? null) as string | null,
+        payerAccountId: (r.o_payer_account_id ?? null) as string | null,
+        passwordFree: Number(r.o_password_free) !== 0,
+        confirmDeadline:
+          r.o_confirm_deadline === null ? null : Number(r.o_confirm_deadline as string),
+      };
+    }
   }
 
   schemaVersion(): Promise<number> {

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 import { openStore } from "./open-store.js";
+import { describeScanOnceContract } from "./scan-once-contract.js";
 import { sqliteDialect } from "./sql-dialect.js";
 import type { Row } from "./sql-executor.js";
 import { SqliteStore } from "./sqlite-store.js";
@@ -16,6 +18,15 @@ function tempDir(): string {
 }
 
 describeStoreContract("SQLite file", async () => {
+  const dir = tempDir();
+  const file = join(dir, "paycode.db");
+  return {
+    open: () => openStore(`sqlite:${file}`),
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+describeScanOnceContract("SQLite file", async () => {
   const dir = tempDir();
   const file = join(dir, "paycode.db");
   return {
@@ -221,7 +232,7 @@ describe("SQLite store specifics", () => {
       raw.close();
       const store = await openStore(file);
       try {
-        expect(await store.schemaVersion()).toBe(2);
+        expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
         await expectMigratedLedger(store, v1);
       } finally {
         await store.close();

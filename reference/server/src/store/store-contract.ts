@@ -284,6 +284,11 @@ export function describeStoreContract(
         expect(await tx.insertWallet(wallet(acc, { handle: w.handle }))).toBe(false);
         expect(await tx.getWallet(w.id)).toEqual(w);
         expect((await tx.getWalletByHandle(w.handle))?.id).toBe(w.id);
+        expect(await tx.getWalletSeedByHandle(w.handle)).toEqual({
+          id: w.id,
+          seedEnvelope: w.seedEnvelope,
+        });
+        expect(await tx.getWalletSeedByHandle(-1)).toBeUndefined();
         expect((await tx.getWalletByTokenHash(w.tokenHash))?.id).toBe(w.id);
         expect((await tx.listActiveWallets(acc)).map((x) => x.id)).toEqual([w.id]);
 

@@ -3,9 +3,11 @@ import type {
   BatchResultRecord,
   BurnRecord,
   DailyUsage,
+  DeclineReasonName,
   IssuerKeyRecord,
   LedgerMismatch,
   LedgerTotal,
+  LimitsRecord,
   MerchantRecord,
   NewAccount,
   OfflineBatchRecord,
@@ -71,6 +73,10 @@ export interface Tx {
   insertWallet(wallet: WalletRecord): Promise<boolean>;
   getWallet(id: string): Promise<WalletRecord | undefined>;
   getWalletByHandle(handle: number): Promise<WalletRecord | undefined>;
+  /** Only what decoding a code needs (the Scan hot path on a seed-cache miss). */
+  getWalletSeedByHandle(
+    handle: number,
+  ): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined>;
   getWalletByTokenHash(hash: Uint8Array): Promise<WalletRecord | undefined>;
   listActiveWallets(accountId: string): Promise<WalletRecord[]>;
   /** Revokes the wallet and bumps the revocation list version; false if it was already revoked. */
@@ -158,9 +164,52 @@ export interface Store {
    * before it resolves.
    */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn`, which must only read, over committed data. PostgreSQL runs
+   * it without BEGIN/COMMIT (one round trip per statement, each statement
+   * its own snapshot: use `transaction` when reads must agree); SQLite runs
+   * it as a queued transaction like any other.
+   */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A new Scan decided and recorded in one store call (one round trip on
+   * PostgreSQL, one statement sequence on SQLite): the steps of §7.3.1 that
+   * `ScanService` otherwise runs through `Tx`, with every rule switch off.
+   * Resolves to the recorded payment once durable, or to undefined when the
+   * merchant already has an order with this `out_trade_no` (found, or
+   * inserted concurrently): then nothing was written and the caller takes
+   * the general path, which replays or refuses it.
+   */
+  scanOnce(scan: OneCallScan): Promise<PaymentRecord | undefined>;
   /** The highest applied migration version. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What `Store.scanOnce` decides a new Scan from. */
+export interface OneCallScan {
+  /**
+   * The payment to record with everything but the decision filled in; the
+   * store sets status, decline reason, wallet, payer, password-free and
+   * deadline on a copy.
+   */
+  readonly payment: PaymentRecord;
+  /** Set when the code's verdict already declines it (§7.3.1 step 1): no wallet, no burn. */
+  readonly declined: DeclineReasonName | null;
+  /** A usable code's wallet and burn key (null when `declined`). */
+  readonly walletId: string | null;
+  readonly usageKey: string | null;
+  /** What an offline code's certificate refuses of this payment, if anything. */
+  readonly offlineRefusal: "OVER_LIMIT" | "CURRENCY_MISMATCH" | null;
+  readonly merchantAccountId: string;
+  /** Id of the payment's transfer, used only when it succeeds. */
+  readonly transferId: string;
+  /** [LIMIT-5] The UTC day of the payment, "YYYY-MM-DD". */
+  readonly day: string;
+  /** [LIMIT-6] The limits of a payer account that has none of its own. */
+  readonly defaultLimits: LimitsRecord;
+  /** [PAY-2] The deadline of a payment that waits for the password. */
+  readonly confirmDeadline: number;
 }
 
 /** Thrown inside a transaction to roll it back and run it again (bounded). */
