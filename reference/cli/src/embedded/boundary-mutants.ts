@@ -3,7 +3,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { ProfileOverrides } from "@paycode/protocol";
 import { OnlineCodec } from "@paycode/protocol";
-import type { IssuerProfile, WalletLimits } from "@paycode/protocol/v1";
+import type { WalletLimits } from "@paycode/protocol/v1";
 import {
   CancelAction,
   CodeKind,
@@ -16,6 +16,7 @@ import {
 import type { IssuerApi, MutantDescription } from "@paycode/server";
 import { mapPayment, override } from "./api-override.js";
 import { type MutantProxy, passThrough, startMutantProxy } from "./mutant-proxy.js";
+import { publishProfile } from "./published-profile.js";
 
 /**
  * Mutants made outside the issuer core, at its API boundary (a wrapper of
@@ -154,34 +155,13 @@ export function wrapIssuer(issuer: IssuerApi, name: BoundaryMutantName): IssuerA
         },
       });
     }
-    case "narrow-window": {
+    case "narrow-window":
       // Published as the default profile; enforced narrower (see boundaryProfile).
-      const publish = (p: IssuerProfile | undefined) => {
-        if (!p) return;
+      return publishProfile(issuer, (p) => {
         p.windowBackSteps = 2;
         p.windowAheadSteps = 1;
         p.lookbackSteps = 60;
-      };
-      return override(issuer, {
-        provisionSeed: async (req) => {
-          const r = await issuer.provisionSeed(req);
-          publish(r.profile);
-          return r;
-        },
-        getIssuerKeys: async (c) => {
-          const r = await issuer.getIssuerKeys(c);
-          publish(r.profile);
-          return r;
-        },
-        control: {
-          getCapabilities: async () => {
-            const r = await issuer.control.getCapabilities();
-            publish(r.profile);
-            return r;
-          },
-        },
       });
-    }
     case "decline-reason-mixup":
       return override(issuer, {
         scan: async (m, req) => {

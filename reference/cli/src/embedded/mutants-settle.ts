@@ -88,47 +88,13 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
     breaks: ["SETTLE-2"],
     summary:
       "GetIssuerKeys lists the revocations made strictly before generated_at, leaving out one made at that very millisecond.",
-    wrap: (issuer) => {
-      const revokedAt = new Map<string, number>();
-      return override(issuer, {
-        revokeSeed: async (w, req) => {
-          const r = await issuer.revokeSeed(w, req);
-          revokedAt.set(w.walletId, r.revokedAt ? timestampMs(r.revokedAt) : 0);
-          return r;
-        },
-        getIssuerKeys: async (c) => {
-          const r = await issuer.getIssuerKeys(c);
-          const now = r.generatedAt ? timestampMs(r.generatedAt) : 0;
-          r.revokedWalletIds = r.revokedWalletIds.filter((id) => (revokedAt.get(id) ?? 0) < now);
-          return r;
-        },
-      });
-    },
+    wrap: (issuer) => filterRevocations(issuer, (at, now) => at < now),
   },
   "revocations-pruned-at-key-age": {
     breaks: ["WALLET-7"],
     summary:
       "GetIssuerKeys drops a revoked wallet max_key_age_seconds after its revocation, while its certificate is still valid.",
-    wrap: (issuer) => {
-      const revokedAt = new Map<string, number>();
-      return override(issuer, {
-        revokeSeed: async (w, req) => {
-          const r = await issuer.revokeSeed(w, req);
-          revokedAt.set(w.walletId, r.revokedAt ? timestampMs(r.revokedAt) : 0);
-          return r;
-        },
-        getIssuerKeys: async (c) => {
-          const r = await issuer.getIssuerKeys(c);
-          const now = r.generatedAt ? timestampMs(r.generatedAt) : 0;
-          const maxAgeMs = (r.profile?.maxKeyAgeSeconds ?? 0) * 1000;
-          r.revokedWalletIds = r.revokedWalletIds.filter((id) => {
-            const at = revokedAt.get(id);
-            return at === undefined || now - at <= maxAgeMs;
-          });
-          return r;
-        },
-      });
-    },
+    wrap: (issuer) => filterRevocations(issuer, (at, now, maxKeyAgeMs) => now - at <= maxKeyAgeMs),
   },
   "results-grouped-by-outcome": {
     breaks: ["SETTLE-4"],
@@ -309,3 +275,32 @@ export const SETTLE_MUTANTS: Readonly<Record<string, WrapperMutant>> = {
       }),
   },
 };
+
+/**
+ * `issuer` whose GetIssuerKeys lists only the revoked wallets `keep`
+ * accepts, given when each was revoked (remembered from RevokeSeed), the
+ * response's generated_at and max_key_age_seconds, all in milliseconds.
+ */
+function filterRevocations(
+  issuer: IssuerApi,
+  keep: (revokedAtMs: number, generatedAtMs: number, maxKeyAgeMs: number) => boolean,
+): IssuerApi {
+  const revokedAt = new Map<string, number>();
+  return override(issuer, {
+    revokeSeed: async (w, req) => {
+      const r = await issuer.revokeSeed(w, req);
+      revokedAt.set(w.walletId, r.revokedAt ? timestampMs(r.revokedAt) : 0);
+      return r;
+    },
+    getIssuerKeys: async (c) => {
+      const r = await issuer.getIssuerKeys(c);
+      const now = r.generatedAt ? timestampMs(r.generatedAt) : 0;
+      const maxKeyAgeMs = (r.profile?.maxKeyAgeSeconds ?? 0) * 1000;
+      r.revokedWalletIds = r.revokedWalletIds.filter((id) => {
+        const at = revokedAt.get(id);
+        return at === undefined || keep(at, now, maxKeyAgeMs);
+      });
+      return r;
+    },
+  });
+}
