@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { LimitsRecord, PaymentRecord } from "./records.js";
 import type { OneCallScan, Store } from "./store.js";
-import type { StoreHarness } from "./store-contract.js";
+import { type StoreHarness, useHarnessStore } from "./store-contract.js";
 
 const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
 const DAY = "2030-01-15";
@@ -152,19 +152,10 @@ export function describeScanOnceContract(
   makeHarness: () => Promise<StoreHarness | undefined>,
 ): void {
   describe(`Store.scanOnce contract: ${name}`, () => {
-    let harness: StoreHarness;
+    const opened = useHarnessStore(makeHarness);
     let store: Store;
-
-    beforeAll(async () => {
-      const h = await makeHarness();
-      if (!h) throw new Error("no harness");
-      harness = h;
-      store = await harness.open();
-    });
-
-    afterAll(async () => {
-      await store?.close();
-      await harness?.destroy();
+    beforeAll(() => {
+      ({ store } = opened);
     });
 
     /** The stored payment, payer balance, today's usage and whether `usageKey` is burned. */

@@ -10,6 +10,37 @@ export interface StoreHarness {
   destroy(): Promise<void>;
 }
 
+/**
+ * Opens one store from `makeHarness` before the enclosing suite and closes
+ * it (and the database) after; the getters read them inside tests.
+ */
+export function useHarnessStore(makeHarness: () => Promise<StoreHarness | undefined>): {
+  readonly harness: StoreHarness;
+  readonly store: Store;
+} {
+  let harness: StoreHarness | undefined;
+  let store: Store | undefined;
+  beforeAll(async () => {
+    harness = await makeHarness();
+    if (!harness) throw new Error("no harness");
+    store = await harness.open();
+  });
+  afterAll(async () => {
+    await store?.close();
+    await harness?.destroy();
+  });
+  return {
+    get harness() {
+      if (!harness) throw new Error("harness used outside the suite");
+      return harness;
+    },
+    get store() {
+      if (!store) throw new Error("store used outside the suite");
+      return store;
+    },
+  };
+}
+
 const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
 
 let seq = 0;
@@ -151,19 +182,11 @@ export function describeStoreContract(
   makeHarness: () => Promise<StoreHarness | undefined>,
 ): void {
   describe(`Store contract: ${name}`, () => {
+    const opened = useHarnessStore(makeHarness);
     let harness: StoreHarness;
     let store: Store;
-
-    beforeAll(async () => {
-      const h = await makeHarness();
-      if (!h) throw new Error("no harness");
-      harness = h;
-      store = await harness.open();
-    });
-
-    afterAll(async () => {
-      await store?.close();
-      await harness?.destroy();
+    beforeAll(() => {
+      ({ harness, store } = opened);
     });
 
     it("applies migrations at open, idempotently", async () => {
