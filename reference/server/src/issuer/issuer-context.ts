@@ -7,6 +7,7 @@ import type {
 } from "@paycode/protocol";
 import type { IssuerKeyRecord } from "../store/records.js";
 import type { Store, Tx } from "../store/store.js";
+import { type AuditLog, discardAudit } from "./audit-log.js";
 import { BoundedCache } from "./bounded-cache.js";
 import type { CodeDecoderDeps, WalletSecret } from "./code-decoder.js";
 import type { IssuerSigningKey } from "./issuer-keys.js";
@@ -30,6 +31,8 @@ export interface IssuerDeps {
   readonly online: OnlineCodec;
   readonly offline: OfflineCodeVerifier;
   readonly breaks: RuleSwitches;
+  /** Security events; discarded when absent. */
+  readonly audit?: AuditLog;
 }
 
 /**
@@ -49,6 +52,7 @@ export class IssuerContext implements IssuerDeps {
   readonly online: OnlineCodec;
   readonly offline: OfflineCodeVerifier;
   readonly breaks: RuleSwitches;
+  readonly audit: AuditLog;
   /** Seeds by handle for the Scan hot path; a revoked wallet's entry is dropped, but revocation is decided from the store. */
   private readonly walletSecrets = new BoundedCache<number, WalletSecret>(100_000);
   private readonly merchantAccounts = new BoundedCache<string, string>(10_000);
@@ -65,6 +69,7 @@ export class IssuerContext implements IssuerDeps {
     this.online = deps.online;
     this.offline = deps.offline;
     this.breaks = deps.breaks;
+    this.audit = deps.audit ?? discardAudit;
     this.decoder = {
       online: this.online,
       offline: () => this.offline,

@@ -47,6 +47,7 @@ import { isMutantName, type MutantName } from "./mutants.js";
 import { DEFAULT_SCRYPT_N } from "./passwords.js";
 import { ruleSwitches } from "./rule-switches.js";
 import { ScanService } from "./scan-service.js";
+import type { AuditLog } from "./audit-log.js";
 import { SeedVault } from "./seed-vault.js";
 import { SettlementService } from "./settlement-service.js";
 import { TestControl } from "./test-control.js";
@@ -78,6 +79,8 @@ export interface IssuerOpenOptions {
   passwordCostN?: number;
   /** Implementation name in GetCapabilities. */
   implementation?: string;
+  /** Where security events go (issue 9); discarded when absent. */
+  audit?: AuditLog;
 }
 
 const DEFAULT_IMPLEMENTATION = "paycode-reference/0.1.0";
@@ -169,6 +172,7 @@ export class Issuer implements IssuerApi {
           clockSkewSeconds: profile.offlineClockSkewSeconds,
         }),
         breaks,
+        audit: o.audit,
       });
       return new Issuer(ctx, ownsStore, o.mutant, {
         advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),

@@ -1,0 +1,24 @@
+/**
+ * Security events (issue 9, part 4): failed authentication, throttles,
+ * lockouts, revocations, key and credential changes. An event names who and
+ * what by id only — never a secret, a complete payment code or a password
+ * ([SEC-10]) — so an event can go to any sink the operator chooses.
+ */
+export interface AuditEvent {
+  /** Dotted kind, e.g. "auth.failed", "throttle.merchant", "credential.revoked". */
+  readonly type: string;
+  /** Issuer clock, Unix milliseconds. */
+  readonly at: number;
+  /** The party the event is about, by kind and id (never a key or token). */
+  readonly subject?: { readonly kind: string; readonly id: string };
+  /** Further non-secret facts: counts, reasons, key ids, RPC names. */
+  readonly detail?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Where the issuer reports security events. */
+export interface AuditLog {
+  record(event: AuditEvent): Promise<void>;
+}
+
+/** The audit log of an issuer that was given none. */
+export const discardAudit: AuditLog = { record: async () => {} };
