@@ -31,6 +31,7 @@ import type {
 } from "@paycode/protocol/v1";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
+import type { AuditLog } from "./audit-log.js";
 import { Authentication } from "./authentication.js";
 import { bytesEqual } from "./digest.js";
 import type {
@@ -47,7 +48,6 @@ import { isMutantName, type MutantName } from "./mutants.js";
 import { DEFAULT_SCRYPT_N } from "./passwords.js";
 import { ruleSwitches } from "./rule-switches.js";
 import { ScanService } from "./scan-service.js";
-import type { AuditLog } from "./audit-log.js";
 import { SeedVault } from "./seed-vault.js";
 import { SettlementService } from "./settlement-service.js";
 import { TestControl } from "./test-control.js";
