@@ -24,6 +24,12 @@ export {
   type MutantDescription,
   type MutantName,
 } from "./mutants.js";
+export {
+  PASSWORD_FREE_FAILURES,
+  PASSWORD_LOCK_FAILURES,
+  passwordDelayMs,
+  unlockAccount,
+} from "./password-throttle.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
 export { canTransition, isFinal } from "./payment-state.js";
 export { type RuleSwitches, ruleSwitches } from "./rule-switches.js";
