@@ -6,6 +6,7 @@ export {
   resolveProfile,
 } from "@paycode/protocol";
 export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
+export { type AuditEvent, type AuditLog, discardAudit } from "./audit-log.js";
 export { newId } from "./ids.js";
 export { Issuer, type IssuerOpenOptions } from "./issuer.js";
 export type {
