@@ -83,6 +83,9 @@ function describeGuessing(name: string, open: (audit: MemoryAudit) => Promise<Is
         }
         expect(guesses).toBe(PASSWORD_LOCK_FAILURES);
         expect(f.clock.now() - t0).toBe(31 * MINUTE);
+        console.log(
+          `[measure ${name}] guesses to lock: ${guesses}; least issuer time to lock: ${(f.clock.now() - t0) / MINUTE} min; guesses after the lock: 0 per day until an operator unlocks`,
+        );
         // Locked: refused whatever the password, at both RPCs, and the owner's wallet still stands.
         f.clock.advance(30 * 86_400_000);
         expect(await outcome(provision(f.issuer, account, PASSWORD))).toBe("FailedPrecondition");

@@ -14,7 +14,7 @@ import {
   type UploadOfflineBatchResponse,
   UploadOfflineBatchResponseSchema,
 } from "@paycode/protocol/v1";
-import type { BatchResultRecord } from "../store/records.js";
+import type { BatchResultRecord, TerminalRejectionsRecord } from "../store/records.js";
 import { TransactionRetry } from "../store/store.js";
 import { bytesEqual, sha256 } from "./digest.js";
 import type { MerchantPrincipal, TerminalPrincipal } from "./issuer-api.js";
@@ -94,6 +94,22 @@ export class SettlementService {
       ),
     );
     const now = ctx.clock.now();
+    // [SEC-26] A throttled terminal costs no signature checks: refused on a plain read first
+    // (the settling transaction decides again under the terminal's lock).
+    const throttledFor = (w: TerminalRejectionsRecord | undefined) =>
+      w !== undefined &&
+      now < w.windowStart + TERMINAL_WINDOW_MS &&
+      w.rejected >= TERMINAL_REJECTION_BOUND &&
+      !ctx.breaks.noTerminalThrottle
+        ? throttled(
+            "too many invalid or malformed offline records from this terminal",
+            w.windowStart + TERMINAL_WINDOW_MS - now,
+          )
+        : undefined;
+    const refused = throttledFor(
+      await ctx.store.read((tx) => tx.getTerminalRejections(terminal.terminalId)),
+    );
+    if (refused) throw refused;
     const checks = req.records.map((r) => checkRecord(ctx, r, now));
     // [AUTH-4] Money settles into the account of the merchant the terminal was created for.
     const merchantAccount = await ctx.merchantAccountId(terminal.merchantId);
@@ -105,14 +121,8 @@ export class SettlementService {
       await tx.lock(`terminal-rejections:${terminal.terminalId}`);
       const window = await tx.getTerminalRejections(terminal.terminalId);
       const open = window !== undefined && now < window.windowStart + TERMINAL_WINDOW_MS;
-      if (open && window.rejected >= TERMINAL_REJECTION_BOUND && !ctx.breaks.noTerminalThrottle) {
-        return {
-          error: throttled(
-            "too many invalid or malformed offline records from this terminal",
-            window.windowStart + TERMINAL_WINDOW_MS - now,
-          ),
-        };
-      }
+      const refusal = throttledFor(window);
+      if (refusal) return { error: refusal };
       const count = async (decided: readonly BatchResultRecord[]) => {
         const n = decided.filter((r) => COUNTED_OUTCOMES.has(r.outcome)).length;
         if (n === 0) return;
