@@ -207,7 +207,7 @@ export const throttleCases: Case[] = [
     async run(ctx: CaseContext) {
       const t0 = await freeze(ctx);
       const real: Account = await ctx.fixtures.account();
-      const ghost = `${real.accountId}-nobody`;
+      const ghost = ctx.fixtures.uniqueId("no-such-account");
       const wrong = `${real.password}-wrong`;
       // Both ids get the same sequence at the same issuer times; the right password of the real
       // account is tried on the ghost too (it is just another wrong password there).
