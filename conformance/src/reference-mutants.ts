@@ -265,6 +265,52 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     provenBy: "reference/server/src/issuer/issuer-key-validity.test.ts",
   },
   {
+    name: "password-count-never-resets",
+    breaks: ["SEC-3"],
+    summary:
+      "A right password does not clear the count of wrong ones, so later mistakes throttle early.",
+  },
+  {
+    name: "no-password-delay",
+    breaks: ["SEC-20"],
+    summary:
+      "No delay after the 5th to 9th consecutive wrong password: guesses go on at full speed until the lock.",
+  },
+  {
+    name: "password-delay-checks-password",
+    breaks: ["SEC-20"],
+    summary:
+      "During a password delay the password is still checked, and a right guess goes through.",
+  },
+  {
+    name: "no-password-lock",
+    breaks: ["SEC-21"],
+    summary: "The 10th consecutive wrong password does not lock the account; delays go on instead.",
+  },
+  {
+    name: "password-throttle-early",
+    breaks: ["SEC-22"],
+    summary: "Password delays start after the 4th consecutive wrong password instead of the 5th.",
+  },
+  {
+    name: "throttle-known-accounts-only",
+    breaks: ["SEC-23"],
+    summary:
+      "ProvisionSeed of an unknown account id is never throttled, which tells it apart from a real one.",
+  },
+  {
+    name: "no-terminal-throttle",
+    breaks: ["SEC-26"],
+    summary:
+      "UploadOfflineBatch is never throttled, however many invalid or malformed records a terminal sends.",
+  },
+  {
+    name: "terminal-throttle-counts-replays",
+    breaks: ["SEC-27"],
+    summary:
+      "A batch answered from its stored results counts its rejected records again toward the terminal throttle.",
+  },
+  {
     name: "swap-code-kind",
     breaks: ["SCAN-13"],
     summary: "code_kind of payments reported the wrong way round.",

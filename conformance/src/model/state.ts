@@ -116,9 +116,9 @@ export interface ModelState {
   readonly burnedOffline: Set<string>;
   readonly batches: ModelBatch[];
   /**
-   * Wrong payment passwords in a row that reached the password check. The
-   * commands stay below the throttling threshold [SEC-3] suggests, so an
-   * issuer that throttles and one that does not answer alike.
+   * Wrong payment passwords in a row that reached the password check ([SEC-3]).
+   * The commands stay at 4 or fewer, where [SEC-22] forbids any throttling,
+   * so the delays of [SEC-20] never come into play.
    */
   wrongPasswordsInRow: number;
   /** generated_at of the terminal's latest GetIssuerKeys; undefined before the first sync. */

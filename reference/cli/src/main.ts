@@ -35,6 +35,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/admin.js")).registerAdmin,
   },
   {
+    name: "account",
+    summary: "operator actions on the store: list accounts locked by wrong passwords, unlock one",
+    load: async () => (await import("./commands/account.js")).registerAccount,
+  },
+  {
     name: "wallet",
     summary: "a phone wallet: provision online, then make payment codes offline",
     load: async () => (await import("./commands/wallet.js")).registerWallet,

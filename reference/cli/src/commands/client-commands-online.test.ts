@@ -165,6 +165,34 @@ describe("paycode client commands against the reference server", () => {
     expect(await ts.balance({ merchantId })).toBe(200n);
   });
 
+  it("wallet provision says in words when wrong passwords throttle the account [SEC-20]", async () => {
+    const accountId = await ts.account(1000n);
+    const state = join(dir, "wallet-throttled.json");
+    const provision = (password: string) =>
+      paycode(
+        "wallet",
+        "provision",
+        "--server",
+        ts.url,
+        "--account",
+        accountId,
+        "--password",
+        password,
+        "--state",
+        state,
+      );
+    for (let i = 0; i < 5; i++) {
+      const wrong = await provision("wrong");
+      expect(wrong.status).toBe(1);
+      expect(wrong.stderr).toMatch(/unauthenticated/);
+    }
+    const refused = await provision(PASSWORD);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^paycode: too many wrong payment passwords: the issuer refuses further attempts for 60 s without checking them/,
+    );
+  });
+
   it("the paycode binary provisions with --password-stdin and reports errors in one line", async () => {
     const accountId = await ts.account(1000n);
     const state = join(dir, "wallet-bin.json");

@@ -1,7 +1,9 @@
 // `paycode terminal ...`: a double-offline terminal (bus, metro gate) with a durable journal.
 
+import { Code, ConnectError } from "@connectrpc/connect";
 import { RecordOutcome } from "@paycode/protocol/v1";
 import { formatAmount, OfflineTerminal, type UploadProgress } from "@paycode/sdk";
+import { CliError } from "@paycode/sdk/cli";
 import { type Command, Option } from "commander";
 import { type AmountOptions, addAmountOptions, amountFrom } from "./amount-options.js";
 import {
@@ -133,7 +135,18 @@ export function registerTerminal(program: Command): void {
         process.stderr.write(tty ? `\r${line}` : `${line}\n`);
       };
       try {
-        const s = await t.upload({ batchSize: opts.batchSize, onProgress });
+        const s = await t
+          .upload({ batchSize: opts.batchSize, onProgress })
+          .catch((err: unknown) => {
+            // [SEC-26] The issuer refuses the terminal for a while; nothing of the batch was decided.
+            if (err instanceof ConnectError && err.code === Code.ResourceExhausted) {
+              if (tty) process.stderr.write("\n");
+              throw new CliError(
+                `the issuer throttles this terminal after too many invalid or malformed records; the batch stays journaled and \`paycode terminal upload\` resumes it later (${err.rawMessage})`,
+              );
+            }
+            throw err;
+          });
         if (tty && s.batches > 0) process.stderr.write("\n");
         const outcomes = Object.entries(s.outcomes)
           .map(([k, v]) => `${k} ${v}`)

@@ -2,6 +2,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import {
   formatMoney,
   JsonFileWalletStateStore,
@@ -10,7 +11,7 @@ import {
   WalletClient,
   WalletCodesExhaustedError,
 } from "@paycode/sdk";
-import { UsageError } from "@paycode/sdk/cli";
+import { CliError, UsageError } from "@paycode/sdk/cli";
 import { type Command, Option } from "commander";
 import QRCode from "qrcode";
 import {
@@ -41,6 +42,36 @@ function passwordOptions(cmd: Command): Command {
     .addOption(
       new Option("--password-stdin", "read the payment password from stdin").conflicts("password"),
     );
+}
+
+/**
+ * A call that checks the payment password, with the throttle's answers of
+ * §9.2 ([SEC-20], [SEC-21]) told in words: a delay says when to try again,
+ * a lock that only the issuer can lift it. Other errors pass unchanged.
+ */
+export async function withPasswordThrottle<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof ConnectError && err.code === Code.ResourceExhausted) {
+      const after = /retry after (\d+) s/.exec(err.rawMessage)?.[1];
+      throw new CliError(
+        `too many wrong payment passwords: the issuer refuses further attempts${
+          after ? ` for ${after} s` : " for a while"
+        } without checking them; wait, then try again (${err.rawMessage})`,
+      );
+    }
+    if (
+      err instanceof ConnectError &&
+      err.code === Code.FailedPrecondition &&
+      /locked/.test(err.rawMessage)
+    ) {
+      throw new CliError(
+        `the account is locked after too many wrong payment passwords; only the issuer's operator can unlock it (paycode account unlock) (${err.rawMessage})`,
+      );
+    }
+    throw err;
+  }
 }
 
 async function password(opts: { password?: string; passwordStdin?: boolean }): Promise<string> {
@@ -92,12 +123,14 @@ export function registerWallet(program: Command): void {
         const pw = await password(opts);
         const { wallet: client, close } = openWallet(opts, true);
         try {
-          const w = await client.provision({
-            accountId: opts.account,
-            password: pw,
-            deviceLabel: opts.device,
-            ...(opts.server !== undefined ? { serverUrl: opts.server } : {}),
-          });
+          const w = await withPasswordThrottle(() =>
+            client.provision({
+              accountId: opts.account,
+              password: pw,
+              deviceLabel: opts.device,
+              ...(opts.server !== undefined ? { serverUrl: opts.server } : {}),
+            }),
+          );
           const cert = w.certificate;
           const limits = w.limits;
           console.log(`wallet ${w.walletId} provisioned (handle ${w.handle})`);
@@ -248,7 +281,7 @@ export function registerWallet(program: Command): void {
         const pw = await password(opts);
         const { wallet: client, close } = openWallet(opts, true);
         try {
-          const p = await client.confirm(paymentId, pw);
+          const p = await withPasswordThrottle(() => client.confirm(paymentId, pw));
           console.log(`${statusName(p.status)} payment ${p.paymentId} ${formatMoney(p.amount)}`);
         } finally {
           close();

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { vi } from "vitest";
+import { registerAccount } from "../commands/account.js";
 import { registerAdmin } from "../commands/admin.js";
 import { registerPayment } from "../commands/payment.js";
 import { registerReport } from "../commands/report.js";
@@ -9,7 +10,7 @@ import { registerWallet } from "../commands/wallet.js";
 
 /**
  * Runs `paycode <args>` in-process with the client commands (wallet, scan,
- * terminal, report, admin, payment) registered; returns stdout, stderr and the exit status.
+ * terminal, report, admin, payment, account) registered; returns stdout, stderr and the exit status.
  * Restores every vitest mock and resets `process.exitCode` before returning.
  */
 export async function paycodeInProcess(...args: string[]) {
@@ -20,6 +21,7 @@ export async function paycodeInProcess(...args: string[]) {
   registerReport(program);
   registerAdmin(program);
   registerPayment(program);
+  registerAccount(program);
   const out: string[] = [];
   const err: string[] = [];
   vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));

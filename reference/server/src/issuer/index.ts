@@ -6,6 +6,7 @@ export {
   resolveProfile,
 } from "@paycode/protocol";
 export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
+export { type AuditEvent, type AuditLog, discardAudit } from "./audit-log.js";
 export { newId } from "./ids.js";
 export { Issuer, type IssuerOpenOptions } from "./issuer.js";
 export type {
@@ -24,6 +25,12 @@ export {
   type MutantDescription,
   type MutantName,
 } from "./mutants.js";
+export {
+  PASSWORD_FREE_FAILURES,
+  PASSWORD_LOCK_FAILURES,
+  passwordDelayMs,
+  unlockAccount,
+} from "./password-throttle.js";
 export { hashPassword, verifyPassword } from "./passwords.js";
 export { canTransition, isFinal } from "./payment-state.js";
 export { type RuleSwitches, ruleSwitches } from "./rule-switches.js";

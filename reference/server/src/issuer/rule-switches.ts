@@ -108,6 +108,22 @@ export interface RuleSwitches {
   readonly testControlOnByDefault: boolean;
   /** [VERIFY-8] Issuer key validity is not checked against a certificate's not_before. */
   readonly ignoreIssuerKeyValidity: boolean;
+  /** [SEC-3] A right password leaves the count of wrong ones as it was. */
+  readonly passwordCountNeverResets: boolean;
+  /** [SEC-20] No delays after wrong passwords (the lock stays). */
+  readonly noPasswordDelay: boolean;
+  /** [SEC-20] During a delay the password is checked, and a right one goes through. */
+  readonly passwordDelayChecksPassword: boolean;
+  /** [SEC-21] No lock: after the 10th wrong password the delays go on. */
+  readonly noPasswordLock: boolean;
+  /** [SEC-22] The delays start after the 4th wrong password, not the 5th. */
+  readonly passwordThrottleEarly: boolean;
+  /** [SEC-23] ProvisionSeed of an unknown account id is never throttled. */
+  readonly throttleKnownAccountsOnly: boolean;
+  /** [SEC-26] UploadOfflineBatch is never throttled. */
+  readonly noTerminalThrottle: boolean;
+  /** [SEC-27] A batch answered from stored results counts its rejections again. */
+  readonly terminalThrottleCountsReplays: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -163,6 +179,14 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   // --- end of multi-step and concurrency mutants.
   "test-control-on-by-default": "testControlOnByDefault",
   "ignore-issuer-key-validity": "ignoreIssuerKeyValidity",
+  "password-count-never-resets": "passwordCountNeverResets",
+  "no-password-delay": "noPasswordDelay",
+  "password-delay-checks-password": "passwordDelayChecksPassword",
+  "no-password-lock": "noPasswordLock",
+  "password-throttle-early": "passwordThrottleEarly",
+  "throttle-known-accounts-only": "throttleKnownAccountsOnly",
+  "no-terminal-throttle": "noTerminalThrottle",
+  "terminal-throttle-counts-replays": "terminalThrottleCountsReplays",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -14,12 +14,13 @@ import {
   type UploadOfflineBatchResponse,
   UploadOfflineBatchResponseSchema,
 } from "@paycode/protocol/v1";
-import type { BatchResultRecord } from "../store/records.js";
+import type { BatchResultRecord, TerminalRejectionsRecord } from "../store/records.js";
 import { TransactionRetry } from "../store/store.js";
 import { bytesEqual, sha256 } from "./digest.js";
 import type { MerchantPrincipal, TerminalPrincipal } from "./issuer-api.js";
 import type { Decision, IssuerContext } from "./issuer-context.js";
 import { checkRecord, type OutcomeName, settleRecord } from "./offline-records.js";
+import { throttled } from "./throttled.js";
 import { money, timestamp } from "./to-proto.js";
 import { utcDayRange } from "./utc-day.js";
 import {
@@ -29,6 +30,16 @@ import {
   requireCurrency,
   requireReference,
 } from "./validation.js";
+
+/**
+ * [SEC-26] A terminal whose uploads had this many records rejected
+ * REJECTED_INVALID or REJECTED_MALFORMED within one window is refused until
+ * the window ends. A terminal that follows §10.1 uploads none such.
+ */
+export const TERMINAL_REJECTION_BOUND = 100;
+/** [SEC-26] A window starts at the first counted rejection after the previous one ended. */
+export const TERMINAL_WINDOW_MS = 3_600_000;
+const COUNTED_OUTCOMES: ReadonlySet<string> = new Set(["REJECTED_INVALID", "REJECTED_MALFORMED"]);
 
 /** SettlementService (§7.4): key sync, offline batch upload (§10.2), settlement report. */
 export class SettlementService {
@@ -83,11 +94,48 @@ export class SettlementService {
       ),
     );
     const now = ctx.clock.now();
+    // [SEC-26] A throttled terminal costs no signature checks: refused on a plain read first
+    // (the settling transaction decides again under the terminal's lock).
+    const throttledFor = (w: TerminalRejectionsRecord | undefined) =>
+      w !== undefined &&
+      now < w.windowStart + TERMINAL_WINDOW_MS &&
+      w.rejected >= TERMINAL_REJECTION_BOUND &&
+      !ctx.breaks.noTerminalThrottle
+        ? throttled(
+            "too many invalid or malformed offline records from this terminal",
+            w.windowStart + TERMINAL_WINDOW_MS - now,
+          )
+        : undefined;
+    const refused = throttledFor(
+      await ctx.store.read((tx) => tx.getTerminalRejections(terminal.terminalId)),
+    );
+    if (refused) throw refused;
     const checks = req.records.map((r) => checkRecord(ctx, r, now));
     // [AUTH-4] Money settles into the account of the merchant the terminal was created for.
     const merchantAccount = await ctx.merchantAccountId(terminal.merchantId);
     const early = await this.batchPreCheck(terminal, req.batchId, digest);
+    let engaged: number | undefined;
     const results = await ctx.decide(async (tx): Promise<Decision<BatchResultRecord[]>> => {
+      engaged = undefined;
+      // [SEC-26] A throttled terminal is refused before anything is decided or recorded.
+      await tx.lock(`terminal-rejections:${terminal.terminalId}`);
+      const window = await tx.getTerminalRejections(terminal.terminalId);
+      const open = window !== undefined && now < window.windowStart + TERMINAL_WINDOW_MS;
+      const refusal = throttledFor(window);
+      if (refusal) return { error: refusal };
+      const count = async (decided: readonly BatchResultRecord[]) => {
+        const n = decided.filter((r) => COUNTED_OUTCOMES.has(r.outcome)).length;
+        if (n === 0) return;
+        const before = open ? window.rejected : 0;
+        await tx.putTerminalRejections({
+          terminalId: terminal.terminalId,
+          windowStart: open ? window.windowStart : now,
+          rejected: before + n,
+        });
+        if (before < TERMINAL_REJECTION_BOUND && before + n >= TERMINAL_REJECTION_BOUND) {
+          engaged = before + n;
+        }
+      };
       if (early) return { ok: early };
       const fresh = await tx.insertBatch({
         terminalId: terminal.terminalId,
@@ -101,7 +149,11 @@ export class SettlementService {
         const prior = await tx.getBatch(terminal.terminalId, req.batchId);
         if (!prior) throw new TransactionRetry("batch vanished");
         // [SETTLE-5] The same records get the stored results and move no money again.
-        if (bytesEqual(prior.requestDigest, digest)) return { ok: prior.results };
+        if (bytesEqual(prior.requestDigest, digest)) {
+          // [SEC-27] Stored results were counted when they were decided.
+          if (ctx.breaks.terminalThrottleCountsReplays) await count(prior.results);
+          return { ok: prior.results };
+        }
         // [SETTLE-6]
         return {
           error: alreadyExists(
@@ -130,8 +182,18 @@ export class SettlementService {
         );
       }
       await tx.setBatchResults(terminal.terminalId, req.batchId, out);
+      // [SEC-26] Counted in the transaction that decides them.
+      await count(out);
       return { ok: out };
     });
+    if (engaged !== undefined) {
+      await ctx.audit.record({
+        type: "throttle.terminal",
+        at: now,
+        subject: { kind: "terminal", id: terminal.terminalId },
+        detail: { rejected: engaged, windowMs: TERMINAL_WINDOW_MS },
+      });
+    }
     return create(UploadOfflineBatchResponseSchema, {
       results: results.map((r) =>
         create(RecordResultSchema, {

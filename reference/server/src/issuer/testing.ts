@@ -1,4 +1,5 @@
 // Fixtures for this folder's tests; not exported from index.ts.
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,7 @@ import {
 import { expect } from "vitest";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
+import type { AuditEvent, AuditLog } from "./audit-log.js";
 import { Issuer } from "./issuer.js";
 import type { MerchantPrincipal, TerminalPrincipal, WalletPrincipal } from "./issuer-api.js";
 import type { MutantName } from "./mutants.js";
@@ -73,7 +75,13 @@ export class IssuerFixture {
   ) {}
 
   static async open(
-    o: { url?: string; mutant?: MutantName; profile?: ProfileOverrides; clockStart?: number } = {},
+    o: {
+      url?: string;
+      mutant?: MutantName;
+      profile?: ProfileOverrides;
+      clockStart?: number;
+      audit?: AuditLog;
+    } = {},
   ): Promise<IssuerFixture> {
     let dir: string | undefined;
     let url = o.url;
@@ -98,6 +106,7 @@ export class IssuerFixture {
       },
       settableClock: issuerClock,
       passwordCostN: 2 ** 10,
+      audit: o.audit,
     });
     return new IssuerFixture(issuer, clock, store, async () => {
       await issuer.close();
@@ -285,5 +294,16 @@ export class IssuerFixture {
     expect(total.total?.amountMinor).toBe(0n);
     const audit = await this.store.transaction((tx) => tx.ledgerAudit());
     expect(audit).toEqual([]);
+  }
+}
+
+/** An audit log that keeps its events, for tests that check what was reported. */
+export class MemoryAudit implements AuditLog {
+  readonly events: AuditEvent[] = [];
+  async record(event: AuditEvent): Promise<void> {
+    this.events.push(event);
+  }
+  types(): string[] {
+    return this.events.map((e) => e.type);
   }
 }

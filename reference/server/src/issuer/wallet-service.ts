@@ -24,6 +24,7 @@ import type { WalletPrincipal } from "./issuer-api.js";
 import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferPayment } from "./ledger.js";
 import { limitsToProto } from "./limits.js";
+import { beginPasswordAttempt, passwordWasRight, passwordWasWrong } from "./password-throttle.js";
 import { burnPasswordTime, verifyPassword } from "./passwords.js";
 import { lazyClose, setStatus } from "./payment-transitions.js";
 import { raceWindow } from "./race-window.js";
@@ -63,11 +64,17 @@ export class WalletService {
 
     // [WALLET-1] An unknown account costs the same scrypt time and gets the same answer as a wrong password.
     const account = await ctx.store.transaction((tx) => tx.getAccount(req.accountId));
+    const known = account?.kind === "payer" && !!account.passwordHash;
+    // [SEC-3] / [SEC-20] / [SEC-21] Refused unchecked during a delay or a lock, else counted;
+    // [SEC-23] an unknown account id is counted and refused alike.
+    const attempt = await beginPasswordAttempt(ctx, req.accountId, known);
     if (account?.kind !== "payer" || !account.passwordHash) {
       await burnPasswordTime(req.password);
+      await passwordWasWrong(ctx, attempt, "ProvisionSeed");
       throw unauthenticated("unknown account or wrong password");
     }
     if (!(await verifyPassword(req.password, account.passwordHash))) {
+      await passwordWasWrong(ctx, attempt, "ProvisionSeed");
       throw unauthenticated("unknown account or wrong password");
     }
     // [LIMIT-6] Limits stored unset take the issuer's defaults.
@@ -76,6 +83,8 @@ export class WalletService {
     const made = await ctx.store.transaction(async (tx) => {
       const now = ctx.clock.now();
       const nowSec = Math.floor(now / 1000);
+      // [SEC-3] The right password clears the count in the transaction that acts on it.
+      await passwordWasRight(ctx, tx, attempt);
       await tx.lockAccounts([account.id]);
       // [WALLET-4] A new device replaces the old one: its codes stop paying (WALLET_REVOKED)
       // and its id enters the revocation list terminals download.
@@ -221,12 +230,15 @@ export class WalletService {
 
     // 2. The password, outside any transaction: scrypt is slow and must not hold locks.
     const account = await ctx.store.transaction((tx) => tx.getAccount(wallet.accountId));
+    // [SEC-3] / [SEC-20] / [SEC-21] After steps 1–4: refused unchecked during a delay or a lock, else counted.
+    const attempt = await beginPasswordAttempt(ctx, wallet.accountId, true);
     const passwordOk =
       account?.passwordHash !== null && account?.passwordHash !== undefined
         ? await verifyPassword(req.password, account.passwordHash)
         : false;
     // [PAY-8] A wrong password changes nothing: the payment stays pending with its deadline.
     if (!passwordOk && !ctx.breaks.confirmWithoutPassword) {
+      await passwordWasWrong(ctx, attempt, "ConfirmPayment");
       throw permissionDenied("wrong payment password");
     }
     if (ctx.breaks.confirmWithoutLock) await raceWindow();
@@ -237,6 +249,8 @@ export class WalletService {
     // standing for a slow password check ([PAY-6], [SEC-2]).
     if (ctx.breaks.confirmCheckNotAtomic) await new Promise((resolve) => setTimeout(resolve, 50));
     const done = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
+      // [SEC-3] The right password clears the count, whatever the payment's fate below.
+      await passwordWasRight(ctx, tx, attempt);
       const now = ctx.clock.now();
       let current = pending;
       // [PAY-6] Re-checked under the lock: a second confirmation finds it SUCCEEDED

@@ -199,6 +199,26 @@ export const MIGRATIONS: readonly Migration[] = [
     // the server process (sqlite-scan.ts), where a statement costs no round trip.
     statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_V1] : []),
   },
+  {
+    // [SEC-3] / [SEC-26] Throttle state in the database, so every server on
+    // it shares one count and a restart forgets nothing. password_failures is
+    // keyed by the account id presented, known or not ([SEC-23]): no foreign key.
+    version: 5,
+    name: "password and terminal throttles",
+    statements: ({ int }) => [
+      `CREATE TABLE password_failures (
+        account_id TEXT PRIMARY KEY,
+        failures ${int} NOT NULL,
+        retry_at ${int} NOT NULL,
+        updated_at ${int} NOT NULL
+      )`,
+      `CREATE TABLE terminal_rejections (
+        terminal_id TEXT PRIMARY KEY REFERENCES terminals (id),
+        window_start ${int} NOT NULL,
+        rejected ${int} NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE = (d: SqlDialect): string =>

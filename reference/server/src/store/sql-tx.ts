@@ -14,6 +14,7 @@ import type {
   NewAccount,
   OfflineBatchRecord,
   OfflineSettlementRecord,
+  PasswordFailuresRecord,
   PaymentRecord,
   PaymentSource,
   PaymentStatusName,
@@ -21,6 +22,7 @@ import type {
   RefundRecord,
   SettlementAggregates,
   TerminalRecord,
+  TerminalRejectionsRecord,
   TransferRecord,
   WalletRecord,
 } from "./records.js";
@@ -87,6 +89,15 @@ function terminalFromRow(r: Row): TerminalRecord {
     merchantId: String(r.merchant_id),
     apiKeyHash: bytes(r.api_key_hash),
     createdAt: num(r.created_at),
+  };
+}
+
+function passwordFailuresFromRow(r: Row): PasswordFailuresRecord {
+  return {
+    accountId: String(r.account_id),
+    failures: num(r.failures),
+    retryAt: num(r.retry_at),
+    updatedAt: num(r.updated_at),
   };
 }
 
@@ -645,6 +656,61 @@ export class SqlTx implements Tx {
        ON CONFLICT (account_id, day) DO UPDATE
        SET amount = daily_usage.amount + excluded.amount, count = daily_usage.count + 1`,
       [accountId, day, amount],
+    );
+  }
+
+  // ---- throttles
+
+  async getPasswordFailures(accountId: string): Promise<PasswordFailuresRecord | undefined> {
+    const r = await this.one("SELECT * FROM password_failures WHERE account_id = ?", [accountId]);
+    return r ? passwordFailuresFromRow(r) : undefined;
+  }
+
+  async putPasswordFailures(p: PasswordFailuresRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO password_failures (account_id, failures, retry_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE
+       SET failures = excluded.failures, retry_at = excluded.retry_at, updated_at = excluded.updated_at`,
+      [p.accountId, p.failures, p.retryAt, p.updatedAt],
+    );
+  }
+
+  async clearPasswordFailures(accountId: string): Promise<number> {
+    const r = await this.one("SELECT failures FROM password_failures WHERE account_id = ?", [
+      accountId,
+    ]);
+    if (!r) return 0;
+    await this.db.run("DELETE FROM password_failures WHERE account_id = ?", [accountId]);
+    return num(r.failures);
+  }
+
+  async listPasswordFailures(minFailures: number): Promise<PasswordFailuresRecord[]> {
+    const rows = await this.db.query(
+      "SELECT * FROM password_failures WHERE failures >= ? ORDER BY account_id",
+      [minFailures],
+    );
+    return rows.map(passwordFailuresFromRow);
+  }
+
+  async getTerminalRejections(terminalId: string): Promise<TerminalRejectionsRecord | undefined> {
+    const r = await this.one("SELECT * FROM terminal_rejections WHERE terminal_id = ?", [
+      terminalId,
+    ]);
+    return r
+      ? {
+          terminalId: String(r.terminal_id),
+          windowStart: num(r.window_start),
+          rejected: num(r.rejected),
+        }
+      : undefined;
+  }
+
+  async putTerminalRejections(t: TerminalRejectionsRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO terminal_rejections (terminal_id, window_start, rejected) VALUES (?, ?, ?)
+       ON CONFLICT (terminal_id) DO UPDATE
+       SET window_start = excluded.window_start, rejected = excluded.rejected`,
+      [t.terminalId, t.windowStart, t.rejected],
     );
   }
 

@@ -463,6 +463,64 @@ export function describeStoreContract(
       });
     });
 
+    it("keeps password failures per account id (known or not) and terminal rejection windows", async () => {
+      const cur = freshCurrency();
+      const acc = id("acc");
+      const ghost = id("no-such-account");
+      await store.transaction(async (tx) => {
+        await tx.lock(`password-failures:${acc}`);
+        expect(await tx.getPasswordFailures(acc)).toBeUndefined();
+        await tx.putPasswordFailures({ accountId: acc, failures: 1, retryAt: 0, updatedAt: T0 });
+        await tx.putPasswordFailures({ accountId: ghost, failures: 10, retryAt: 0, updatedAt: T0 });
+      });
+      await store.transaction(async (tx) => {
+        await tx.putPasswordFailures({
+          accountId: acc,
+          failures: 5,
+          retryAt: T0 + 60_000,
+          updatedAt: T0 + 1,
+        });
+      });
+      // A later transaction (on PostgreSQL, another server) reads what was committed.
+      await store.transaction(async (tx) => {
+        expect(await tx.getPasswordFailures(acc)).toEqual({
+          accountId: acc,
+          failures: 5,
+          retryAt: T0 + 60_000,
+          updatedAt: T0 + 1,
+        });
+        const locked = (await tx.listPasswordFailures(10)).map((r) => r.accountId);
+        expect(locked).toContain(ghost);
+        expect(locked).not.toContain(acc);
+        expect(await tx.clearPasswordFailures(acc)).toBe(5);
+        expect(await tx.clearPasswordFailures(acc)).toBe(0);
+        expect(await tx.getPasswordFailures(acc)).toBeUndefined();
+        expect(await tx.clearPasswordFailures(ghost)).toBe(10);
+      });
+      // A rolled-back count is not kept.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putPasswordFailures({ accountId: acc, failures: 3, retryAt: 0, updatedAt: T0 });
+          throw new Error("rolled back");
+        }),
+      ).rejects.toThrow("rolled back");
+      expect(await store.transaction((tx) => tx.getPasswordFailures(acc))).toBeUndefined();
+
+      const terminalId = id("ter");
+      await store.transaction(async (tx) => {
+        const { merchantId } = await newMerchant(tx, cur);
+        await tx.insertTerminal({ id: terminalId, merchantId, apiKeyHash: hash(), createdAt: T0 });
+        expect(await tx.getTerminalRejections(terminalId)).toBeUndefined();
+        await tx.putTerminalRejections({ terminalId, windowStart: T0, rejected: 99 });
+        await tx.putTerminalRejections({ terminalId, windowStart: T0, rejected: 100 });
+      });
+      expect(await store.transaction((tx) => tx.getTerminalRejections(terminalId))).toEqual({
+        terminalId,
+        windowStart: T0,
+        rejected: 100,
+      });
+    });
+
     it("stores offline batches per (terminal, batch) and settlements per (wallet, counter)", async () => {
       const cur = freshCurrency();
       await store.transaction(async (tx) => {

@@ -12,11 +12,13 @@ import type {
   NewAccount,
   OfflineBatchRecord,
   OfflineSettlementRecord,
+  PasswordFailuresRecord,
   PaymentRecord,
   PaymentUpdate,
   RefundRecord,
   SettlementAggregates,
   TerminalRecord,
+  TerminalRejectionsRecord,
   TransferRecord,
   WalletRecord,
 } from "./records.js";
@@ -137,6 +139,16 @@ export interface Tx {
   /** False on a (wallet_id, counter) conflict. */
   insertOfflineSettlement(settlement: OfflineSettlementRecord): Promise<boolean>;
   offlineSettledTotal(walletId: string): Promise<bigint>;
+
+  // Throttles ([SEC-3], [SEC-26]). Callers serialise on `lock` first (one name per account or terminal).
+  getPasswordFailures(accountId: string): Promise<PasswordFailuresRecord | undefined>;
+  putPasswordFailures(record: PasswordFailuresRecord): Promise<void>;
+  /** Forgets the account's wrong passwords (a right one, or an operator's unlock); returns how many there were. */
+  clearPasswordFailures(accountId: string): Promise<number>;
+  /** Account ids with at least `minFailures` consecutive wrong passwords, by id. */
+  listPasswordFailures(minFailures: number): Promise<PasswordFailuresRecord[]>;
+  getTerminalRejections(terminalId: string): Promise<TerminalRejectionsRecord | undefined>;
+  putTerminalRejections(record: TerminalRejectionsRecord): Promise<void>;
 
   // Reports.
   settlementAggregates(
