@@ -108,6 +108,22 @@ export interface RuleSwitches {
   readonly testControlOnByDefault: boolean;
   /** [VERIFY-8] Issuer key validity is not checked against a certificate's not_before. */
   readonly ignoreIssuerKeyValidity: boolean;
+  /** [SETTLE-14] A terminal's second record of a code settles as an issuer-liable duplicate. */
+  readonly sameTerminalDuplicatePaid: boolean;
+  /** [SETTLE-20] A code recorded before by another terminal or a Scan is DUPLICATE (the old rule). */
+  readonly duplicateNotPaid: boolean;
+  /** [SETTLE-20] An issuer-liable duplicate is debited from the payer again. */
+  readonly duplicateDebitsPayerTwice: boolean;
+  /** [SETTLE-20] A record of a code a Scan presented first debits the payer. */
+  readonly scannedCodeDebitsPayer: boolean;
+  /** [SETTLE-21] Issuer-liable results are not flagged. */
+  readonly issuerLiableNotFlagged: boolean;
+  /** [SETTLE-22] Issuer-liable amounts do not count toward the cumulative offline limit. */
+  readonly duplicateNotCountedInCumulative: boolean;
+  /** [SETTLE-23] The settlement report leaves out the issuer-liable count and total. */
+  readonly lossNotInReport: boolean;
+  /** [SETTLE-24] Refunds of an issuer-liable payment credit the payer. */
+  readonly issuerLiableRefundToPayer: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -163,6 +179,14 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   // --- end of multi-step and concurrency mutants.
   "test-control-on-by-default": "testControlOnByDefault",
   "ignore-issuer-key-validity": "ignoreIssuerKeyValidity",
+  "same-terminal-duplicate-paid": "sameTerminalDuplicatePaid",
+  "duplicate-not-paid": "duplicateNotPaid",
+  "duplicate-debits-payer-twice": "duplicateDebitsPayerTwice",
+  "scanned-code-debits-payer": "scannedCodeDebitsPayer",
+  "issuer-liable-not-flagged": "issuerLiableNotFlagged",
+  "duplicate-not-counted-in-cumulative": "duplicateNotCountedInCumulative",
+  "loss-not-in-report": "lossNotInReport",
+  "issuer-liable-refund-to-payer": "issuerLiableRefundToPayer",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */
