@@ -283,4 +283,60 @@ export const concurrentCases: Case[] = [
       await ctx.expect.ledgerBalanced();
     },
   }),
+  defineCase({
+    id: "concurrent/one-code-scan-and-terminals",
+    title:
+      "One offline code at a till and at three terminals at once: the payer pays once, every record settles, all but the payer's one issuer-liable",
+    requirements: ["SEC-2", "SETTLE-20", "SETTLE-21", "SCAN-6"],
+    features: [...OFFLINE],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, {
+        balance: 100_000n,
+        limits: {
+          perPaymentPasswordFree: 10_000n,
+          dailyPasswordFreeAmount: 100_000n,
+          dailyPasswordFreeCount: 100,
+          perPaymentOffline: 1_000n,
+          cumulativeOffline: 20_000n,
+        },
+      });
+      const terminals = [
+        await ctx.fixtures.terminal(merchant),
+        await ctx.fixtures.terminal(merchant),
+        await ctx.fixtures.terminal(merchant),
+      ];
+      for (const t of terminals) await t.sync();
+      let payer = 100_000n;
+      let credited = 0n;
+      for (let round = 1; round <= ROUNDS; round++) {
+        const code = wallet.offlineCode();
+        const [scan, ...uploads] = await Promise.all([
+          settle(merchant.scan(code, 500n)),
+          ...terminals.map((t) => t.upload([t.record(code, 500n)])),
+        ]);
+        const results = uploads.map((u) => u.results[0]!);
+        const what = `round ${round}: Scan ${show(scan!, describePayment)}, records [${results
+          .map((r) => `${RecordOutcome[r.outcome]}${r.issuerLiable ? " issuer_liable" : ""}`)
+          .join(", ")}]`;
+        for (const r of results) ctx.expect.outcome(r, RecordOutcome.SETTLED, what);
+        const paid = "ok" in scan! && scan.ok.status === PaymentStatus.SUCCEEDED;
+        const payerPaid = results.filter((r) => !r.issuerLiable).length;
+        // Serial orders: the Scan first (it pays, every record is the issuer's), or a record first
+        // (it debits the payer, the Scan is CODE_REUSED, the other records are the issuer's).
+        if (paid) {
+          ctx.expect.equal(payerPaid, 0, `${what}: records paid by the payer after a paid Scan`);
+        } else {
+          ctx.expect.that(
+            "ok" in scan! && scan.ok.declineReason === DeclineReason.CODE_REUSED,
+            `${what}: the Scan neither succeeded nor was CODE_REUSED`,
+          );
+          ctx.expect.equal(payerPaid, 1, `${what}: records paid by the payer`);
+        }
+        payer -= 500n;
+        credited += (paid ? 500n : 0n) + 1_500n;
+        await balances(ctx, wallet, merchant, payer, credited, `${what}; balances`);
+      }
+      await ctx.expect.ledgerBalanced();
+    },
+  }),
 ];

@@ -7,6 +7,7 @@ import {
   OfflineCodeSchema,
   OfflineRecordSchema,
   RecordOutcome,
+  type RecordResult,
   WalletCertificateBodySchema,
   WalletCertificateSchema,
 } from "@paycode/protocol/v1";
@@ -18,7 +19,7 @@ import {
   type SimWallet,
 } from "../fixtures/sim-wallet.js";
 import { sleep } from "../target-clock.js";
-import { balances, OFFLINE, payerOf, walletAndMerchant } from "./common.js";
+import { balances, OFFLINE, payerOf, refundRequest, walletAndMerchant } from "./common.js";
 import { withSPlusL } from "./offline-wire.js";
 
 /** A payer wallet, a merchant and a terminal of it that has synced its keys. */
@@ -84,7 +85,22 @@ function rogueIssuerCode(wallet: SimWallet, keyId: string, issuedAt: number): st
   });
 }
 
-/** Terminal accepts offline, uploads later; the issuer settles each code once. */
+/** A SETTLED result, paid by the issuer (`issuer_liable`) or by the payer. */
+function expectSettled(
+  ctx: CaseContext,
+  r: RecordResult | undefined,
+  issuerLiable: boolean,
+  what: string,
+): void {
+  ctx.expect.outcome(r, RecordOutcome.SETTLED, what);
+  ctx.expect.that(r!.paymentId, `${what}: a SETTLED result carries no payment_id`);
+  ctx.expect.equal(r!.issuerLiable, issuerLiable, `${what}: issuer_liable`);
+}
+
+/**
+ * Terminal accepts offline, uploads later; the payer pays each code once,
+ * the issuer any duplicate of another terminal or a Scan (§10.3).
+ */
 export const doubleOfflineCases: Case[] = [
   defineCase({
     id: "double-offline/settles-once",
@@ -113,8 +129,9 @@ export const doubleOfflineCases: Case[] = [
   }),
   defineCase({
     id: "double-offline/duplicate-across-terminals",
-    title: "The same code uploaded by two terminals settles once; the second gets DUPLICATE",
-    requirements: ["SETTLE-14", "PAY-6"],
+    title:
+      "The same code uploaded by two terminals: the payer pays the first, the issuer the second (issuer_liable)",
+    requirements: ["SETTLE-20", "SETTLE-21", "PAY-5", "PAY-6"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
       const { wallet, merchant, terminal } = await offlineSetup(ctx, { balance: 10_000n });
@@ -124,17 +141,26 @@ export const doubleOfflineCases: Case[] = [
       const code = wallet.offlineCode();
       const a = await terminal.upload([terminal.record(code, 1_000n)]);
       const b = await t2.upload([t2.record(code, 1_000n)]);
-      ctx.expect.outcome(a.results[0], RecordOutcome.SETTLED, "first terminal's upload");
-      ctx.expect.outcome(b.results[0], RecordOutcome.DUPLICATE, "second terminal's upload");
+      expectSettled(ctx, a.results[0], false, "first terminal's upload");
+      expectSettled(ctx, b.results[0], true, "second terminal's upload");
+      const p = ctx.expect.payment(
+        await other.client.getPayment({
+          lookup: { case: "paymentId", value: b.results[0]!.paymentId },
+        }),
+        "GetPayment of the issuer-liable record",
+      );
+      ctx.expect.succeeded(p, "issuer-liable payment");
+      ctx.expect.money(p.amount, 1_000n, "issuer-liable payment amount");
       await balances(ctx, wallet, merchant, 9_000n, 1_000n, "after both uploads");
-      await ctx.expect.balance({ merchantId: other.merchantId }, 0n, "second merchant");
+      await ctx.expect.balance({ merchantId: other.merchantId }, 1_000n, "second merchant");
+      await ctx.expect.ledgerBalanced();
     },
   }),
   defineCase({
     id: "double-offline/concurrent-duplicate-uploads",
     title:
-      "Two terminals uploading one code at the same time: exactly one SETTLED, money moves once",
-    requirements: ["SEC-2", "SETTLE-14"],
+      "Two terminals uploading one code at the same time: both settle, exactly one issuer-liable, the payer debited once",
+    requirements: ["SEC-2", "SETTLE-20", "SETTLE-21"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
       const { wallet, merchant, terminal } = await offlineSetup(ctx, { balance: 10_000n });
@@ -145,13 +171,71 @@ export const doubleOfflineCases: Case[] = [
         terminal.upload([terminal.record(code, 700n)]),
         t2.upload([t2.record(code, 700n)]),
       ]);
-      const outcomes = [a.results[0]?.outcome, b.results[0]?.outcome].sort();
+      const results = [a.results[0], b.results[0]];
       ctx.expect.equal(
-        outcomes.map((o) => RecordOutcome[o ?? 0]).join(","),
-        "SETTLED,DUPLICATE",
+        results.map((r) => RecordOutcome[r?.outcome ?? 0]).join(","),
+        "SETTLED,SETTLED",
         "outcomes of the concurrent uploads",
       );
-      await balances(ctx, wallet, merchant, 9_300n, 700n, "after the race");
+      ctx.expect.equal(
+        results.filter((r) => r?.issuerLiable).length,
+        1,
+        "issuer_liable results of the concurrent uploads",
+      );
+      await balances(ctx, wallet, merchant, 9_300n, 1_400n, "after the race");
+      await ctx.expect.ledgerBalanced();
+    },
+  }),
+  defineCase({
+    id: "double-offline/duplicate-counts-toward-cumulative",
+    title:
+      "Issuer-liable duplicates count toward the certificate's cumulative limit; beyond it a duplicate is REJECTED_LIMIT",
+    requirements: ["SETTLE-22", "SETTLE-15", "SETTLE-20"],
+    features: [...OFFLINE],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant, terminal } = await offlineSetup(ctx, {
+        balance: 10_000n,
+        limits: { perPaymentOffline: 1_000n, cumulativeOffline: 2_000n },
+      });
+      const t2 = await ctx.fixtures.terminal(merchant);
+      await t2.sync();
+      const c1 = wallet.offlineCode();
+      const c2 = wallet.offlineCode();
+      const a = await terminal.upload([terminal.record(c1, 1_000n)]);
+      expectSettled(ctx, a.results[0], false, "code 1 at terminal A (1000 of 2000)");
+      const b = await t2.upload([t2.record(c1, 800n)]);
+      expectSettled(ctx, b.results[0], true, "code 1 at terminal B (1800 of 2000)");
+      const c = await terminal.upload([terminal.record(c2, 500n)]);
+      ctx.expect.outcome(
+        c.results[0],
+        RecordOutcome.REJECTED_LIMIT,
+        "code 2 at terminal A (2300 > 2000, the duplicate counted)",
+      );
+      const d = await t2.upload([t2.record(c2, 200n)]);
+      expectSettled(ctx, d.results[0], false, "code 2 at terminal B (2000 of 2000, payer pays)");
+      const e = await terminal.upload([terminal.record(wallet.offlineCode(), 1n)]);
+      ctx.expect.outcome(e.results[0], RecordOutcome.REJECTED_LIMIT, "code 3 (2001 > 2000)");
+      await balances(ctx, wallet, merchant, 8_800n, 2_000n, "after the uploads");
+      await ctx.expect.ledgerBalanced();
+    },
+  }),
+  defineCase({
+    id: "double-offline/issuer-liable-refund",
+    title:
+      "A refund of an issuer-liable payment goes back to the issuer loss account, not to the payer",
+    requirements: ["SETTLE-24", "REFUND-5"],
+    features: [...OFFLINE, "refunds"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant, terminal } = await offlineSetup(ctx, { balance: 10_000n });
+      const t2 = await ctx.fixtures.terminal(merchant);
+      await t2.sync();
+      const code = wallet.offlineCode();
+      await terminal.upload([terminal.record(code, 600n)]);
+      const b = await t2.upload([t2.record(code, 600n)]);
+      expectSettled(ctx, b.results[0], true, "the duplicate");
+      await merchant.client.refundPayment(refundRequest(ctx, b.results[0]!.paymentId, 250n));
+      await balances(ctx, wallet, merchant, 9_400n, 950n, "after the refund");
+      await ctx.expect.ledgerBalanced();
     },
   }),
   defineCase({
@@ -491,16 +575,22 @@ export const doubleOfflineCases: Case[] = [
   }),
   defineCase({
     id: "double-offline/presented-online-then-uploaded",
-    title: "An offline code paid at a till and then uploaded by a terminal is DUPLICATE",
-    requirements: ["SETTLE-14", "SCAN-4"],
+    title:
+      "An offline code paid at a till and then uploaded by terminals settles at the issuer's cost; the payer pays once",
+    requirements: ["SETTLE-20", "SETTLE-21", "SCAN-4"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
       const { wallet, merchant, terminal } = await offlineSetup(ctx, { balance: 10_000n });
+      const t2 = await ctx.fixtures.terminal(merchant);
+      await t2.sync();
       const code = wallet.offlineCode();
       ctx.expect.succeeded(await merchant.scan(code, 1_000n), "Scan at a till");
       const r = await terminal.upload([terminal.record(code, 1_000n)]);
-      ctx.expect.outcome(r.results[0], RecordOutcome.DUPLICATE, "upload of the same code");
-      await balances(ctx, wallet, merchant, 9_000n, 1_000n, "money moved once");
+      expectSettled(ctx, r.results[0], true, "upload of the same code");
+      const r2 = await t2.upload([t2.record(code, 400n)]);
+      expectSettled(ctx, r2.results[0], true, "upload of the same code by a second terminal");
+      await balances(ctx, wallet, merchant, 9_000n, 2_400n, "the payer paid once");
+      await ctx.expect.ledgerBalanced();
     },
   }),
   defineCase({

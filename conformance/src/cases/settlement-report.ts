@@ -12,6 +12,8 @@ interface Totals {
   refundTotal: bigint;
   offlineCount: bigint;
   offlineTotal: bigint;
+  issuerLiableCount: bigint;
+  issuerLiableTotal: bigint;
 }
 
 async function report(
@@ -36,6 +38,8 @@ function expectTotals(
   ctx.expect.money(r.refundTotal, t.refundTotal, `${what}.refund_total`);
   ctx.expect.equal(r.offlineCount, t.offlineCount, `${what}.offline_count`);
   ctx.expect.money(r.offlineTotal, t.offlineTotal, `${what}.offline_total`);
+  ctx.expect.equal(r.issuerLiableCount, t.issuerLiableCount, `${what}.issuer_liable_count`);
+  ctx.expect.money(r.issuerLiableTotal, t.issuerLiableTotal, `${what}.issuer_liable_total`);
   ctx.expect.money(
     r.netTotal,
     t.paymentTotal + t.offlineTotal - t.refundTotal,
@@ -50,6 +54,8 @@ const ZERO: Totals = {
   refundTotal: 0n,
   offlineCount: 0n,
   offlineTotal: 0n,
+  issuerLiableCount: 0n,
+  issuerLiableTotal: 0n,
 };
 
 /** The per-merchant, per-UTC-day settlement report adds up exactly. */
@@ -121,6 +127,40 @@ export const settlementReportCases: Case[] = [
         ctx,
         await report(ctx, merchant, day),
         { ...ZERO, offlineCount: 2n, offlineTotal: 1_700n },
+        day,
+      );
+    },
+  }),
+  defineCase({
+    id: "settlement-report/counts-issuer-liable",
+    title:
+      "The report counts a duplicate the issuer paid among the settled records and flags it with the issuer-liable count and total",
+    requirements: ["SETTLE-23", "SETTLE-7", "SETTLE-20"],
+    features: ["settlement-report", "offline-settlement"],
+    async run(ctx: CaseContext) {
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const [t1, t2] = [
+        await ctx.fixtures.terminal(merchant),
+        await ctx.fixtures.terminal(merchant),
+      ];
+      await t1.sync();
+      await t2.sync();
+      const c = wallet.offlineCode();
+      await t1.upload([t1.record(c, 1_000n), t1.record(wallet.offlineCode(), 700n)]);
+      const r = await t2.upload([t2.record(c, 900n)]);
+      ctx.expect.outcome(r.results[0], RecordOutcome.SETTLED, "the other terminal's duplicate");
+      ctx.expect.equal(r.results[0]!.issuerLiable, true, "the duplicate's issuer_liable");
+      const day = await utcDay(ctx);
+      expectTotals(
+        ctx,
+        await report(ctx, merchant, day),
+        {
+          ...ZERO,
+          offlineCount: 3n,
+          offlineTotal: 2_600n,
+          issuerLiableCount: 1n,
+          issuerLiableTotal: 900n,
+        },
         day,
       );
     },

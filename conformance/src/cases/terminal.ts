@@ -136,8 +136,8 @@ export const terminalCases: Case[] = [
   defineCase({
     id: "terminal/duplicate-at-two-terminals",
     title:
-      "One terminal refuses a code it accepted before; a second terminal accepting it too gets DUPLICATE at settlement",
-    requirements: ["TERM-4", "SETTLE-14"],
+      "One terminal refuses a code it accepted before; a second terminal accepting it too is paid by the issuer at settlement",
+    requirements: ["TERM-4", "SETTLE-20"],
     features: [...OFFLINE],
     async run(ctx: CaseContext) {
       const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
@@ -151,11 +151,13 @@ export const terminalCases: Case[] = [
       const sb = await b.upload();
       ctx.expect.equal(sa.outcomes["SETTLED"] ?? 0, 1, "terminal A SETTLED count");
       ctx.expect.equal(
-        sb.outcomes["DUPLICATE"] ?? 0,
+        sb.outcomes["SETTLED"] ?? 0,
         1,
-        `terminal B DUPLICATE count (got ${JSON.stringify(sb.outcomes)})`,
+        `terminal B SETTLED count (got ${JSON.stringify(sb.outcomes)})`,
       );
-      await balances(ctx, wallet, merchant, 9_600n, 400n, "money moved once");
+      ctx.expect.equal(sa.issuerLiable, 0, "terminal A issuer-liable count");
+      ctx.expect.equal(sb.issuerLiable, 1, "terminal B issuer-liable count");
+      await balances(ctx, wallet, merchant, 9_600n, 800n, "the payer paid once, the issuer once");
     },
   }),
   defineCase({

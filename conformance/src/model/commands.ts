@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { GetWallet, MoveClock, Report, Reprovision, Revoke } from "./account-commands.js";
 import type { Cmd } from "./command-support.js";
-import { Upload, UploadAgain } from "./offline-commands.js";
+import { Upload, UploadAgain, UploadScanned } from "./offline-commands.js";
 import {
   Cancel,
   Confirm,
@@ -58,6 +58,15 @@ export function commandArbitraries(offline: boolean): fc.Arbitrary<Cmd>[] {
     ...online,
     [2, fc.tuple(amounts, walletChoice).map(([a, w]) => new ScanNew(a, w, true))],
     [4, fc.tuple(amounts, fc.boolean(), walletChoice).map(([a, s, w]) => new Upload(a, s, w))],
-    [1, fc.tuple(pick, fc.boolean()).map(([p, s]) => new UploadAgain(p, s))],
+    [
+      1,
+      fc
+        .tuple(
+          pick,
+          fc.constantFrom("same batch" as const, "new batch" as const, "other terminal" as const),
+        )
+        .map(([p, how]) => new UploadAgain(p, how)),
+    ],
+    [1, fc.tuple(pick, amounts, fc.nat({ max: 1 })).map(([p, a, t]) => new UploadScanned(p, a, t))],
   ]);
 }

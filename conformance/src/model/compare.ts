@@ -151,6 +151,8 @@ export function compareReport(
   money(what, "refund_total", got.refundTotal, want.refundTotal, s.currency);
   field(what, "offline_count", got.offlineCount, want.offlineCount);
   money(what, "offline_total", got.offlineTotal, want.offlineTotal, s.currency);
+  field(what, "issuer_liable_count", got.issuerLiableCount, want.issuerLiableCount);
+  money(what, "issuer_liable_total", got.issuerLiableTotal, want.issuerLiableTotal, s.currency);
   money(what, "net_total", got.netTotal, want.netTotal, s.currency);
 }
 

@@ -1,4 +1,5 @@
-// Commands of an offline terminal: accept and upload, upload again.
+// Commands of the merchant's two offline terminals: accept and upload, upload
+// again (by the same terminal or the other one), upload a code a Scan had.
 import { RecordOutcome } from "@paycode/protocol/v1";
 import { after, type Cmd } from "./command-support.js";
 import { compareField, compareTime } from "./compare.js";
@@ -32,6 +33,7 @@ export class Upload implements Cmd {
       amount: this.amount,
       acceptedAtMs: m.nowMs,
       keysSyncedAtMs: m.terminalSyncedAtMs!,
+      terminal: 0,
     };
     await uploadBatch(m, r, `batch-${r.seq}`, [rec], true);
   }
@@ -41,23 +43,61 @@ export class Upload implements Cmd {
   }
 }
 
-/** An earlier batch again: the same batch id and records ([SETTLE-5]), or its records in a new batch. */
+/**
+ * An earlier batch again: the same batch id and records ([SETTLE-5]), its
+ * records in a new batch of the same terminal ([SETTLE-14]), or in a new
+ * batch of the merchant's other terminal ([SETTLE-20]).
+ */
 export class UploadAgain implements Cmd {
   constructor(
     readonly pick: number,
-    readonly sameBatch: boolean,
+    readonly how: "same batch" | "new batch" | "other terminal",
   ) {}
   check(m: Readonly<ModelState>): boolean {
     return m.batches.length > 0;
   }
   async run(m: ModelState, r: Real): Promise<void> {
     const b = m.batches[this.pick % m.batches.length]!;
-    if (this.sameBatch) return uploadBatch(m, r, b.batchId, b.records, false);
-    const records = b.records.map((x) => ({ ...x, recordId: `rec-${++r.seq}` }));
+    if (this.how === "same batch") return uploadBatch(m, r, b.batchId, b.records, false);
+    const records = b.records.map((x) => ({
+      ...x,
+      recordId: `rec-${++r.seq}`,
+      terminal: this.how === "other terminal" ? 1 - x.terminal : x.terminal,
+    }));
     return uploadBatch(m, r, `batch-${++r.seq}`, records, true);
   }
   toString(): string {
-    return `UploadAgain(${this.pick}, ${this.sameBatch ? "same batch" : "new batch"})`;
+    return `UploadAgain(${this.pick}, ${this.how})`;
+  }
+}
+
+/** A terminal uploads an offline code that was presented at a Scan before ([SETTLE-20]). */
+export class UploadScanned implements Cmd {
+  constructor(
+    readonly pick: number,
+    readonly amount: bigint,
+    readonly terminal: number,
+  ) {}
+  check(m: Readonly<ModelState>): boolean {
+    return m.terminalSyncedAtMs !== undefined && m.payments.some((p) => p.kind === "offline-scan");
+  }
+  async run(m: ModelState, r: Real): Promise<void> {
+    const scanned = m.payments.filter((p) => p.kind === "offline-scan");
+    const p = scanned[this.pick % scanned.length]!;
+    const rec: ModelRecordUpload = {
+      recordId: `rec-${++r.seq}`,
+      code: p.code,
+      wallet: p.wallet,
+      amount: this.amount,
+      // Accepted when the code was made, as a terminal offline at the time would have.
+      acceptedAtMs: p.codeAtMs,
+      keysSyncedAtMs: m.terminalSyncedAtMs!,
+      terminal: this.terminal,
+    };
+    await uploadBatch(m, r, `batch-${r.seq}`, [rec], true);
+  }
+  toString(): string {
+    return `UploadScanned(${this.pick}, ${this.amount}, terminal ${this.terminal})`;
   }
 }
 
@@ -68,7 +108,8 @@ async function uploadBatch(
   records: ModelRecordUpload[],
   fresh: boolean,
 ): Promise<void> {
-  const t = r.terminal!;
+  // A batch is one terminal's; the model's batches never mix terminals.
+  const t = records[0]?.terminal === 1 ? r.terminalB! : r.terminal!;
   const got = await t.upload(
     records.map((x) =>
       t.record(x.code, x.amount, {
@@ -87,6 +128,7 @@ async function uploadBatch(
   want.forEach((w, i) => {
     const g = got.results[i]!;
     compareField(`${what} result ${i}`, "outcome", RecordOutcome[g.outcome], w.outcome);
+    compareField(`${what} result ${i}`, "issuer_liable", g.issuerLiable, w.issuerLiable);
     if (w.payment !== undefined) {
       r.ids.bind("payment", w.payment, g.paymentId, `${what} result ${i}`);
     }

@@ -35,7 +35,10 @@ export function scanFresh(
   },
 ): ModelPayment {
   const w = s.wallets[o.wallet]!;
-  if (o.offline) s.burnedOffline.add(o.code);
+  if (o.offline) {
+    s.burnedOffline.add(o.code);
+    s.scannedOffline.add(o.code);
+  }
   const now = s.nowMs;
   const p: ModelPayment = {
     index: s.payments.length,
@@ -161,6 +164,13 @@ export function confirm(s: ModelState, p: ModelPayment, rightPassword: boolean):
   return { payment: p };
 }
 
+/** A refund goes back to whoever paid ([SETTLE-24]: the issuer for an issuer-liable record). */
+function refundTo(s: ModelState, p: ModelPayment, amount: bigint): void {
+  if (p.issuerLiable) s.issuerLoss -= amount;
+  else s.payerBalance += amount;
+  s.merchantBalance -= amount;
+}
+
 export type CancelAction = "CLOSED" | "REFUNDED" | "NONE";
 
 /** §7.3.3. */
@@ -180,8 +190,7 @@ export function cancel(s: ModelState, p: ModelPayment): CancelAction {
       createdAtMs: s.nowMs,
       refundId: undefined,
     });
-    s.payerBalance += rest;
-    s.merchantBalance -= rest;
+    refundTo(s, p, rest);
     p.refunded = p.amount;
     p.status = "REFUNDED";
     p.updatedAtMs = [s.nowMs];
@@ -216,8 +225,7 @@ export function refund(
     refundId: undefined,
   };
   s.refunds.push(r);
-  s.payerBalance += amount;
-  s.merchantBalance -= amount;
+  refundTo(s, p, amount);
   p.refunded += amount;
   if (p.refunded === p.amount) {
     p.status = "REFUNDED";

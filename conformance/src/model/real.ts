@@ -11,6 +11,8 @@ export interface Real {
   readonly account: Account;
   readonly merchant: Merchant;
   readonly terminal: Terminal | undefined;
+  /** A second terminal of the merchant: duplicates across terminals (§10.3). */
+  readonly terminalB: Terminal | undefined;
   /** Same indices as `ModelState.wallets`. */
   readonly wallets: SimWallet[];
   readonly ids: IdMap;
@@ -52,6 +54,7 @@ export async function setUpRun(
     ctx.fixtures.merchant(),
   ]);
   const terminal = offline ? await ctx.fixtures.terminal(merchant) : undefined;
+  const terminalB = offline ? await ctx.fixtures.terminal(merchant) : undefined;
   const model: ModelState = {
     nowMs: startMs,
     currency: ctx.profile.currency,
@@ -66,6 +69,10 @@ export async function setUpRun(
     payments: [],
     refunds: [],
     burnedOffline: new Set(),
+    scannedOffline: new Set(),
+    offlineUses: new Map(),
+    payerPaidOffline: new Set(),
+    issuerLoss: 0n,
     batches: [],
     wrongPasswordsInRow: 0,
     terminalSyncedAtMs: undefined,
@@ -73,6 +80,15 @@ export async function setUpRun(
   newWallet(model);
   return {
     model,
-    real: { ctx, account, merchant, terminal, wallets: [wallet], ids: new IdMap(), seq: 0 },
+    real: {
+      ctx,
+      account,
+      merchant,
+      terminal,
+      terminalB,
+      wallets: [wallet],
+      ids: new IdMap(),
+      seq: 0,
+    },
   };
 }

@@ -4,41 +4,52 @@ import {
   type ModelPayment,
   type ModelRecordUpload,
   type ModelState,
+  type RecordDecision,
   utcDay,
 } from "./state.js";
 
-/** §10.2 for one record, in order; updates the model and returns the outcome name. */
-export function settleRecord(
-  s: ModelState,
-  r: ModelRecordUpload,
-): { outcome: string; payment: number | undefined } {
+/** §10.2 for one record, in order; updates the model and returns the decision. */
+export function settleRecord(s: ModelState, r: ModelRecordUpload): RecordDecision {
   const w = s.wallets[r.wallet]!;
   const notBefore = w.provisionedAtMs - (w.provisionedAtMs % 1000) - 300_000;
   const notAfter = w.provisionedAtMs - (w.provisionedAtMs % 1000) + 2_592_000_000;
   const acceptedS = Math.floor(r.acceptedAtMs / 1000);
+  const no = (outcome: string): RecordDecision => ({
+    outcome,
+    payment: undefined,
+    issuerLiable: false,
+  });
   // Rule 3: §6.2 at accepted_at (the code was made at accepted_at, so its age is 0).
   if (acceptedS < notBefore / 1000 || acceptedS >= notAfter / 1000) {
-    return { outcome: "REJECTED_EXPIRED", payment: undefined };
+    return no("REJECTED_EXPIRED");
   }
-  if (r.amount > w.certPerPayment) return { outcome: "REJECTED_LIMIT", payment: undefined };
+  if (r.amount > w.certPerPayment) return no("REJECTED_LIMIT");
   // Rule 4 ([SETTLE-11]).
   if (r.acceptedAtMs - r.keysSyncedAtMs > s.maxKeyAgeSeconds * 1000) {
-    return { outcome: "REJECTED_STALE_KEYS", payment: undefined };
+    return no("REJECTED_STALE_KEYS");
   }
   // Rule 6 ([SETTLE-12]).
   if (w.revokedAtMs !== undefined && w.revokedAtMs <= r.keysSyncedAtMs) {
-    return { outcome: "REJECTED_REVOKED", payment: undefined };
+    return no("REJECTED_REVOKED");
   }
-  // Rule 7 ([SETTLE-14]).
-  if (s.burnedOffline.has(r.code)) return { outcome: "DUPLICATE", payment: undefined };
+  // Rule 7 ([SETTLE-14]): the same terminal presenting a code again.
+  const uses = s.offlineUses.get(r.code) ?? new Set<number>();
+  s.offlineUses.set(r.code, uses);
+  if (uses.has(r.terminal)) return no("DUPLICATE");
+  uses.add(r.terminal);
   s.burnedOffline.add(r.code);
-  // Rule 8 ([SETTLE-15]).
-  if (w.settledOffline + r.amount > w.certCumulative) {
-    return { outcome: "REJECTED_LIMIT", payment: undefined };
-  }
-  // Rule 9 ([SETTLE-16]): even when the payer goes negative.
+  // [SETTLE-20] A Scan had it first, or a record of it already debited the payer.
+  const issuerLiable = s.scannedOffline.has(r.code) || s.payerPaidOffline.has(r.code);
+  // Rule 8 ([SETTLE-15], [SETTLE-22]: issuer-liable records count too).
+  if (w.settledOffline + r.amount > w.certCumulative) return no("REJECTED_LIMIT");
+  // Rule 9 ([SETTLE-16]): even when the payer goes negative; or from the issuer loss account.
   w.settledOffline += r.amount;
-  s.payerBalance -= r.amount;
+  if (issuerLiable) {
+    s.issuerLoss += r.amount;
+  } else {
+    s.payerBalance -= r.amount;
+    s.payerPaidOffline.add(r.code);
+  }
   s.merchantBalance += r.amount;
   const p: ModelPayment = {
     index: s.payments.length,
@@ -57,9 +68,10 @@ export function settleRecord(
     deadlineMs: undefined,
     settledAtMs: s.nowMs,
     passwordFree: false,
+    issuerLiable,
   };
   s.payments.push(p);
-  return { outcome: "SETTLED", payment: p.index };
+  return { outcome: "SETTLED", payment: p.index, issuerLiable };
 }
 
 export interface ReportTotals {
@@ -69,6 +81,8 @@ export interface ReportTotals {
   refundTotal: bigint;
   offlineCount: bigint;
   offlineTotal: bigint;
+  issuerLiableCount: bigint;
+  issuerLiableTotal: bigint;
   netTotal: bigint;
 }
 
@@ -82,6 +96,8 @@ export function report(s: ModelState, day: string): ReportTotals {
     refundTotal: 0n,
     offlineCount: 0n,
     offlineTotal: 0n,
+    issuerLiableCount: 0n,
+    issuerLiableTotal: 0n,
     netTotal: 0n,
   };
   for (const p of s.payments) {
@@ -89,6 +105,10 @@ export function report(s: ModelState, day: string): ReportTotals {
       if (p.settledAtMs !== undefined && utcDay(p.settledAtMs) === day) {
         t.offlineCount += 1n;
         t.offlineTotal += p.amount;
+        if (p.issuerLiable) {
+          t.issuerLiableCount += 1n;
+          t.issuerLiableTotal += p.amount;
+        }
       }
     } else if (
       p.createdAtMs !== undefined &&

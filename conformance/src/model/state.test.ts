@@ -28,6 +28,10 @@ function model(): ModelState {
     payments: [],
     refunds: [],
     burnedOffline: new Set(),
+    scannedOffline: new Set(),
+    offlineUses: new Map(),
+    payerPaidOffline: new Set(),
+    issuerLoss: 0n,
     batches: [],
     wrongPasswordsInRow: 0,
     terminalSyncedAtMs: undefined,
@@ -112,6 +116,47 @@ describe("the spec model", () => {
     });
   });
 
+  it("pays a duplicate of another terminal or a Scan from the issuer, counting it toward the cumulative limit", () => {
+    const s = model();
+    s.terminalSyncedAtMs = s.nowMs;
+    const rec = (amount: bigint, code: string, terminal: number) => ({
+      recordId: `${code}-${terminal}`,
+      code,
+      wallet: 0,
+      amount,
+      acceptedAtMs: s.nowMs,
+      keysSyncedAtMs: s.terminalSyncedAtMs!,
+      terminal,
+    });
+    expect(settleRecord(s, rec(3_000n, "a", 0))).toMatchObject({
+      outcome: "SETTLED",
+      issuerLiable: false,
+    });
+    expect(settleRecord(s, rec(3_000n, "a", 0)).outcome).toBe("DUPLICATE");
+    expect(settleRecord(s, rec(2_000n, "a", 1))).toMatchObject({
+      outcome: "SETTLED",
+      issuerLiable: true,
+    });
+    expect([s.payerBalance, s.merchantBalance, s.issuerLoss]).toEqual([12_000n, 5_000n, 2_000n]);
+    // 5000 settled of 7000: 3000 more is over, and the code is burned for terminal 0.
+    expect(settleRecord(s, rec(3_000n, "b", 0)).outcome).toBe("REJECTED_LIMIT");
+    // The payer never paid for "b": terminal 1's smaller record of it does.
+    expect(settleRecord(s, rec(2_000n, "b", 1))).toMatchObject({
+      outcome: "SETTLED",
+      issuerLiable: false,
+    });
+    s.scannedOffline.add("c");
+    s.burnedOffline.add("c");
+    expect(settleRecord(s, rec(1n, "c", 0)).outcome).toBe("REJECTED_LIMIT");
+    const t = report(s, utcDay(s.nowMs));
+    expect([t.offlineCount, t.offlineTotal, t.issuerLiableCount, t.issuerLiableTotal]).toEqual([
+      3n,
+      7_000n,
+      1n,
+      2_000n,
+    ]);
+  });
+
   it("settles offline records by the rules of §10.2, in order", () => {
     const s = model();
     s.terminalSyncedAtMs = s.nowMs;
@@ -122,6 +167,7 @@ describe("the spec model", () => {
       amount,
       acceptedAtMs: s.nowMs,
       keysSyncedAtMs: o.synced ?? s.terminalSyncedAtMs!,
+      terminal: 0,
     });
     expect(settleRecord(s, rec(3_001n, "a")).outcome).toBe("REJECTED_LIMIT");
     expect(settleRecord(s, rec(3_000n, "b")).outcome).toBe("SETTLED");

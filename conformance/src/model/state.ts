@@ -69,6 +69,8 @@ export interface ModelPayment {
   readonly settledAtMs: number | undefined;
   /** Succeeded at Scan without confirmation: counts toward the password-free day (§9.1). */
   passwordFree: boolean;
+  /** A settled record the issuer paid (§10.3): its refunds go back to the issuer, not the payer. */
+  readonly issuerLiable?: boolean;
 }
 
 export interface ModelRefund {
@@ -88,13 +90,15 @@ export interface ModelRecordUpload {
   readonly amount: bigint;
   readonly acceptedAtMs: number;
   readonly keysSyncedAtMs: number;
+  /** Which of the merchant's two terminals uploads it (0 or 1). */
+  readonly terminal: number;
 }
 
 export interface ModelBatch {
   readonly batchId: string;
   readonly records: ModelRecordUpload[];
   /** Outcome names and the model payment each settled record created. */
-  readonly results: { outcome: string; payment: number | undefined }[];
+  readonly results: RecordDecision[];
 }
 
 export interface ModelState {
@@ -114,6 +118,14 @@ export interface ModelState {
   readonly refunds: ModelRefund[];
   /** Usage keys of offline codes recorded, by code text (§7.3.1 step 2, §10.2 rule 7). */
   readonly burnedOffline: Set<string>;
+  /** Offline codes a Scan recorded first (§10.2 rule 7: their records are issuer-liable). */
+  readonly scannedOffline: Set<string>;
+  /** Per offline code, the terminals whose records of it reached §10.2 rule 7. */
+  readonly offlineUses: Map<string, Set<number>>;
+  /** Offline codes one of whose records settled debiting the payer. */
+  readonly payerPaidOffline: Set<string>;
+  /** What the issuer paid for duplicates (the issuer loss account, §8.2). */
+  issuerLoss: bigint;
   readonly batches: ModelBatch[];
   /**
    * Wrong payment passwords in a row that reached the password check ([SEC-3]).
@@ -123,6 +135,13 @@ export interface ModelState {
   wrongPasswordsInRow: number;
   /** generated_at of the terminal's latest GetIssuerKeys; undefined before the first sync. */
   terminalSyncedAtMs: number | undefined;
+}
+
+/** §10.2 for one record: the outcome name, the payment it created, who paid it. */
+export interface RecordDecision {
+  outcome: string;
+  payment: number | undefined;
+  issuerLiable: boolean;
 }
 
 export const DAY_MS = 86_400_000;

@@ -66,6 +66,11 @@ export interface UploadSummary {
   records: number;
   /** Count per RecordOutcome name (SETTLED, DUPLICATE, REJECTED_REVOKED, ...). */
   outcomes: Record<string, number>;
+  /**
+   * Of the SETTLED records, those the issuer paid (`issuer_liable`): another
+   * terminal or a till had the same code first (spec §10.3).
+   */
+  issuerLiable: number;
 }
 
 export interface TerminalStatus {
@@ -309,7 +314,7 @@ export class OfflineTerminal {
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
       throw new RangeError("batchSize must be 1..1000");
     }
-    const summary: UploadSummary = { batches: 0, records: 0, outcomes: {} };
+    const summary: UploadSummary = { batches: 0, records: 0, outcomes: {}, issuerLiable: 0 };
     const pendingInOpen = this.journal
       .batches()
       .filter((b) => b.completedAtMs === undefined)
@@ -350,6 +355,11 @@ export class OfflineTerminal {
             `UploadOfflineBatch: settled record ${r.recordId} has no payment_id`,
           );
         }
+        if (r.issuerLiable && r.outcome !== RecordOutcome.SETTLED) {
+          throw new PaycodeProtocolError(
+            `UploadOfflineBatch: record ${r.recordId} is issuer_liable but not SETTLED`,
+          );
+        }
       });
       this.journal.completeBatch(batch.batchId, this.clock.now(), results);
       summary.batches++;
@@ -357,6 +367,7 @@ export class OfflineTerminal {
       for (const r of results) {
         const name = RecordOutcome[r.outcome]!;
         summary.outcomes[name] = (summary.outcomes[name] ?? 0) + 1;
+        if (r.issuerLiable) summary.issuerLiable++;
       }
       options.onProgress?.({
         batchId: batch.batchId,

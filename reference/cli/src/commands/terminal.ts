@@ -151,8 +151,13 @@ export function registerTerminal(program: Command): void {
         const outcomes = Object.entries(s.outcomes)
           .map(([k, v]) => `${k} ${v}`)
           .join(", ");
+        // Spec §10.3: a duplicate of another terminal or a till is paid by the issuer.
+        const liable =
+          s.issuerLiable > 0 ? ` (${s.issuerLiable} of them paid by the issuer: duplicates)` : "";
         console.log(
-          s.records === 0 ? "nothing to upload" : `uploaded ${s.records} records: ${outcomes}`,
+          s.records === 0
+            ? "nothing to upload"
+            : `uploaded ${s.records} records: ${outcomes}${liable}`,
         );
       } finally {
         t.close();

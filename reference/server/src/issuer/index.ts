@@ -16,7 +16,7 @@ export type {
   WalletPrincipal,
 } from "./issuer-api.js";
 export { type IssuerSigningKey, issuerKeyId, loadOrCreateIssuerKeys } from "./issuer-keys.js";
-export { issuerAccountId } from "./ledger.js";
+export { issuerAccountId, issuerLossAccountId } from "./ledger.js";
 export { type Limits, stepUpReason } from "./limits.js";
 export {
   ISSUER_MUTANTS,

@@ -21,7 +21,7 @@ afterAll(() => db?.drop());
 describe.skipIf(!db)("issuer on PostgreSQL", () => {
   describeIssuerScenarios("PostgreSQL", () => IssuerFixture.open({ url: db!.url }));
 
-  it("two issuer servers on one database: a code scanned at both pays once; a record settles once", async () => {
+  it("two issuer servers on one database: a code scanned at both pays once; a record debits the payer once", async () => {
     const f = await IssuerFixture.open({ url: db!.url });
     // A second, independent server process: its own pool, caches and issuer instance.
     const store2 = await openStore(db!.url);
@@ -79,9 +79,15 @@ describe.skipIf(!db)("issuer on PostgreSQL", () => {
           }),
         ),
       ]);
-      const outcomes = [a.results[0]!.outcome, b.results[0]!.outcome].sort();
-      expect(outcomes).toEqual([RecordOutcome.SETTLED, RecordOutcome.DUPLICATE]);
+      // [SEC-2] Both settle, the payer pays once, exactly one is paid by the issuer (§10.3).
+      const outcomes = [a.results[0]!.outcome, b.results[0]!.outcome];
+      expect(outcomes).toEqual([RecordOutcome.SETTLED, RecordOutcome.SETTLED]);
+      expect([a.results[0]!.issuerLiable, b.results[0]!.issuerLiable].sort()).toEqual([
+        false,
+        true,
+      ]);
       expect(await f.balance(w)).toBe(7_800n);
+      expect(await f.balance(m)).toBe(1_500n + 1_400n);
       await f.expectLedgerBalanced();
     } finally {
       await issuer2.close();

@@ -13,7 +13,8 @@ type Op =
   | { kind: "scan"; amount: number; reuse: boolean }
   | { kind: "refund"; target: number; amount: number; replay: boolean }
   | { kind: "cancel"; target: number }
-  | { kind: "offline"; amount: number };
+  | { kind: "offline"; amount: number }
+  | { kind: "duplicate"; target: number; amount: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -29,6 +30,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant("cancel" as const), target: fc.nat(20) }),
   fc.record({ kind: fc.constant("offline" as const), amount: fc.integer({ min: 1, max: 6_000 }) }),
+  // An earlier offline code uploaded by a second terminal: paid by the issuer (§10.3).
+  fc.record({
+    kind: fc.constant("duplicate" as const),
+    target: fc.nat(20),
+    amount: fc.integer({ min: 1, max: 6_000 }),
+  }),
 );
 
 describe("ledger properties (fast-check, SQLite)", () => {
@@ -38,7 +45,7 @@ describe("ledger properties (fast-check, SQLite)", () => {
   });
   afterAll(() => f.close());
 
-  it("any sequence of scans, reuses, refunds, cancels and settlements keeps the ledger at zero, moves each payment's money at most once and never refunds more than paid", async () => {
+  it("any sequence of scans, reuses, refunds, cancels, settlements and duplicates keeps the ledger at zero, moves each payment's money at most once, never refunds more than paid and debits the payer once per code", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: 10_000 }),
@@ -46,10 +53,15 @@ describe("ledger properties (fast-check, SQLite)", () => {
         async (opening, ops) => {
           const m = await f.merchant();
           const t = await f.terminal(m);
+          const t2 = await f.terminal(m);
           const w = await f.payer(opening);
-          const payments: { id: string; amount: bigint }[] = [];
+          const payments: { id: string; amount: bigint; liable: boolean }[] = [];
           const codes: string[] = [];
+          const offlineCodes: string[] = [];
           let expectedPayer = BigInt(opening);
+          // What the issuer loss account paid the merchant, net of refunds of those payments.
+          let issuerPaid = 0n;
+          let settledOffline = 0n;
           const refunded = new Map<string, bigint>();
           for (const o of ops) {
             if (o.kind === "scan") {
@@ -58,13 +70,22 @@ describe("ledger properties (fast-check, SQLite)", () => {
               const p = await f.scan(m, code, o.amount);
               if (p.status === PaymentStatus.SUCCEEDED) {
                 expectedPayer -= BigInt(o.amount);
-                payments.push({ id: p.paymentId, amount: BigInt(o.amount) });
+                payments.push({ id: p.paymentId, amount: BigInt(o.amount), liable: false });
               }
-            } else if (o.kind === "offline") {
-              const r = await f.upload(t, [f.record(f.offlineCode(w), o.amount)]);
-              if (r.results[0]!.paymentId) {
-                expectedPayer -= BigInt(o.amount);
-                payments.push({ id: r.results[0]!.paymentId, amount: BigInt(o.amount) });
+            } else if (o.kind === "offline" || o.kind === "duplicate") {
+              const again = o.kind === "duplicate" && offlineCodes.length > 0;
+              const code = again ? offlineCodes[o.target % offlineCodes.length]! : f.offlineCode(w);
+              if (!again) offlineCodes.push(code);
+              const r = await f.upload(again ? t2 : t, [f.record(code, o.amount)]);
+              const res = r.results[0]!;
+              if (res.paymentId) {
+                const amount = BigInt(o.amount);
+                settledOffline += amount;
+                // The payer pays for the first record of a code only; a second terminal's
+                // record of a code the payer paid for is the issuer's.
+                if (res.issuerLiable) issuerPaid += amount;
+                else expectedPayer -= amount;
+                payments.push({ id: res.paymentId, amount, liable: res.issuerLiable });
               }
             } else if (payments.length > 0) {
               const target = payments[o.target % payments.length]!;
@@ -81,7 +102,8 @@ describe("ledger properties (fast-check, SQLite)", () => {
                     }),
                   );
                   const now = r.payment!.refunded!.amountMinor;
-                  expectedPayer += now - before;
+                  if (target.liable) issuerPaid -= now - before;
+                  else expectedPayer += now - before;
                   refunded.set(target.id, now);
                 } catch (e) {
                   // Refused refunds move no money; anything else is a bug.
@@ -96,7 +118,8 @@ describe("ledger properties (fast-check, SQLite)", () => {
                   }),
                 );
                 const now = r.payment!.refunded!.amountMinor;
-                expectedPayer += now - before;
+                if (target.liable) issuerPaid -= now - before;
+                else expectedPayer += now - before;
                 refunded.set(target.id, now);
               }
             }
@@ -105,7 +128,9 @@ describe("ledger properties (fast-check, SQLite)", () => {
           expect(await f.balance(w)).toBe(expectedPayer);
           // Offline settlement may leave debt, bounded by the cumulative offline limit.
           expect(expectedPayer).toBeGreaterThanOrEqual(-20_000n);
-          expect(await f.balance(m)).toBe(BigInt(opening) - expectedPayer);
+          // Duplicates count toward that limit too ([SETTLE-22]).
+          expect(settledOffline).toBeLessThanOrEqual(20_000n);
+          expect(await f.balance(m)).toBe(BigInt(opening) - expectedPayer + issuerPaid);
           await f.expectLedgerBalanced();
         },
       ),

@@ -14,16 +14,26 @@ import { newId } from "./ids.js";
 /** The issuer's own funding account of a currency: opening balances come out of it. */
 export const issuerAccountId = (currency: string) => `acc_issuer_${currency.toLowerCase()}`;
 
-/** Creates the funding account of `currency` unless it exists. */
+/**
+ * The issuer's loss account of a currency (§8.2): it pays the duplicate
+ * offline records the issuer is liable for (§10.3), so its negative balance
+ * is the issuer's loss on them.
+ */
+export const issuerLossAccountId = (currency: string) =>
+  `acc_issuer_loss_${currency.toLowerCase()}`;
+
+/** Creates the funding and the loss account of `currency` unless they exist. */
 export async function openIssuerAccount(tx: Tx, currency: string, now: number): Promise<void> {
-  await tx.insertAccount({
-    id: issuerAccountId(currency),
-    kind: "issuer",
-    currency,
-    passwordHash: null,
-    limits: null,
-    createdAt: now,
-  });
+  for (const id of [issuerAccountId(currency), issuerLossAccountId(currency)]) {
+    await tx.insertAccount({
+      id,
+      kind: "issuer",
+      currency,
+      passwordHash: null,
+      limits: null,
+      createdAt: now,
+    });
+  }
 }
 
 /** The payer pays the merchant: a password-free Scan or a confirmation. */
@@ -86,6 +96,31 @@ export async function transferOffline(
     amount,
     currency,
     kind: "offline",
+    paymentId,
+    refundId: null,
+    createdAt: now,
+  });
+}
+
+/**
+ * [SETTLE-20] A duplicate offline record the issuer is liable for: the
+ * merchant is paid from the issuer loss account, the payer is not debited.
+ */
+export async function transferIssuerLiable(
+  tx: Tx,
+  paymentId: string,
+  merchantAccount: string,
+  amount: bigint,
+  currency: string,
+  now: number,
+): Promise<void> {
+  await tx.transfer({
+    id: newId("tr"),
+    debitAccountId: issuerLossAccountId(currency),
+    creditAccountId: merchantAccount,
+    amount,
+    currency,
+    kind: "offline_issuer_liable",
     paymentId,
     refundId: null,
     createdAt: now,

@@ -246,8 +246,10 @@ const demos: Partial<Record<MutantName, (f: IssuerFixture) => Promise<void>>> = 
         keysSyncedAtMs: timestampMs(rec.keysSyncedAt!),
       }),
     ]);
+    // Its own terminal's record again, days later: paid again (by the issuer) instead of DUPLICATE.
     expect(again.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
-    expect(await f.balance(w)).toBe(8_000n);
+    expect(await f.balance(w)).toBe(9_000n);
+    expect(await f.balance(m)).toBe(2_000n);
   },
   // --- Multi-step and concurrency mutants.
   "refund-check-not-atomic": async (f) => {
@@ -306,6 +308,83 @@ const demos: Partial<Record<MutantName, (f: IssuerFixture) => Promise<void>>> = 
     expect(await f.balance(w)).toBe(9_300n);
   },
   // --- end of multi-step and concurrency mutants.
+  // Offline liability (§10.3).
+  "same-terminal-duplicate-paid": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    const r = await f.upload(t, [f.record(code, 100), f.record(code, 100)]);
+    expect(r.results[1]).toMatchObject({ outcome: RecordOutcome.SETTLED, issuerLiable: true });
+    expect(await f.balance(m)).toBe(200n);
+  },
+  "duplicate-not-paid": async (f) => {
+    const m = await f.merchant();
+    const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    await f.upload(t1, [f.record(code, 100)]);
+    expect((await f.upload(t2, [f.record(code, 100)])).results[0]!.outcome).toBe(
+      RecordOutcome.DUPLICATE,
+    );
+    expect(await f.balance(m)).toBe(100n);
+  },
+  "duplicate-debits-payer-twice": async (f) => {
+    const m = await f.merchant();
+    const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    await f.upload(t1, [f.record(code, 100)]);
+    await f.upload(t2, [f.record(code, 100)]);
+    expect(await f.balance(w)).toBe(9_800n);
+  },
+  "scanned-code-debits-payer": async (f) => {
+    const m = await f.merchant();
+    const t = await f.terminal(m);
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    expect((await f.scan(m, code, 100)).status).toBe(PaymentStatus.SUCCEEDED);
+    await f.upload(t, [f.record(code, 100)]);
+    expect(await f.balance(w)).toBe(9_800n);
+  },
+  "issuer-liable-not-flagged": async (f) => {
+    const m = await f.merchant();
+    const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    await f.upload(t1, [f.record(code, 100)]);
+    const r = await f.upload(t2, [f.record(code, 100)]);
+    expect(r.results[0]).toMatchObject({ outcome: RecordOutcome.SETTLED, issuerLiable: false });
+  },
+  "duplicate-not-counted-in-cumulative": async (f) => {
+    const m = await f.merchant();
+    const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+    const w = await f.payer(10_000, { perPaymentOffline: 1_000n, cumulativeOffline: 1_500n });
+    const code = f.offlineCode(w);
+    await f.upload(t1, [f.record(code, 1_000)]);
+    await f.upload(t2, [f.record(code, 400)]);
+    // 1400 settled already, yet 400 more fits the limit of 1500.
+    const r = await f.upload(t1, [f.record(f.offlineCode(w), 400)]);
+    expect(r.results[0]!.outcome).toBe(RecordOutcome.SETTLED);
+  },
+  "issuer-liable-refund-to-payer": async (f) => {
+    const m = await f.merchant();
+    const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+    const w = await f.payer(10_000);
+    const code = f.offlineCode(w);
+    await f.upload(t1, [f.record(code, 100)]);
+    const r = await f.upload(t2, [f.record(code, 100)]);
+    await f.issuer.refundPayment(
+      m.principal,
+      create(RefundPaymentRequestSchema, {
+        paymentId: r.results[0]!.paymentId,
+        outRefundNo: "r",
+        amount: cny(100),
+      }),
+    );
+    // The payer paid 100 once and got 100 back for the duplicate it never paid.
+    expect(await f.balance(w)).toBe(10_000n);
+  },
 };
 
 function setClock(f: IssuerFixture, ms: number, frozen: boolean) {

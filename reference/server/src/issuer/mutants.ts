@@ -37,8 +37,9 @@ export const ISSUER_MUTANTS = {
     summary: "No step-up: every amount is paid password-free.",
   },
   "double-settle-duplicates": {
-    breaks: ["SETTLE-14"],
-    summary: "Offline settlement settles a (wallet, counter) again instead of DUPLICATE.",
+    breaks: ["SETTLE-14", "SETTLE-20"],
+    summary:
+      "Offline settlement settles a (wallet, counter) again from the payer: a terminal's second record instead of DUPLICATE, another terminal's instead of at the issuer's cost.",
   },
   "skip-offline-signature": {
     breaks: ["VERIFY-7"],
@@ -272,6 +273,45 @@ export const ISSUER_MUTANTS = {
     breaks: ["SEC-27"],
     summary:
       "A batch answered from its stored results counts its rejected records again toward the terminal throttle.",
+  },
+  // Offline liability (§10.3).
+  "same-terminal-duplicate-paid": {
+    breaks: ["SETTLE-14"],
+    summary:
+      "A terminal's second record of a code it recorded before settles at the issuer's cost instead of DUPLICATE.",
+  },
+  "duplicate-not-paid": {
+    breaks: ["SETTLE-20"],
+    summary:
+      "A record of a code recorded before by another terminal or a Scan is DUPLICATE: the merchant whose terminal followed every rule is not paid.",
+  },
+  "duplicate-debits-payer-twice": {
+    breaks: ["SETTLE-20"],
+    summary:
+      "An issuer-liable duplicate is paid by debiting the payer again instead of the issuer loss account.",
+  },
+  "scanned-code-debits-payer": {
+    breaks: ["SETTLE-20"],
+    summary:
+      "A record of a code first presented at a Scan debits the payer, who already paid at the till.",
+  },
+  "issuer-liable-not-flagged": {
+    breaks: ["SETTLE-21"],
+    summary: "An issuer-liable record comes back SETTLED without issuer_liable.",
+  },
+  "duplicate-not-counted-in-cumulative": {
+    breaks: ["SETTLE-22"],
+    summary:
+      "Issuer-liable duplicates do not count toward the certificate's cumulative offline limit.",
+  },
+  "loss-not-in-report": {
+    breaks: ["SETTLE-23"],
+    summary: "GetSettlementReport reports issuer_liable_count and issuer_liable_total as zero.",
+  },
+  "issuer-liable-refund-to-payer": {
+    breaks: ["SETTLE-24"],
+    summary:
+      "A refund of an issuer-liable payment credits the payer, who never paid it, instead of the issuer loss account.",
   },
 } as const satisfies Record<string, MutantDescription>;
 

@@ -7,7 +7,7 @@ import { offlineUsageKey, verifyOffline } from "./code-decoder.js";
 import { sha256 } from "./digest.js";
 import { newId } from "./ids.js";
 import type { TerminalPrincipal } from "./issuer-api.js";
-import { transferOffline } from "./ledger.js";
+import { issuerLossAccountId, transferIssuerLiable, transferOffline } from "./ledger.js";
 import type { RuleSwitches } from "./rule-switches.js";
 import { isCurrency, MAX_CODE_LENGTH } from "./validation.js";
 
@@ -127,19 +127,32 @@ export async function settleRecord(
   ) {
     return result("REJECTED_REVOKED");
   }
-  // Rule 7. [SETTLE-14] The usage key Scan burns too, so a code settles once from anywhere;
-  // [SEC-9] burns are never deleted, so they outlive certificate validity + max key age;
-  // [SEC-2] the burn is an atomic insert, so concurrent uploads of one record settle once.
+  // Rule 7. [SETTLE-14] A terminal that presents a code twice broke [TERM-4]: DUPLICATE.
+  // [SEC-2] Both records below are atomic inserts: concurrent uploads of one code by one
+  // terminal find each other, and of two terminals exactly one is first (its burn wins).
+  const firstHere = await tx.recordOfflineUse(wallet.id, check.counter, terminal.terminalId, now);
+  if (!firstHere && !breaks.sameTerminalDuplicatePaid && !breaks.doubleSettleDuplicates) {
+    return result("DUPLICATE");
+  }
+  // [SETTLE-17] The usage key Scan burns too, so Scan and settlement see each other;
+  // [SEC-9] burns are never deleted, so they outlive certificate validity + max key age.
   const paymentId = newId("pay");
   const usageKey = breaks.settleOwnUsageKeys
     ? `settle:${wallet.id}:${check.counter}`
     : offlineUsageKey(wallet.id, check.counter);
   const burned = await tx.burn({ usageKey, walletId: wallet.id, paymentId, createdAt: now });
-  if (!burned && !breaks.doubleSettleDuplicates) return result("DUPLICATE");
+  // The duplicate-not-paid mutant keeps the old rule: a code recorded anywhere before is DUPLICATE.
+  if (!burned && breaks.duplicateNotPaid) return result("DUPLICATE");
+  // [SETTLE-20] A Scan presented the code first: the payer met it at the till (paid or declined).
+  const scannedFirst = !burned && (await tx.burnedByScan(usageKey));
 
   // Rule 8. [SETTLE-15] After the burn: a record over the limit stays spent.
+  // [SETTLE-22] Issuer-liable duplicates count toward the cumulative limit like any settlement.
   await tx.lockAccounts([wallet.accountId, merchantAccount]);
-  const settled = await tx.offlineSettledTotal(wallet.id);
+  const totals = await tx.offlineSettledTotals(wallet.id);
+  const settled = breaks.duplicateNotCountedInCumulative
+    ? totals.payer
+    : totals.payer + totals.issuer;
   if (settled + check.amount > check.cumulativeLimit && !breaks.ignoreOfflineLimit) {
     return result("REJECTED_LIMIT");
   }
@@ -147,7 +160,33 @@ export async function settleRecord(
     const payer = await tx.getAccount(wallet.accountId);
     if (!payer || payer.balance < check.amount) return result("REJECTED_LIMIT");
   }
-  // Rule 9. [AUTH-4] The payment and the money belong to the terminal's merchant.
+  // Rule 9. [SETTLE-20] The payer pays for the first record of a code that settles, unless a
+  // Scan presented the code first; the issuer pays for every other one (§10.3).
+  const settlement = {
+    walletId: wallet.id,
+    counter: check.counter,
+    paymentId,
+    terminalId: terminal.terminalId,
+    merchantId: terminal.merchantId,
+    recordId: record.recordId,
+    amount: check.amount,
+    currency: check.currency,
+    acceptedAt: check.acceptedAtMs,
+    settledAt: now,
+  };
+  let issuerLiable = scannedFirst && !breaks.scannedCodeDebitsPayer;
+  if (!issuerLiable && !(await tx.insertOfflineSettlement(settlement))) {
+    // A record of this code settled before and debited the payer (the double-settle-duplicates
+    // mutant debits the payer again).
+    issuerLiable = !breaks.doubleSettleDuplicates;
+  }
+  if (issuerLiable) await tx.insertIssuerLiableSettlement(settlement);
+  // [AUTH-4] The payment and the money belong to the terminal's merchant. [SETTLE-24] An
+  // issuer-liable payment's payer side is the issuer loss account, so its refunds go back there.
+  const payerSide =
+    issuerLiable && !breaks.issuerLiableRefundToPayer
+      ? issuerLossAccountId(check.currency)
+      : wallet.accountId;
   await tx.insertPayment({
     id: paymentId,
     merchantId: terminal.merchantId,
@@ -160,7 +199,7 @@ export async function settleRecord(
     codeDigest: sha256(record.code),
     subject: "",
     walletId: wallet.id,
-    payerAccountId: wallet.accountId,
+    payerAccountId: payerSide,
     passwordFree: false,
     refundedAmount: 0n,
     confirmDeadline: null,
@@ -170,33 +209,27 @@ export async function settleRecord(
     createdAt: now,
     updatedAt: now,
   });
-  const inserted = await tx.insertOfflineSettlement({
-    walletId: wallet.id,
-    counter: check.counter,
-    paymentId,
-    terminalId: terminal.terminalId,
-    merchantId: terminal.merchantId,
-    recordId: record.recordId,
-    amount: check.amount,
-    currency: check.currency,
-    acceptedAt: check.acceptedAtMs,
-    settledAt: now,
-  });
-  if (!inserted && !breaks.doubleSettleDuplicates && !breaks.pruneOfflineBurns) {
-    throw new Error(`offline settlement of ${usageKey} exists without its burn`);
+  if (issuerLiable && !breaks.duplicateDebitsPayerTwice) {
+    // [SETTLE-20] / [PAY-5] One transfer from the issuer loss account; the payer is not debited.
+    await transferIssuerLiable(tx, paymentId, merchantAccount, check.amount, check.currency, now);
+  } else {
+    // [SETTLE-16] Settles even into debt: the terminal's acceptance is guaranteed up to the
+    // cumulative limit. [PAY-5] One transfer of the whole amount from the payer, whatever its balance.
+    await transferOffline(
+      tx,
+      paymentId,
+      wallet.accountId,
+      merchantAccount,
+      check.amount,
+      check.currency,
+      now,
+    );
+    if (breaks.offlineCreditWithoutDebit)
+      await tx.mutantRestorePayerBalance(wallet.accountId, check.amount);
   }
-  // [SETTLE-16] Settles even into debt: the terminal's acceptance is guaranteed up to the cumulative limit.
-  // [PAY-5] One transfer of the whole amount from the payer, whatever its balance.
-  await transferOffline(
-    tx,
-    paymentId,
-    wallet.accountId,
-    merchantAccount,
-    check.amount,
-    check.currency,
-    now,
-  );
-  if (breaks.offlineCreditWithoutDebit)
-    await tx.mutantRestorePayerBalance(wallet.accountId, check.amount);
+  // [SETTLE-21] The result says who paid.
+  if (issuerLiable && !breaks.issuerLiableNotFlagged) {
+    return { ...result("SETTLED", paymentId), issuerLiable: true };
+  }
   return result("SETTLED", paymentId);
 }

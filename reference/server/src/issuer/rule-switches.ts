@@ -124,6 +124,22 @@ export interface RuleSwitches {
   readonly noTerminalThrottle: boolean;
   /** [SEC-27] A batch answered from stored results counts its rejections again. */
   readonly terminalThrottleCountsReplays: boolean;
+  /** [SETTLE-14] A terminal's second record of a code settles as an issuer-liable duplicate. */
+  readonly sameTerminalDuplicatePaid: boolean;
+  /** [SETTLE-20] A code recorded before by another terminal or a Scan is DUPLICATE (the old rule). */
+  readonly duplicateNotPaid: boolean;
+  /** [SETTLE-20] An issuer-liable duplicate is debited from the payer again. */
+  readonly duplicateDebitsPayerTwice: boolean;
+  /** [SETTLE-20] A record of a code a Scan presented first debits the payer. */
+  readonly scannedCodeDebitsPayer: boolean;
+  /** [SETTLE-21] Issuer-liable results are not flagged. */
+  readonly issuerLiableNotFlagged: boolean;
+  /** [SETTLE-22] Issuer-liable amounts do not count toward the cumulative offline limit. */
+  readonly duplicateNotCountedInCumulative: boolean;
+  /** [SETTLE-23] The settlement report leaves out the issuer-liable count and total. */
+  readonly lossNotInReport: boolean;
+  /** [SETTLE-24] Refunds of an issuer-liable payment credit the payer. */
+  readonly issuerLiableRefundToPayer: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -187,6 +203,14 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "throttle-known-accounts-only": "throttleKnownAccountsOnly",
   "no-terminal-throttle": "noTerminalThrottle",
   "terminal-throttle-counts-replays": "terminalThrottleCountsReplays",
+  "same-terminal-duplicate-paid": "sameTerminalDuplicatePaid",
+  "duplicate-not-paid": "duplicateNotPaid",
+  "duplicate-debits-payer-twice": "duplicateDebitsPayerTwice",
+  "scanned-code-debits-payer": "scannedCodeDebitsPayer",
+  "issuer-liable-not-flagged": "issuerLiableNotFlagged",
+  "duplicate-not-counted-in-cumulative": "duplicateNotCountedInCumulative",
+  "loss-not-in-report": "lossNotInReport",
+  "issuer-liable-refund-to-payer": "issuerLiableRefundToPayer",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

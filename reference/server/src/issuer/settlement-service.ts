@@ -200,6 +200,8 @@ export class SettlementService {
           recordId: r.recordId,
           outcome: RecordOutcome[r.outcome as OutcomeName],
           paymentId: r.paymentId,
+          // [SETTLE-21] Stored with the result, so a retry ([SETTLE-5]) says the same.
+          issuerLiable: r.issuerLiable === true,
         }),
       ),
     });
@@ -252,6 +254,9 @@ export class SettlementService {
       offlineCount: BigInt(a.offlineCount),
       offlineTotal: money(a.offlineTotal, c),
       netTotal: money(a.paymentTotal + a.offlineTotal - a.refundTotal, c),
+      // [SETTLE-23] What the issuer paid of offline_total (duplicates it is liable for).
+      issuerLiableCount: BigInt(ctx.breaks.lossNotInReport ? 0 : a.issuerLiableCount),
+      issuerLiableTotal: money(ctx.breaks.lossNotInReport ? 0n : a.issuerLiableTotal, c),
     });
   }
 }

@@ -319,7 +319,7 @@ describe.each(stores)("end to end over HTTP on $name", (store) => {
     expect(await h.balance(w1)).toBe(9_900n);
   });
 
-  it("settles offline batches once across two terminals, idempotently per batch", async () => {
+  it("settles offline batches across two terminals (the payer pays once), idempotently per batch", async () => {
     const m = await h.newMerchant();
     const tA = await h.newTerminal(m.merchantId);
     const tB = await h.newTerminal(m.merchantId);
@@ -351,7 +351,11 @@ describe.each(stores)("end to end over HTTP on $name", (store) => {
       batchId: "B-1",
       records: [record("b1", c1.code, 800n)],
     });
-    expect(RecordOutcome[upB.results[0]!.outcome]).toBe("DUPLICATE");
+    // Another terminal's duplicate is paid by the issuer (§10.3), not by the payer.
+    expect(RecordOutcome[upB.results[0]!.outcome]).toBe("SETTLED");
+    expect(upB.results[0]!.issuerLiable).toBe(true);
+    expect(await h.balance(w)).toBe(-500n);
+    expect(await h.balance(m)).toBe(2_300n);
     const again = await tA.settlement.uploadOfflineBatch(batchA);
     expect(again.results).toEqual(upA.results);
     expect(
@@ -359,15 +363,17 @@ describe.each(stores)("end to end over HTTP on $name", (store) => {
         tA.settlement.uploadOfflineBatch({ batchId: "A-1", records: [record("a1", c1.code, 1n)] }),
       ),
     ).toBe("AlreadyExists");
-    // A code presented online cannot also settle offline.
+    // A code presented online first (here declined for funds) settles offline at the issuer's cost.
     const c3 = w.offlineCode();
     await pay(m, c3.code, 1n);
     const up3 = await tB.settlement.uploadOfflineBatch({
       batchId: "B-2",
       records: [record("b2", c3.code, 1n)],
     });
-    expect(RecordOutcome[up3.results[0]!.outcome]).toBe("DUPLICATE");
-    expect(await h.balance(m)).toBe(1_500n);
+    expect(RecordOutcome[up3.results[0]!.outcome]).toBe("SETTLED");
+    expect(up3.results[0]!.issuerLiable).toBe(true);
+    expect(await h.balance(w)).toBe(-500n);
+    expect(await h.balance(m)).toBe(2_301n);
     // The merchant key cannot upload; the terminal key cannot read the report.
     expect(await codeOf(m.settlement.uploadOfflineBatch({ batchId: "x", records: [] }))).toBe(
       "Unauthenticated",

@@ -83,7 +83,7 @@ describe("OfflineTerminal against the reference server", () => {
     ts.clock.advance(3600_000); // uploads happen later; acceptance time is what counts
     const progress: UploadProgress[] = [];
     const summary = await t.upload({ batchSize: 2, onProgress: (x) => progress.push(x) });
-    expect(summary).toEqual({ batches: 2, records: 3, outcomes: { SETTLED: 3 } });
+    expect(summary).toEqual({ batches: 2, records: 3, outcomes: { SETTLED: 3 }, issuerLiable: 0 });
     expect(progress.map((x) => [x.recordsSent, x.recordsTotal, x.resumed])).toEqual([
       [2, 3, false],
       [3, 3, false],
@@ -91,7 +91,7 @@ describe("OfflineTerminal against the reference server", () => {
     expect(t.records().every((r) => r.outcome === RecordOutcome.SETTLED && r.paymentId)).toBe(true);
     expect(await ts.balance({ merchantId: s.merchantId })).toBe(600n);
     expect(await ts.balance({ accountId: p.accountId })).toBe(100_000n - 600n);
-    expect(await t.upload()).toEqual({ batches: 0, records: 0, outcomes: {} });
+    expect(await t.upload()).toEqual({ batches: 0, records: 0, outcomes: {}, issuerLiable: 0 });
     expect(await ts.ledgerTotal()).toBe(0n);
   });
 
@@ -149,7 +149,7 @@ describe("OfflineTerminal against the reference server", () => {
     expect(await ts.balance({ accountId: p.accountId })).toBe(100_000n - 900n);
   });
 
-  it("settles a code accepted at two terminals once; the other is DUPLICATE", async () => {
+  it("settles a code accepted at two terminals for both: the payer pays once, the issuer the other", async () => {
     const p = await payer();
     const s = await site();
     const a = open("a.db", s.terminalKey);
@@ -159,9 +159,10 @@ describe("OfflineTerminal against the reference server", () => {
     const code = p.wallet.offlineCode();
     expect(a.accept(code, CNY(250n)).accepted).toBe(true);
     expect(b.accept(code, CNY(250n)).accepted).toBe(true);
-    expect((await a.upload()).outcomes).toEqual({ SETTLED: 1 });
-    expect((await b.upload()).outcomes).toEqual({ DUPLICATE: 1 });
+    expect(await a.upload()).toMatchObject({ outcomes: { SETTLED: 1 }, issuerLiable: 0 });
+    expect(await b.upload()).toMatchObject({ outcomes: { SETTLED: 1 }, issuerLiable: 1 });
     expect(await ts.balance({ accountId: p.accountId })).toBe(100_000n - 250n);
+    expect(await ts.balance({ merchantId: s.merchantId })).toBe(500n);
   });
 
   it("refuses a wallet revoked before its sync; settles one revoked after it", async () => {

@@ -219,6 +219,40 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Offline liability (§10.3): which terminals presented each (wallet,
+    // counter), so a duplicate of the same terminal stays DUPLICATE while one
+    // of another terminal settles; and the duplicates the issuer pays. The
+    // terminals of settlements made before this version are taken from
+    // offline_settlements (those of records rejected at rule 8 were not kept).
+    version: 8,
+    name: "offline liability: record terminals and issuer-liable settlements",
+    statements: ({ int }) => [
+      `CREATE TABLE offline_record_terminals (
+        wallet_id TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        created_at ${int} NOT NULL,
+        PRIMARY KEY (wallet_id, counter, terminal_id)
+      )`,
+      `INSERT INTO offline_record_terminals (wallet_id, counter, terminal_id, created_at)
+        SELECT wallet_id, counter, terminal_id, settled_at FROM offline_settlements`,
+      `CREATE TABLE offline_issuer_liable (
+        payment_id TEXT PRIMARY KEY,
+        wallet_id TEXT NOT NULL,
+        counter TEXT NOT NULL,
+        terminal_id TEXT NOT NULL,
+        merchant_id TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        amount ${int} NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        accepted_at ${int} NOT NULL,
+        settled_at ${int} NOT NULL
+      )`,
+      "CREATE INDEX offline_issuer_liable_wallet ON offline_issuer_liable (wallet_id)",
+      "CREATE INDEX offline_issuer_liable_merchant ON offline_issuer_liable (merchant_id, settled_at)",
+    ],
+  },
 ];
 
 export const SCHEMA_MIGRATIONS_TABLE = (d: SqlDialect): string =>

@@ -25,7 +25,8 @@ export interface AccountRecord {
 
 export type NewAccount = Omit<AccountRecord, "balance">;
 
-export type TransferKind = "funding" | "payment" | "refund" | "offline";
+/** `offline_issuer_liable`: a duplicate offline record the issuer pays from its loss account (§10.3). */
+export type TransferKind = "funding" | "payment" | "refund" | "offline" | "offline_issuer_liable";
 
 /** One balanced ledger movement: `amount` leaves the debit account and reaches the credit account. */
 export interface TransferRecord {
@@ -157,6 +158,8 @@ export interface BatchResultRecord {
   /** RecordOutcome enum name without prefix, e.g. "SETTLED". */
   outcome: string;
   paymentId: string;
+  /** A SETTLED record the issuer paid (§10.3); absent in results stored before it existed. */
+  issuerLiable?: boolean;
 }
 
 export interface OfflineBatchRecord {
@@ -197,8 +200,20 @@ export interface SettlementAggregates {
   paymentTotal: bigint;
   refundCount: number;
   refundTotal: bigint;
+  /** Every settled record, issuer-liable ones included. */
   offlineCount: number;
   offlineTotal: bigint;
+  /** The settled records the issuer paid (a subset of the above). */
+  issuerLiableCount: number;
+  issuerLiableTotal: bigint;
+}
+
+/** What has settled offline under one wallet's certificate, by who paid. */
+export interface OfflineSettledTotals {
+  /** Records that debited the payer. */
+  payer: bigint;
+  /** Issuer-liable duplicates, paid from the issuer loss account. */
+  issuer: bigint;
 }
 
 export interface LedgerTotal {

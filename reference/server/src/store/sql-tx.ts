@@ -13,6 +13,7 @@ import type {
   MerchantRecord,
   NewAccount,
   OfflineBatchRecord,
+  OfflineSettledTotals,
   OfflineSettlementRecord,
   PasswordFailuresRecord,
   PaymentRecord,
@@ -527,6 +528,10 @@ export class SqlTx implements Tx {
       `${prefix}%`,
       before,
     ]);
+    // An offline code's usage is also kept per terminal (§10.2 rule 7); the mutant forgets both.
+    if (prefix === "off:") {
+      await this.db.run("DELETE FROM offline_record_terminals WHERE created_at < ?", [before]);
+    }
   }
 
   // ---- payments
@@ -765,12 +770,56 @@ export class SqlTx implements Tx {
     return changed === 1;
   }
 
-  async offlineSettledTotal(walletId: string): Promise<bigint> {
-    const r = await this.one(
-      "SELECT COALESCE(SUM(amount), 0) AS total FROM offline_settlements WHERE wallet_id = ?",
-      [walletId],
+  async insertIssuerLiableSettlement(s: OfflineSettlementRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO offline_issuer_liable (payment_id, wallet_id, counter, terminal_id, merchant_id, record_id,
+         amount, currency, accepted_at, settled_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        s.paymentId,
+        s.walletId,
+        s.counter.toString(),
+        s.terminalId,
+        s.merchantId,
+        s.recordId,
+        s.amount,
+        s.currency,
+        s.acceptedAt,
+        s.settledAt,
+      ],
     );
-    return big(r?.total ?? 0);
+  }
+
+  async offlineSettledTotals(walletId: string): Promise<OfflineSettledTotals> {
+    const r = await this.one(
+      `SELECT (SELECT COALESCE(SUM(amount), 0) FROM offline_settlements WHERE wallet_id = ?) AS payer,
+              (SELECT COALESCE(SUM(amount), 0) FROM offline_issuer_liable WHERE wallet_id = ?) AS issuer`,
+      [walletId, walletId],
+    );
+    return { payer: big(r?.payer ?? 0), issuer: big(r?.issuer ?? 0) };
+  }
+
+  async recordOfflineUse(
+    walletId: string,
+    counter: bigint,
+    terminalId: string,
+    at: number,
+  ): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO offline_record_terminals (wallet_id, counter, terminal_id, created_at)
+       VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      [walletId, counter.toString(), terminalId, at],
+    );
+    return changed === 1;
+  }
+
+  async burnedByScan(usageKey: string): Promise<boolean> {
+    const r = await this.one(
+      `SELECT 1 AS found FROM used_codes u JOIN payments p ON p.id = u.payment_id
+       WHERE u.usage_key = ? AND p.source = 'scan'`,
+      [usageKey],
+    );
+    return r !== undefined;
   }
 
   // ---- reports
@@ -799,13 +848,21 @@ export class SqlTx implements Tx {
        WHERE merchant_id = ? AND currency = ? AND settled_at >= ? AND settled_at < ?`,
       [merchantId, currency, fromMs, toMs],
     );
+    // [SETTLE-23] Issuer-liable duplicates: settled records of the merchant too, and the issuer's loss.
+    const l = await this.one(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM offline_issuer_liable
+       WHERE merchant_id = ? AND currency = ? AND settled_at >= ? AND settled_at < ?`,
+      [merchantId, currency, fromMs, toMs],
+    );
     return {
       paymentCount: num(p?.n ?? 0),
       paymentTotal: big(p?.total ?? 0),
       refundCount: num(r?.n ?? 0),
       refundTotal: big(r?.total ?? 0),
-      offlineCount: num(o?.n ?? 0),
-      offlineTotal: big(o?.total ?? 0),
+      offlineCount: num(o?.n ?? 0) + num(l?.n ?? 0),
+      offlineTotal: big(o?.total ?? 0) + big(l?.total ?? 0),
+      issuerLiableCount: num(l?.n ?? 0),
+      issuerLiableTotal: big(l?.total ?? 0),
     };
   }
 }

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { LATEST_SCHEMA_VERSION } from "./migrations.js";
+import { applyMigrations } from "./migrate.js";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "./migrations.js";
 import { openStore } from "./open-store.js";
 import { describeScanOnceContract } from "./scan-once-contract.js";
 import { sqliteDialect } from "./sql-dialect.js";
@@ -234,6 +235,51 @@ describe("SQLite store specifics", () => {
       try {
         expect(await store.schemaVersion()).toBe(LATEST_SCHEMA_VERSION);
         await expectMigratedLedger(store, v1);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("migration 8 takes the terminals of earlier settlements from offline_settlements", async () => {
+    const dir = tempDir();
+    const file = join(dir, "v3.db");
+    try {
+      const raw = new Database(file);
+      raw.defaultSafeIntegers(true);
+      const exec = {
+        query: async (sql: string, params?: readonly unknown[]) =>
+          raw.prepare(sql).all(...((params ?? []) as unknown[])) as Row[],
+        run: async (sql: string, params?: readonly unknown[]) =>
+          raw.prepare(sql).run(...((params ?? []) as unknown[])).changes,
+        exec: async (sql: string) => {
+          raw.exec(sql);
+        },
+      };
+      await applyMigrations(
+        exec,
+        sqliteDialect,
+        0,
+        MIGRATIONS.filter((m) => m.version < 8),
+      );
+      raw
+        .prepare(
+          `INSERT INTO offline_settlements (wallet_id, counter, payment_id, terminal_id, merchant_id,
+             record_id, amount, currency, accepted_at, settled_at)
+           VALUES ('w', '18446744073709551615', 'p', 't1', 'm', 'r', 700, 'CNY', 1, 2)`,
+        )
+        .run();
+      raw.close();
+      const store = await openStore(file);
+      try {
+        await store.transaction(async (tx) => {
+          // The same terminal presenting that code again is a duplicate; another one is not.
+          expect(await tx.recordOfflineUse("w", 2n ** 64n - 1n, "t1", 3)).toBe(false);
+          expect(await tx.recordOfflineUse("w", 2n ** 64n - 1n, "t2", 3)).toBe(true);
+          expect(await tx.offlineSettledTotals("w")).toEqual({ payer: 700n, issuer: 0n });
+        });
       } finally {
         await store.close();
       }

@@ -560,8 +560,39 @@ export function describeStoreContract(
         expect(await tx.insertOfflineSettlement({ ...s, counter: big - 1n, amount: 300n })).toBe(
           true,
         );
-        expect(await tx.offlineSettledTotal(walletId)).toBe(1000n);
-        expect(await tx.offlineSettledTotal("nobody")).toBe(0n);
+        // Issuer-liable settlements (§10.3): further records of a (wallet, counter), kept apart.
+        await tx.insertIssuerLiableSettlement({ ...s, paymentId: "p3", amount: 250n });
+        await tx.insertIssuerLiableSettlement({ ...s, paymentId: "p4", amount: 50n });
+        expect(await tx.offlineSettledTotals(walletId)).toEqual({ payer: 1000n, issuer: 300n });
+        expect(await tx.offlineSettledTotals("nobody")).toEqual({ payer: 0n, issuer: 0n });
+
+        // Which terminals presented a (wallet, counter), uint64 counters exact.
+        const other = id("ter");
+        expect(await tx.recordOfflineUse(walletId, big, terminalId, T0)).toBe(true);
+        expect(await tx.recordOfflineUse(walletId, big, terminalId, T0 + 1)).toBe(false);
+        expect(await tx.recordOfflineUse(walletId, big - 1n, terminalId, T0)).toBe(true);
+        expect(await tx.recordOfflineUse(walletId, big, other, T0)).toBe(true);
+        expect(await tx.recordOfflineUse(walletId, big, other, T0)).toBe(false);
+      });
+    });
+
+    it("tells a usage key burned by a Scan from one burned by settlement", async () => {
+      const cur = freshCurrency();
+      await store.transaction(async (tx) => {
+        const { merchantId } = await newMerchant(tx, cur);
+        const scanned = payment(merchantId, cur, { status: "DECLINED" });
+        await tx.insertPayment(scanned);
+        const [k1, k2, k3] = [id("off"), id("off"), id("off")];
+        await tx.burn({ usageKey: k1, walletId: "w", paymentId: scanned.id, createdAt: T0 });
+        const settled = payment(merchantId, cur, { outTradeNo: null, source: "offline" });
+        await tx.insertPayment(settled);
+        await tx.burn({ usageKey: k2, walletId: "w", paymentId: settled.id, createdAt: T0 });
+        // A record rejected at rule 8 burns under a payment id that is never created.
+        await tx.burn({ usageKey: k3, walletId: "w", paymentId: id("pay"), createdAt: T0 });
+        expect(await tx.burnedByScan(k1)).toBe(true);
+        expect(await tx.burnedByScan(k2)).toBe(false);
+        expect(await tx.burnedByScan(k3)).toBe(false);
+        expect(await tx.burnedByScan(id("off"))).toBe(false);
       });
     });
 
@@ -621,13 +652,32 @@ export function describeStoreContract(
           amount: 30n,
           settledAt: next,
         });
+        // [SETTLE-23] Issuer-liable ones count as settled and on their own.
+        await tx.insertIssuerLiableSettlement({
+          ...base,
+          paymentId: id("pay"),
+          walletId: "w",
+          counter: 1n,
+          amount: 40n,
+          settledAt: day + 2,
+        });
+        await tx.insertIssuerLiableSettlement({
+          ...base,
+          paymentId: id("pay"),
+          walletId: "w",
+          counter: 1n,
+          amount: 5n,
+          settledAt: next,
+        });
         expect(await tx.settlementAggregates(merchantId, cur, day, next)).toEqual({
           paymentCount: 2,
           paymentTotal: 1500n,
           refundCount: 1,
           refundTotal: 200n,
-          offlineCount: 1,
-          offlineTotal: 70n,
+          offlineCount: 2,
+          offlineTotal: 110n,
+          issuerLiableCount: 1,
+          issuerLiableTotal: 40n,
         });
         expect(await tx.settlementAggregates(merchantId, "QQQ", day, next)).toMatchObject({
           paymentCount: 0,
@@ -643,6 +693,16 @@ export function describeStoreContract(
             store.transaction((tx) =>
               tx.burn({ usageKey: key, walletId: "w", paymentId: `p${i}`, createdAt: T0 }),
             ),
+          ),
+        );
+        expect(outcomes.filter(Boolean)).toHaveLength(1);
+      });
+
+      it("parallel records of one (wallet, counter) by one terminal: exactly one is first", async () => {
+        const w = id("wal");
+        const outcomes = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            store.transaction((tx) => tx.recordOfflineUse(w, 7n, "ter-same", T0 + i)),
           ),
         );
         expect(outcomes.filter(Boolean)).toHaveLength(1);

@@ -11,6 +11,7 @@ import type {
   MerchantRecord,
   NewAccount,
   OfflineBatchRecord,
+  OfflineSettledTotals,
   OfflineSettlementRecord,
   PasswordFailuresRecord,
   PaymentRecord,
@@ -99,7 +100,11 @@ export interface Tx {
   isBurned(usageKey: string): Promise<boolean>;
   /** Removes a burn; only the `no-burn-on-decline` mutant uses it. */
   unburn(usageKey: string): Promise<void>;
-  /** Removes burns whose key starts with `prefix`, made before `before`; only the `prune-offline-burns` mutant uses it. */
+  /**
+   * Removes burns whose key starts with `prefix`, made before `before` (for
+   * "off:" also the terminals that presented those codes); only the
+   * `prune-offline-burns` mutant uses it.
+   */
   pruneBurns(prefix: string, before: number): Promise<void>;
 
   // Payments.
@@ -136,9 +141,24 @@ export interface Tx {
   insertBatch(batch: OfflineBatchRecord): Promise<boolean>;
   getBatch(terminalId: string, batchId: string): Promise<OfflineBatchRecord | undefined>;
   setBatchResults(terminalId: string, batchId: string, results: BatchResultRecord[]): Promise<void>;
-  /** False on a (wallet_id, counter) conflict. */
+  /** The payer-debited settlement of a (wallet_id, counter); false on a conflict (one exists). */
   insertOfflineSettlement(settlement: OfflineSettlementRecord): Promise<boolean>;
-  offlineSettledTotal(walletId: string): Promise<bigint>;
+  /** An issuer-liable settlement (§10.3): a further record of a (wallet_id, counter), paid by the issuer. */
+  insertIssuerLiableSettlement(settlement: OfflineSettlementRecord): Promise<void>;
+  /** Amounts settled under `walletId`, payer-debited and issuer-liable. */
+  offlineSettledTotals(walletId: string): Promise<OfflineSettledTotals>;
+  /**
+   * Records that `terminalId` presented (wallet_id, counter) for settlement;
+   * false when that terminal had presented it before.
+   */
+  recordOfflineUse(
+    walletId: string,
+    counter: bigint,
+    terminalId: string,
+    at: number,
+  ): Promise<boolean>;
+  /** Whether a `Scan` recorded `usageKey` (the burn names a payment of source "scan"). */
+  burnedByScan(usageKey: string): Promise<boolean>;
 
   // Throttles ([SEC-3], [SEC-26]). Callers serialise on `lock` first (one name per account or terminal).
   getPasswordFailures(accountId: string): Promise<PasswordFailuresRecord | undefined>;

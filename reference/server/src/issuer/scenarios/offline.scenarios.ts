@@ -4,10 +4,12 @@ import { Code } from "@connectrpc/connect";
 import {
   DeclineReason,
   GetPaymentRequestSchema,
+  GetSettlementReportRequestSchema,
   MoneySchema,
   OfflineRecordSchema,
   PaymentStatus,
   RecordOutcome,
+  RefundPaymentRequestSchema,
   RevokeSeedRequestSchema,
 } from "@paycode/protocol/v1";
 import { describe, expect, it } from "vitest";
@@ -57,16 +59,24 @@ export function offlineScenarios(fx: () => IssuerFixture): void {
       await expect(f.upload(t, records.slice(0, 2), "batch-1")).rejects.toMatchObject({
         code: Code.AlreadyExists,
       });
-      // The batch id is per terminal.
+      // The batch id is per terminal; another terminal's records of the same codes are
+      // duplicates the issuer pays (§10.3), and its retry is idempotent too.
       const t2 = await f.terminal(m);
-      expect(outcomes(await f.upload(t2, records, "batch-1"))).toEqual([
+      const other = await f.upload(t2, records, "batch-1");
+      expect(outcomes(other)).toEqual(["SETTLED", "SETTLED", "REJECTED_INVALID"]);
+      expect(other.results.map((r) => r.issuerLiable)).toEqual([true, true, false]);
+      expect(await f.upload(t2, records, "batch-1")).toEqual(other);
+      expect(await f.balance(w)).toBe(9_700n);
+      expect(await f.balance(m)).toBe(600n);
+      // The same terminal again, in a new batch: DUPLICATE, no money.
+      expect(outcomes(await f.upload(t2, records.slice(0, 2), "batch-2"))).toEqual([
         "DUPLICATE",
         "DUPLICATE",
-        "REJECTED_INVALID",
       ]);
+      expect(await f.balance(m)).toBe(600n);
     });
 
-    it("the same code at two terminals: one SETTLED, the other DUPLICATE", async () => {
+    it("the same code at two terminals at once: both SETTLED, exactly one issuer-liable, the payer debited once", async () => {
       const f = fx();
       const m = await f.merchant();
       const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
@@ -76,18 +86,63 @@ export function offlineScenarios(fx: () => IssuerFixture): void {
         f.upload(t1, [f.record(code, 500)]),
         f.upload(t2, [f.record(code, 500)]),
       ]);
-      expect([...outcomes(a), ...outcomes(b)].sort()).toEqual(["DUPLICATE", "SETTLED"]);
+      expect([...outcomes(a), ...outcomes(b)]).toEqual(["SETTLED", "SETTLED"]);
+      expect([a.results[0]!.issuerLiable, b.results[0]!.issuerLiable].sort()).toEqual([
+        false,
+        true,
+      ]);
       expect(await f.balance(w)).toBe(9_500n);
+      expect(await f.balance(m)).toBe(1_000n);
     });
 
-    it("a code presented online first → DUPLICATE at settlement; settled first → CODE_REUSED online", async () => {
+    it("issuer-liable duplicates count toward the cumulative limit, are refunded to the issuer and reported", async () => {
+      const f = fx();
+      const m = await f.merchant();
+      const [t1, t2] = [await f.terminal(m), await f.terminal(m)];
+      const w = await f.payer(10_000, { perPaymentOffline: 1_000n, cumulativeOffline: 1_500n });
+      const code = f.offlineCode(w);
+      expect(outcomes(await f.upload(t1, [f.record(code, 1_000)]))).toEqual(["SETTLED"]);
+      const dup = await f.upload(t2, [f.record(code, 400)]);
+      expect(dup.results[0]).toMatchObject({ outcome: RecordOutcome.SETTLED, issuerLiable: true });
+      // 1400 of 1500 settled, the duplicate included.
+      expect(outcomes(await f.upload(t1, [f.record(f.offlineCode(w), 101)]))).toEqual([
+        "REJECTED_LIMIT",
+      ]);
+      await f.issuer.refundPayment(
+        m.principal,
+        create(RefundPaymentRequestSchema, {
+          paymentId: dup.results[0]!.paymentId,
+          outRefundNo: "refund-1",
+          amount: cny(150),
+          reason: "",
+        }),
+      );
+      expect(await f.balance(w)).toBe(9_000n);
+      expect(await f.balance(m)).toBe(1_250n);
+      const report = await f.issuer.getSettlementReport(
+        m.principal,
+        create(GetSettlementReportRequestSchema, {
+          date: new Date(f.clock.now()).toISOString().slice(0, 10),
+          currency: "CNY",
+        }),
+      );
+      expect(report.offlineCount).toBe(2n);
+      expect(report.offlineTotal?.amountMinor).toBe(1_400n);
+      expect(report.issuerLiableCount).toBe(1n);
+      expect(report.issuerLiableTotal?.amountMinor).toBe(400n);
+    });
+
+    it("a code presented online first → issuer-liable at settlement; settled first → CODE_REUSED online", async () => {
       const f = fx();
       const m = await f.merchant();
       const t = await f.terminal(m);
       const w = await f.payer(10_000);
       const online = f.offlineCode(w);
       expect((await f.scan(m, online, 100)).status).toBe(PaymentStatus.SUCCEEDED);
-      expect(outcomes(await f.upload(t, [f.record(online, 100)]))).toEqual(["DUPLICATE"]);
+      const dup = await f.upload(t, [f.record(online, 100)]);
+      expect(dup.results[0]).toMatchObject({ outcome: RecordOutcome.SETTLED, issuerLiable: true });
+      expect(await f.balance(w)).toBe(9_900n);
+      expect(await f.balance(m)).toBe(200n);
       const settled = f.offlineCode(w);
       expect(outcomes(await f.upload(t, [f.record(settled, 100)]))).toEqual(["SETTLED"]);
       expect((await f.scan(m, settled, 100)).declineReason).toBe(DeclineReason.CODE_REUSED);

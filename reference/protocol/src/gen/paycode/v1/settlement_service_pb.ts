@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paycode/v1/settlement_service.proto.
  */
 export const file_paycode_v1_settlement_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNwYXljb2RlL3YxL3NldHRsZW1lbnRfc2VydmljZS5wcm90bxIKcGF5Y29kZS52MSIWChRHZXRJc3N1ZXJLZXlzUmVxdWVzdCLXAQoVR2V0SXNzdWVyS2V5c1Jlc3BvbnNlEiMKBGtleXMYASADKAsyFS5wYXljb2RlLnYxLklzc3VlcktleRIaChJyZXZva2VkX3dhbGxldF9pZHMYAiADKAkSHwoXcmV2b2NhdGlvbl9saXN0X3ZlcnNpb24YAyABKAQSMAoMZ2VuZXJhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgdwcm9maWxlGAUgASgLMhkucGF5Y29kZS52MS5Jc3N1ZXJQcm9maWxlIrgBCg1PZmZsaW5lUmVjb3JkEhEKCXJlY29yZF9pZBgBIAEoCRIMCgRjb2RlGAIgASgJEiEKBmFtb3VudBgDIAEoCzIRLnBheWNvZGUudjEuTW9uZXkSLwoLYWNjZXB0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmtleXNfc3luY2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJZChlVcGxvYWRPZmZsaW5lQmF0Y2hSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEioKB3JlY29yZHMYAiADKAsyGS5wYXljb2RlLnYxLk9mZmxpbmVSZWNvcmQiYQoMUmVjb3JkUmVzdWx0EhEKCXJlY29yZF9pZBgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkucGF5Y29kZS52MS5SZWNvcmRPdXRjb21lEhIKCnBheW1lbnRfaWQYAyABKAkiRwoaVXBsb2FkT2ZmbGluZUJhdGNoUmVzcG9uc2USKQoHcmVzdWx0cxgBIAMoCzIYLnBheWNvZGUudjEuUmVjb3JkUmVzdWx0IjwKGkdldFNldHRsZW1lbnRSZXBvcnRSZXF1ZXN0EgwKBGRhdGUYASABKAkSEAoIY3VycmVuY3kYAiABKAkikgIKG0dldFNldHRsZW1lbnRSZXBvcnRSZXNwb25zZRIMCgRkYXRlGAEgASgJEhUKDXBheW1lbnRfY291bnQYAiABKAQSKAoNcGF5bWVudF90b3RhbBgDIAEoCzIRLnBheWNvZGUudjEuTW9uZXkSFAoMcmVmdW5kX2NvdW50GAQgASgEEicKDHJlZnVuZF90b3RhbBgFIAEoCzIRLnBheWNvZGUudjEuTW9uZXkSFQoNb2ZmbGluZV9jb3VudBgGIAEoBBIoCg1vZmZsaW5lX3RvdGFsGAcgASgLMhEucGF5Y29kZS52MS5Nb25leRIkCgluZXRfdG90YWwYCCABKAsyES5wYXljb2RlLnYxLk1vbmV5KsoCCg1SZWNvcmRPdXRjb21lEh4KGlJFQ09SRF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGgoWUkVDT1JEX09VVENPTUVfU0VUVExFRBABEhwKGFJFQ09SRF9PVVRDT01FX0RVUExJQ0FURRACEiMKH1JFQ09SRF9PVVRDT01FX1JFSkVDVEVEX0lOVkFMSUQQAxIjCh9SRUNPUkRfT1VUQ09NRV9SRUpFQ1RFRF9FWFBJUkVEEAQSIwofUkVDT1JEX09VVENPTUVfUkVKRUNURURfUkVWT0tFRBAFEiEKHVJFQ09SRF9PVVRDT01FX1JFSkVDVEVEX0xJTUlUEAYSJgoiUkVDT1JEX09VVENPTUVfUkVKRUNURURfU1RBTEVfS0VZUxAHEiUKIVJFQ09SRF9PVVRDT01FX1JFSkVDVEVEX01BTEZPUk1FRBAIMrYCChFTZXR0bGVtZW50U2VydmljZRJUCg1HZXRJc3N1ZXJLZXlzEiAucGF5Y29kZS52MS5HZXRJc3N1ZXJLZXlzUmVxdWVzdBohLnBheWNvZGUudjEuR2V0SXNzdWVyS2V5c1Jlc3BvbnNlEmMKElVwbG9hZE9mZmxpbmVCYXRjaBIlLnBheWNvZGUudjEuVXBsb2FkT2ZmbGluZUJhdGNoUmVxdWVzdBomLnBheWNvZGUudjEuVXBsb2FkT2ZmbGluZUJhdGNoUmVzcG9uc2USZgoTR2V0U2V0dGxlbWVudFJlcG9ydBImLnBheWNvZGUudjEuR2V0U2V0dGxlbWVudFJlcG9ydFJlcXVlc3QaJy5wYXljb2RlLnYxLkdldFNldHRsZW1lbnRSZXBvcnRSZXNwb25zZUKaAQoOZGV2LnBheWNvZGUudjFCFlNldHRsZW1lbnRTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_paycode_v1_money, file_paycode_v1_offline_code, file_paycode_v1_profile]);
+  fileDesc("CiNwYXljb2RlL3YxL3NldHRsZW1lbnRfc2VydmljZS5wcm90bxIKcGF5Y29kZS52MSIWChRHZXRJc3N1ZXJLZXlzUmVxdWVzdCLXAQoVR2V0SXNzdWVyS2V5c1Jlc3BvbnNlEiMKBGtleXMYASADKAsyFS5wYXljb2RlLnYxLklzc3VlcktleRIaChJyZXZva2VkX3dhbGxldF9pZHMYAiADKAkSHwoXcmV2b2NhdGlvbl9saXN0X3ZlcnNpb24YAyABKAQSMAoMZ2VuZXJhdGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgdwcm9maWxlGAUgASgLMhkucGF5Y29kZS52MS5Jc3N1ZXJQcm9maWxlIrgBCg1PZmZsaW5lUmVjb3JkEhEKCXJlY29yZF9pZBgBIAEoCRIMCgRjb2RlGAIgASgJEiEKBmFtb3VudBgDIAEoCzIRLnBheWNvZGUudjEuTW9uZXkSLwoLYWNjZXB0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmtleXNfc3luY2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJZChlVcGxvYWRPZmZsaW5lQmF0Y2hSZXF1ZXN0EhAKCGJhdGNoX2lkGAEgASgJEioKB3JlY29yZHMYAiADKAsyGS5wYXljb2RlLnYxLk9mZmxpbmVSZWNvcmQieAoMUmVjb3JkUmVzdWx0EhEKCXJlY29yZF9pZBgBIAEoCRIqCgdvdXRjb21lGAIgASgOMhkucGF5Y29kZS52MS5SZWNvcmRPdXRjb21lEhIKCnBheW1lbnRfaWQYAyABKAkSFQoNaXNzdWVyX2xpYWJsZRgEIAEoCCJHChpVcGxvYWRPZmZsaW5lQmF0Y2hSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhgucGF5Y29kZS52MS5SZWNvcmRSZXN1bHQiPAoaR2V0U2V0dGxlbWVudFJlcG9ydFJlcXVlc3QSDAoEZGF0ZRgBIAEoCRIQCghjdXJyZW5jeRgCIAEoCSLfAgobR2V0U2V0dGxlbWVudFJlcG9ydFJlc3BvbnNlEgwKBGRhdGUYASABKAkSFQoNcGF5bWVudF9jb3VudBgCIAEoBBIoCg1wYXltZW50X3RvdGFsGAMgASgLMhEucGF5Y29kZS52MS5Nb25leRIUCgxyZWZ1bmRfY291bnQYBCABKAQSJwoMcmVmdW5kX3RvdGFsGAUgASgLMhEucGF5Y29kZS52MS5Nb25leRIVCg1vZmZsaW5lX2NvdW50GAYgASgEEigKDW9mZmxpbmVfdG90YWwYByABKAsyES5wYXljb2RlLnYxLk1vbmV5EiQKCW5ldF90b3RhbBgIIAEoCzIRLnBheWNvZGUudjEuTW9uZXkSGwoTaXNzdWVyX2xpYWJsZV9jb3VudBgJIAEoBBIuChNpc3N1ZXJfbGlhYmxlX3RvdGFsGAogASgLMhEucGF5Y29kZS52MS5Nb25leSrKAgoNUmVjb3JkT3V0Y29tZRIeChpSRUNPUkRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhoKFlJFQ09SRF9PVVRDT01FX1NFVFRMRUQQARIcChhSRUNPUkRfT1VUQ09NRV9EVVBMSUNBVEUQAhIjCh9SRUNPUkRfT1VUQ09NRV9SRUpFQ1RFRF9JTlZBTElEEAMSIwofUkVDT1JEX09VVENPTUVfUkVKRUNURURfRVhQSVJFRBAEEiMKH1JFQ09SRF9PVVRDT01FX1JFSkVDVEVEX1JFVk9LRUQQBRIhCh1SRUNPUkRfT1VUQ09NRV9SRUpFQ1RFRF9MSU1JVBAGEiYKIlJFQ09SRF9PVVRDT01FX1JFSkVDVEVEX1NUQUxFX0tFWVMQBxIlCiFSRUNPUkRfT1VUQ09NRV9SRUpFQ1RFRF9NQUxGT1JNRUQQCDK2AgoRU2V0dGxlbWVudFNlcnZpY2USVAoNR2V0SXNzdWVyS2V5cxIgLnBheWNvZGUudjEuR2V0SXNzdWVyS2V5c1JlcXVlc3QaIS5wYXljb2RlLnYxLkdldElzc3VlcktleXNSZXNwb25zZRJjChJVcGxvYWRPZmZsaW5lQmF0Y2gSJS5wYXljb2RlLnYxLlVwbG9hZE9mZmxpbmVCYXRjaFJlcXVlc3QaJi5wYXljb2RlLnYxLlVwbG9hZE9mZmxpbmVCYXRjaFJlc3BvbnNlEmYKE0dldFNldHRsZW1lbnRSZXBvcnQSJi5wYXljb2RlLnYxLkdldFNldHRsZW1lbnRSZXBvcnRSZXF1ZXN0GicucGF5Y29kZS52MS5HZXRTZXR0bGVtZW50UmVwb3J0UmVzcG9uc2VCmgEKDmRldi5wYXljb2RlLnYxQhZTZXR0bGVtZW50U2VydmljZVByb3RvUAFaNmdpdGh1Yi5jb20vcGF5Y29kZS9wYXljb2RlL2dlbi9nby9wYXljb2RlL3YxO3BheWNvZGV2MaICA1BDWKoCClBheWNvZGUuVjG6AgdQYXljb2RlygIKUGF5Y29kZVxWMeoCC1BheWNvZGU6OlYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_paycode_v1_money, file_paycode_v1_offline_code, file_paycode_v1_profile]);
 
 /**
  * Request of SettlementService.GetIssuerKeys.
@@ -188,6 +188,16 @@ export type RecordResult = Message<"paycode.v1.RecordResult"> & {
    * @generated from field: string payment_id = 3;
    */
   paymentId: string;
+
+  /**
+   * Set only on a SETTLED record that the issuer paid: its (wallet, counter)
+   * was recorded first by another terminal's record or by a Scan, so the
+   * merchant was credited from the issuer loss account and the payer was
+   * not debited again (§10.2 rule 9, §10.3).
+   *
+   * @generated from field: bool issuer_liable = 4;
+   */
+  issuerLiable: boolean;
 };
 
 /**
@@ -307,6 +317,21 @@ export type GetSettlementReportResponse = Message<"paycode.v1.GetSettlementRepor
    * @generated from field: paycode.v1.Money net_total = 8;
    */
   netTotal?: Money | undefined;
+
+  /**
+   * Number of that day's settled offline records that the issuer paid
+   * (`RecordResult.issuer_liable`); they are included in offline_count.
+   *
+   * @generated from field: uint64 issuer_liable_count = 9;
+   */
+  issuerLiableCount: bigint;
+
+  /**
+   * Their total, included in offline_total: the issuer's loss.
+   *
+   * @generated from field: paycode.v1.Money issuer_liable_total = 10;
+   */
+  issuerLiableTotal?: Money | undefined;
 };
 
 /**
@@ -330,14 +355,17 @@ export enum RecordOutcome {
   UNSPECIFIED = 0,
 
   /**
-   * Money moved from the payer to the merchant (possibly as payer debt).
+   * The merchant was paid: money moved from the payer to the merchant
+   * (possibly as payer debt), or, when `RecordResult.issuer_liable` is set,
+   * from the issuer loss account (a duplicate the issuer pays, §10.3).
    *
    * @generated from enum value: RECORD_OUTCOME_SETTLED = 1;
    */
   SETTLED = 1,
 
   /**
-   * The same (wallet, counter) was settled before, from any terminal.
+   * The same terminal recorded the same (wallet, counter) before, in this
+   * batch or an earlier one; no money moves.
    *
    * @generated from enum value: RECORD_OUTCOME_DUPLICATE = 2;
    */
