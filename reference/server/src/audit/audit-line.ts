@@ -21,7 +21,7 @@ const cut = (s: string): string =>
   s.length > MAX_AUDIT_STRING ? `${s.slice(0, MAX_AUDIT_STRING - 1)}…` : s;
 
 /**
- * An event made safe to write anywhere: strings bounded, only string,
+ * [AUDIT-2] An event made safe to write anywhere: strings bounded, only string,
  * finite number and boolean detail values kept (anything else a caller
  * passes by mistake, such as bytes, is dropped rather than serialised).
  */

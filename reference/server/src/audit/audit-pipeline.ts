@@ -4,7 +4,7 @@
  * to the sinks the operator chose (a JSON-lines file or stream, the
  * database table, or several).
  *
- * Flood bound. Events of an aggregated type (by default only
+ * [AUDIT-3] Flood bound. Events of an aggregated type (by default only
  * `auth.failed`, which an unauthenticated peer can cause at will) are
  * counted per identical event (type, subject and detail: for failed
  * authentication the principal kind, RPC and peer address) per window of
@@ -21,7 +21,7 @@
  * authenticated principals and the operator do, and each string in an event
  * is cut to 256 characters.
  *
- * A sink that fails is reported through `onError` and the event is not
+ * [AUDIT-5] A sink that fails is reported through `onError` and the event is not
  * retried by the pipeline (the store sink keeps its own queue): recording
  * never throws into the decision that reported the event.
  */

@@ -19,7 +19,7 @@ const HOUR = 3_600_000;
  * The `audit_events` table (migration 7) as a sink: `paycode audit` queries
  * it.
  *
- * Write-behind, never inside a decision. `write` queues the event and
+ * [AUDIT-4] [AUDIT-5] Write-behind, never inside a decision. `write` queues the event and
  * returns; the queue is written in a transaction of its own right after
  * (the next turn of the event loop). Not in the transaction of the
  * decision the event reports, because: the `AuditLog` interface carries no
@@ -116,6 +116,7 @@ export class StoreAuditLog implements AuditSink {
 
   async tick(now: number): Promise<void> {
     await this.flush();
+    // [AUDIT-7] Retention: rows older than the operator's period go, at most hourly.
     if (this.retentionMs > 0 && (this.lastPrune === undefined || now - this.lastPrune >= HOUR)) {
       this.lastPrune = now;
       await this.store.transaction((tx) => tx.pruneAuditEvents(now - this.retentionMs));

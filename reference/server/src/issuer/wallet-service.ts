@@ -134,7 +134,7 @@ export class WalletService {
     });
     for (const w of made.previous) ctx.forgetWallet(w.handle);
     ctx.rememberWallet(made.record.handle, { walletId: made.record.id, seed: made.seed });
-    // Audit, after the commit (never the token, seed or password): a new wallet
+    // [AUDIT-4] Audit, after the commit (never the token, seed or password): a new wallet
     // credential, and each wallet it replaced.
     await ctx.audit.record({
       type: "wallet.provisioned",
@@ -185,7 +185,7 @@ export class WalletService {
     });
     if (!w || w.revokedAt === null) throw notFound("wallet not found");
     ctx.forgetWallet(w.handle);
-    // Audit the transition only; a repeated RevokeSeed changes nothing.
+    // [AUDIT-4] Audit the transition only; a repeated RevokeSeed changes nothing.
     if (first) {
       await ctx.audit.record({
         type: "wallet.revoked",

@@ -201,7 +201,7 @@ function service<T extends DescService & { method: Record<string, DescMethod> }>
 }
 
 /**
- * `auth.failed` (AUDIT): which RPC, which principal kind, the peer address,
+ * [AUDIT-1] [AUDIT-2] `auth.failed`: which RPC, which principal kind, the peer address,
  * and whether a credential was sent at all. Never the credential, nor any
  * request field (an account id field may hold a mistyped password); the
  * pipeline folds repeats per minute.

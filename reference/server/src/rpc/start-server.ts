@@ -232,7 +232,7 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
   const clock = opts.clock ?? systemClock;
   if (audit !== undefined) {
     const reflectionOn = reflection !== undefined;
-    // A server that serves test control is a security fact: anyone who can
+    // [AUDIT-6] A server that serves test control is a security fact: anyone who can
     // reach it may mint accounts and move its clock.
     await audit.record({
       type: "server.started",
