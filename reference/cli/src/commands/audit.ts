@@ -58,7 +58,7 @@ Prints the matching events as JSON lines, oldest first:
              "credential":"invalid","count":1}}
 Event types: auth.failed, wallet.provisioned, wallet.revoked, credential.created,
 server.started, server.test_control_enabled, server.mutant_enabled, server.stopped,
-audit.dropped, and those of throttles, lockouts and key changes (docs/operations.md).
+audit.dropped, and those of throttles, lockouts and key changes (docs/audit-log.md).
 Times: ISO 8601 with a zone, a UTC day (2026-03-02), or an age back from now (30m, 12h, 7d).
 No event contains a secret. The store is opened as by serve (migrated to this
 version if older); a SQLite file that does not exist is an error.
