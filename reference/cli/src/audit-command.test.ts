@@ -1,5 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  watch,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -96,6 +104,43 @@ describe("paycode serve --audit-log and paycode audit", () => {
     expect(future.stdout).toBe("");
     const recent = await runPaycode(["audit", "--store", store, "--since", "1h", "--until", "0s"]);
     expect(lines(recent.stdout)).toHaveLength(rows.length);
+  });
+
+  it("reopens the file on SIGHUP (logrotate), and --no-audit-store keeps the table empty", async () => {
+    const store = `sqlite:${join(dir, "b.db")}`;
+    const file = join(dir, "rotated.jsonl");
+    const proc = await startServe(
+      ["--store", store, "--port", "0", "--audit-log", file, "--no-audit-store"],
+      { env },
+    );
+    const t = testTransport(proc.url, "connect-h1");
+    try {
+      renameSync(file, `${file}.1`);
+      // The reopened file exists once the signal was handled; a call made after that lands in it.
+      const watcher = watch(dir);
+      const reopened = new Promise<void>((resolve) => {
+        watcher.on("change", () => {
+          if (existsSync(file)) resolve();
+        });
+      });
+      proc.child.kill("SIGHUP");
+      if (!existsSync(file)) await reopened;
+      watcher.close();
+      await unauthenticated(t.client(WalletService, "wt_nope").getWallet({}));
+    } finally {
+      t.close();
+      proc.child.kill("SIGTERM");
+      expect((await proc.exited).code).toBe(0);
+    }
+    expect(lines(readFileSync(`${file}.1`, "utf8")).map((e) => e.type)).toEqual(["server.started"]);
+    expect(lines(readFileSync(file, "utf8")).map((e) => e.type)).toEqual([
+      "auth.failed",
+      "server.stopped",
+    ]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const rows = await runPaycode(["audit", "--store", store]);
+    expect(rows.code).toBe(0);
+    expect(rows.stdout).toBe("");
   });
 
   it("exits 2 on a bad command line and 1 without a store", async () => {
