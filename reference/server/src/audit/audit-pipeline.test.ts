@@ -110,6 +110,18 @@ describe("AuditPipeline", () => {
     expect(overflow[0]!.detail).toMatchObject({ peer: "*", rpc: "*" });
   });
 
+  it("bounds the overflow lines too, whatever kinds a caller invents", async () => {
+    const clock = new ManualClock(T0);
+    const sink = new MemorySink();
+    const audit = new AuditPipeline({ sinks: [sink], clock, maxKeysPerWindow: 3 });
+    for (let i = 0; i < 1000; i++) await audit.record(failed(clock, `p${i}`, `kind${i}`));
+    await audit.close();
+    // 3 first lines, then overflow per kind for 3 kinds, then one per type.
+    expect(sink.events.length).toBe(3 + 3 + 1);
+    expect(sink.events.reduce((n, e) => n + Number(e.detail?.count), 0)).toBe(1000);
+    expect(sink.events.at(-1)?.detail).toEqual({ rpc: "*", peer: "*", overflow: true, count: 994 });
+  });
+
   it("keeps recording when a sink fails, and says so", async () => {
     const clock = new ManualClock(T0);
     const good = new MemorySink();

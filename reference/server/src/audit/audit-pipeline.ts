@@ -13,7 +13,8 @@
  * line with their `count` when the window ends (on the next event or
  * `tick`, or at `close`). At most `maxKeysPerWindow` distinct events are
  * kept per window; beyond that they fold into one line per type and
- * principal kind with `peer: "*"`, `rpc: "*"` and `overflow: true`. So
+ * principal kind (past maxKeysPerWindow kinds, per type) with `peer: "*"`,
+ * `rpc: "*"` and `overflow: true`. So
  * failed authentication writes at most 2 × maxKeysPerWindow + (kinds)
  * lines a minute whatever the attacker sends, and summing `count` gives the
  * number of failures. Every other event type is written as it comes: those
@@ -98,7 +99,13 @@ export class AuditPipeline implements AuditLog {
       this.buckets.set(key, { event: e, folded: 0, lastAt: e.at });
       out.push({ ...e, detail: { ...e.detail, count: 1 } });
     } else {
-      const kind = e.detail?.kind;
+      // One overflow line per type and kind; past maxKeys kinds too, one per type.
+      const k = e.detail?.kind;
+      const kind =
+        k !== undefined &&
+        (this.overflow.size < this.maxKeys || this.overflow.has(JSON.stringify([e.type, k])))
+          ? k
+          : undefined;
       const okey = JSON.stringify([e.type, kind ?? null]);
       const o = this.overflow.get(okey);
       if (o !== undefined) {
