@@ -67,6 +67,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/report.js")).registerReport,
   },
   {
+    name: "audit",
+    summary: "query the security audit log a server keeps in its store (JSON lines)",
+    load: async () => (await import("./commands/audit.js")).registerAudit,
+  },
+  {
     name: "conformance",
     summary: "certify a Paycode issuer implementation against the conformance suite",
     load: async () => (await import("./commands/conformance.js")).registerConformance,

@@ -5,6 +5,7 @@
  *
  * @module @paycode/server
  */
+export * from "./audit/index.js";
 export * from "./config/index.js";
 export * from "./issuer/index.js";
 export * from "./rpc/index.js";

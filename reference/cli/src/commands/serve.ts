@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { OffsetClock, systemClock } from "@paycode/protocol";
 import { CliError, UsageError } from "@paycode/sdk/cli";
 import {
+  AuditPipeline,
+  type AuditSink,
+  FileAuditLog,
   Issuer,
   isMutantName,
   MASTER_KEY_ENV,
@@ -13,6 +16,8 @@ import {
   redactStoreUrl,
   resolveMasterKey,
   ruleSwitches,
+  StoreAuditLog,
+  StreamAuditLog,
   startServer,
 } from "@paycode/server";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -32,6 +37,17 @@ export interface ServeOptions {
   pgPoolSize?: number;
   corsOrigin?: string[];
   clockStart?: number;
+  auditLog?: string;
+  auditFsync?: boolean;
+  auditStore?: boolean;
+  auditRetentionDays?: number;
+}
+
+function parseRetentionDays(value: string): number {
+  if (!/^\d{1,5}$/.test(value)) {
+    throw new InvalidArgumentError("expected a whole number of days (0 keeps every event)");
+  }
+  return Number(value);
 }
 
 function parseClockStart(value: string): number {
@@ -115,6 +131,20 @@ export function registerServe(program: Command): void {
         .hideHelp(),
     )
     .option(
+      "--audit-log <path>",
+      "also write security audit events as JSON lines to this file (created 0600, appended; reopened on SIGHUP), or - for standard output",
+    )
+    .option("--audit-fsync", "flush the --audit-log file to disk after every event")
+    .option(
+      "--no-audit-store",
+      "do not keep audit events in the store's audit_events table (read by `paycode audit`)",
+    )
+    .option(
+      "--audit-retention-days <days>",
+      "delete audit events older than this from the store (default 90; 0 keeps all)",
+      parseRetentionDays,
+    )
+    .option(
       "--pg-pool-size <n>",
       "PostgreSQL store: connections in the pool (default: 10)",
       parsePoolSize,
@@ -147,6 +177,22 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (opts.pgPoolSize !== undefined && location.kind !== "postgres") {
     throw new UsageError("--pg-pool-size needs a postgres:// store");
   }
+  if (opts.auditFsync && (opts.auditLog === undefined || opts.auditLog === "-")) {
+    throw new UsageError("--audit-fsync needs --audit-log <file>");
+  }
+  if (opts.auditRetentionDays !== undefined && opts.auditStore === false) {
+    throw new UsageError("--audit-retention-days applies to the store; drop --no-audit-store");
+  }
+  let auditFile: FileAuditLog | undefined;
+  if (opts.auditLog !== undefined && opts.auditLog !== "-") {
+    try {
+      auditFile = new FileAuditLog(opts.auditLog, { fsync: opts.auditFsync === true });
+    } catch (err) {
+      throw new CliError(
+        `cannot open --audit-log ${opts.auditLog}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  }
   const master = resolveMasterKey({
     file: opts.masterKeyFile,
     env: process.env[MASTER_KEY_ENV],
@@ -173,18 +219,34 @@ async function serve(opts: ServeOptions): Promise<void> {
   const clock = opts.enableTestControl
     ? new OffsetClock(systemClock, opts.clockStart)
     : systemClock;
+  const auditError = (message: string, err: unknown) =>
+    process.stderr.write(`paycode serve: audit: ${message}: ${(err as Error).message}\n`);
+  const sinks: AuditSink[] = [];
+  if (auditFile !== undefined) sinks.push(auditFile);
+  if (opts.auditLog === "-") sinks.push(new StreamAuditLog(process.stdout));
+  if (opts.auditStore !== false) {
+    sinks.push(
+      new StoreAuditLog(store, {
+        retentionMs: (opts.auditRetentionDays ?? 90) * 86_400_000,
+        onError: auditError,
+      }),
+    );
+  }
+  const audit = new AuditPipeline({ sinks, clock, onError: auditError });
   let issuer: Issuer;
   try {
     issuer = await Issuer.open({
       store,
       clock,
       masterKey: master.key,
+      audit,
       ...(opts.mutant !== undefined && isMutantName(opts.mutant) ? { mutant: opts.mutant } : {}),
       ...(clock instanceof OffsetClock
         ? { advanceClock: (ms: number) => clock.advance(ms), settableClock: clock }
         : {}),
     });
   } catch (err) {
+    await audit.close().catch(() => {});
     await store.close().catch(() => {});
     throw new CliError(`cannot start the issuer: ${(err as Error).message}`);
   }
@@ -205,11 +267,37 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.reflection !== undefined ? { reflection: opts.reflection } : {}),
       ...(tls !== undefined ? { tls } : {}),
       ...(opts.corsOrigin !== undefined ? { corsOrigins: opts.corsOrigin } : {}),
+      audit,
+      clock,
     });
   } catch (err) {
     await issuer.close().catch(() => {});
+    await audit.close().catch(() => {});
     await store.close().catch(() => {});
     throw new CliError(listenError(err, opts.host, opts.port));
+  }
+
+  if (opts.mutant !== undefined) {
+    // A server that breaks a rule on purpose is a security fact too.
+    await audit.record({
+      type: "server.mutant_enabled",
+      at: clock.now(),
+      detail: { mutant: opts.mutant },
+    });
+  }
+  // Counts of folded events are written when their minute ends; the store sink prunes hourly.
+  const auditTimer = setInterval(() => void audit.tick(), 5_000);
+  auditTimer.unref();
+  // logrotate: move the file, then SIGHUP; events go to a new file at the same path.
+  if (auditFile !== undefined) {
+    const file = auditFile;
+    process.on("SIGHUP", () => {
+      try {
+        file.reopen();
+      } catch (err) {
+        auditError(`cannot reopen ${file.path}, still writing to the old file`, err);
+      }
+    });
   }
 
   let stopping = false;
@@ -220,8 +308,10 @@ async function serve(opts: ServeOptions): Promise<void> {
     }
     stopping = true;
     process.stderr.write(`paycode serve: ${signal}, shutting down\n`);
+    clearInterval(auditTimer);
     server
       .close()
+      .then(() => audit.close())
       .then(() => store.close())
       .then(
         () => process.exit(0),

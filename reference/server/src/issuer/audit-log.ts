@@ -2,7 +2,9 @@
  * Security events (issue 9, part 4): failed authentication, throttles,
  * lockouts, revocations, key and credential changes. An event names who and
  * what by id only — never a secret, a complete payment code or a password
- * ([SEC-10]) — so an event can go to any sink the operator chooses.
+ * ([SEC-10], [AUDIT-2]) — so an event can go to any sink the operator
+ * chooses. Record a change of state after it commits, once ([AUDIT-4]);
+ * `reference/server/src/audit/` holds the sinks and the flood bound.
  */
 export interface AuditEvent {
   /** Dotted kind, e.g. "auth.failed", "throttle.merchant", "credential.revoked". */

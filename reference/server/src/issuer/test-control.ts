@@ -135,6 +135,13 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
       // [CTRL-3] Opening balances come out of the issuer's own account, so the ledger stays at zero.
       if (balance > 0n) await transferFunding(tx, accountId, balance, currency, now);
     });
+    // Audit: a new credential (a password), by id only.
+    await ctx.audit.record({
+      type: "credential.created",
+      at: ctx.clock.now(),
+      subject: { kind: "account", id: accountId },
+      detail: { credential: "password", via: "test-control" },
+    });
     return create(CreateAccountResponseSchema, { accountId });
   }
 
@@ -162,6 +169,12 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
         createdAt: now,
       });
     });
+    await ctx.audit.record({
+      type: "credential.created",
+      at: ctx.clock.now(),
+      subject: { kind: "merchant", id: merchantId },
+      detail: { credential: "api-key", via: "test-control" },
+    });
     return create(CreateMerchantResponseSchema, { merchantId, apiKey });
   }
 
@@ -182,6 +195,12 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
       return true;
     });
     if (!ok) throw notFound(`merchant ${req.merchantId} not found`);
+    await ctx.audit.record({
+      type: "credential.created",
+      at: ctx.clock.now(),
+      subject: { kind: "terminal", id: terminalId },
+      detail: { credential: "api-key", merchant: req.merchantId, via: "test-control" },
+    });
     return create(CreateTerminalResponseSchema, { terminalId, apiKey });
   }
 

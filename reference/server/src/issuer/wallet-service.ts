@@ -143,6 +143,27 @@ export class WalletService {
     });
     for (const w of made.previous) ctx.forgetWallet(w.handle);
     ctx.rememberWallet(made.record.handle, { walletId: made.record.id, seed: made.seed });
+    // [AUDIT-4] Audit, after the commit (never the token, seed or password): a new wallet
+    // credential, and each wallet it replaced.
+    await ctx.audit.record({
+      type: "wallet.provisioned",
+      at: made.now,
+      subject: { kind: "wallet", id: made.record.id },
+      detail: { account: account.id, replaced: made.previous.length },
+    });
+    for (const w of made.previous) {
+      await ctx.audit.record({
+        type: "wallet.revoked",
+        at: made.now,
+        subject: { kind: "wallet", id: w.id },
+        detail: {
+          account: account.id,
+          rpc: "ProvisionSeed",
+          reason: "re-provisioned",
+          replacedBy: made.record.id,
+        },
+      });
+    }
 
     // [WALLET-3] Every field set; [WALLET-5] the wallet is committed, so its codes pay from now on;
     // [RPC-1] the same profile as GetIssuerKeys and GetCapabilities.
@@ -161,18 +182,27 @@ export class WalletService {
   async revokeSeed(wallet: WalletPrincipal, req: RevokeSeedRequest): Promise<RevokeSeedResponse> {
     const { ctx } = this;
     requireFreeText("reason", req.reason, 256);
-    const w = await ctx.store.transaction(async (tx) => {
+    const { w, first } = await ctx.store.transaction(async (tx) => {
       // [WALLET-8] The store keeps the first revoked_at of an already revoked wallet;
       // [WALLET-7] a first revocation raises the revocation list version.
-      await tx.revokeWallet(
+      const first = await tx.revokeWallet(
         wallet.walletId,
         ctx.clock.now(),
         req.reason || "revoked by the wallet",
       );
-      return tx.getWallet(wallet.walletId);
+      return { w: await tx.getWallet(wallet.walletId), first };
     });
     if (!w || w.revokedAt === null) throw notFound("wallet not found");
     ctx.forgetWallet(w.handle);
+    // [AUDIT-4] Audit the transition only; a repeated RevokeSeed changes nothing.
+    if (first) {
+      await ctx.audit.record({
+        type: "wallet.revoked",
+        at: w.revokedAt,
+        subject: { kind: "wallet", id: w.id },
+        detail: { account: w.accountId, rpc: "RevokeSeed", reason: w.revokeReason ?? "" },
+      });
+    }
     return create(RevokeSeedResponseSchema, { revokedAt: timestamp(w.revokedAt) });
   }
 

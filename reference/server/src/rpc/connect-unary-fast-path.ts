@@ -102,7 +102,7 @@ export function createConnectUnaryFastPath(
           : chunks.length === 1
             ? chunks[0]!
             : Buffer.concat(chunks, size);
-      dispatch(entry, binary, body, authorization, res);
+      dispatch(entry, binary, body, authorization, req.socket?.remoteAddress, res);
     });
     // A reset or broken request has nobody left to answer.
     req.once("error", ignore);
@@ -143,6 +143,7 @@ function dispatch(
   binary: boolean,
   body: Uint8Array,
   authorization: string | undefined,
+  peer: string | undefined,
   res: NodeResponse,
 ): void {
   let out: Message | Promise<Message>;
@@ -154,7 +155,7 @@ function dispatch(
     return;
   }
   try {
-    out = entry.rpc.invoke(input, authorization);
+    out = entry.rpc.invoke(input, authorization, peer);
   } catch (err) {
     writeError(res, asConnectError(err));
     return;

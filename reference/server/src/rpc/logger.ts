@@ -1,6 +1,9 @@
 /**
  * Where the server reports trouble. Messages never carry request bodies or
- * headers, so API keys, wallet tokens, passwords and seeds cannot leak here.
+ * headers, so API keys, wallet tokens, passwords and seeds cannot leak here
+ * ([SEC-10]). Security events (failed authentication, revocations, ...) go to
+ * the audit log instead (`AuditLog`, `../audit/`), under the same rule
+ * ([AUDIT-2]); this log says what went wrong with the server itself.
  */
 export interface ServerLogger {
   error(message: string, err?: unknown): void;

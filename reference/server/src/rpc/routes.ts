@@ -1,8 +1,11 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext, MethodImpl } from "@connectrpc/connect";
+import type { Clock } from "@paycode/protocol";
+import type { AuditLog } from "../issuer/audit-log.js";
 import type { IssuerApi } from "../issuer/issuer-api.js";
 import { Authenticator } from "./authenticator.js";
 import { consoleLogger, type ServerLogger } from "./logger.js";
+import { PEER_ADDRESS } from "./peer-address.js";
 import { reflectionRoutes } from "./reflection/reflection.js";
 import { createRpcTable, type Rpc } from "./rpc-table.js";
 
@@ -18,6 +21,10 @@ export interface RoutesOptions {
    * only when test control is.
    */
   reflection?: boolean;
+  /** Where failed authentication is reported; none when absent. */
+  audit?: AuditLog;
+  /** The issuer clock, for the time of audit events. */
+  clock?: Clock;
 }
 
 /**
@@ -34,6 +41,8 @@ export function createRoutes(
     enableTestControl: opts.enableTestControl,
     authenticator: new Authenticator(issuer, { cacheTtlMs: opts.authCacheTtlMs ?? 0 }),
     logger: opts.logger ?? consoleLogger,
+    ...(opts.audit !== undefined ? { audit: opts.audit } : {}),
+    ...(opts.clock !== undefined ? { clock: opts.clock } : {}),
   });
   const routes = routesFromTable(table);
   if (!(opts.reflection ?? opts.enableTestControl)) return routes;
@@ -55,7 +64,11 @@ export function routesFromTable(table: readonly Rpc[]): (router: ConnectRouter) 
     for (const rpc of table) {
       const invoke = rpc.invoke;
       const impl = (req: unknown, ctx: HandlerContext) =>
-        invoke(req as never, ctx.requestHeader.get("authorization") ?? undefined);
+        invoke(
+          req as never,
+          ctx.requestHeader.get("authorization") ?? undefined,
+          ctx.values.get(PEER_ADDRESS),
+        );
       router.rpc(rpc.method, impl as unknown as MethodImpl<typeof rpc.method>);
     }
   };

@@ -6,6 +6,8 @@ import type {
   MessageShape,
 } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { type Clock, systemClock } from "@paycode/protocol";
 import {
   ConformanceService,
   HealthService,
@@ -14,8 +16,10 @@ import {
   SettlementService,
   WalletService,
 } from "@paycode/protocol/v1";
+import type { AuditLog } from "../issuer/audit-log.js";
 import type { IssuerApi } from "../issuer/issuer-api.js";
 import type { Authenticator } from "./authenticator.js";
+import { parseBearer } from "./bearer.js";
 import { toConnectError } from "./internal-error.js";
 import type { ServerLogger } from "./logger.js";
 
@@ -32,6 +36,8 @@ export interface Rpc {
   readonly invoke: (
     input: Message,
     authorization: string | undefined,
+    /** The caller's address as the socket sees it (a proxy's, behind one); for the audit log only. */
+    peer?: string,
   ) => Message | Promise<Message>;
 }
 
@@ -39,6 +45,33 @@ export interface RpcTableOptions {
   enableTestControl: boolean;
   authenticator: Authenticator;
   logger: ServerLogger;
+  /** Where failed authentication is reported (`auth.failed`); none when absent. */
+  audit?: AuditLog;
+  /** The issuer clock, for the time of audit events. */
+  clock?: Clock;
+}
+
+/**
+ * Who must authenticate for each RPC, as the audit log names it: the
+ * bearer role, or "account" for ProvisionSeed (account id and password).
+ */
+const PRINCIPAL_OF_RPC: Readonly<Record<string, string>> = {
+  "paycode.v1.WalletService.ProvisionSeed": "account",
+  "paycode.v1.WalletService.RevokeSeed": "wallet",
+  "paycode.v1.WalletService.ConfirmPayment": "wallet",
+  "paycode.v1.WalletService.GetWallet": "wallet",
+  "paycode.v1.MerchantService.Scan": "merchant",
+  "paycode.v1.MerchantService.GetPayment": "merchant",
+  "paycode.v1.MerchantService.CancelPayment": "merchant",
+  "paycode.v1.MerchantService.RefundPayment": "merchant",
+  "paycode.v1.SettlementService.GetIssuerKeys": "merchant|terminal",
+  "paycode.v1.SettlementService.UploadOfflineBatch": "terminal",
+  "paycode.v1.SettlementService.GetSettlementReport": "merchant",
+};
+
+interface AuditHook {
+  readonly audit: AuditLog;
+  readonly clock: Clock;
 }
 
 type Handlers<T extends { method: Record<string, DescMethod> }> = {
@@ -59,6 +92,8 @@ const pong = create(PingResponseSchema);
  */
 export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] {
   const auth = opts.authenticator;
+  const hook: AuditHook | undefined =
+    opts.audit !== undefined ? { audit: opts.audit, clock: opts.clock ?? systemClock } : undefined;
   const table: Rpc[] = [];
 
   table.push(...service(HealthService, { ping: () => pong }, opts.logger, false));
@@ -74,6 +109,8 @@ export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] 
         getWallet: async (_req, a) => issuer.getWallet(await auth.wallet(a)),
       },
       opts.logger,
+      true,
+      hook,
     ),
   );
 
@@ -87,6 +124,8 @@ export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] 
         refundPayment: async (req, a) => issuer.refundPayment(await auth.merchant(a), req),
       },
       opts.logger,
+      true,
+      hook,
     ),
   );
 
@@ -101,6 +140,8 @@ export function createRpcTable(issuer: IssuerApi, opts: RpcTableOptions): Rpc[] 
           issuer.getSettlementReport(await auth.merchant(a), req),
       },
       opts.logger,
+      true,
+      hook,
     ),
   );
 
@@ -132,6 +173,7 @@ function service<T extends DescService & { method: Record<string, DescMethod> }>
   handlers: Handlers<T>,
   logger: ServerLogger,
   guarded = true,
+  hook?: AuditHook,
 ): Rpc[] {
   return desc.methods.map((method): Rpc => {
     if (method.methodKind !== "unary") {
@@ -140,15 +182,55 @@ function service<T extends DescService & { method: Record<string, DescMethod> }>
     const fn = (handlers as unknown as Record<string, Rpc["invoke"]>)[method.localName];
     if (fn === undefined) throw new Error(`${desc.typeName}.${method.name} has no handler`);
     const name = `${desc.typeName}.${method.name}`;
+    const principal = PRINCIPAL_OF_RPC[name] ?? "unknown";
     const invoke: Rpc["invoke"] = guarded
-      ? async (input, authorization) => {
+      ? async (input, authorization, peer) => {
           try {
             return await fn(input, authorization);
           } catch (err) {
-            throw toConnectError(err, name, logger);
+            const e = toConnectError(err, name, logger);
+            if (hook !== undefined && e.code === Code.Unauthenticated) {
+              await auditFailedAuthentication(hook, name, principal, authorization, peer);
+            }
+            throw e;
           }
         }
       : fn;
     return { method: method as DescMethodUnary, path: `/${desc.typeName}/${method.name}`, invoke };
   });
+}
+
+/**
+ * [AUDIT-1] [AUDIT-2] `auth.failed`: which RPC, which principal kind, the peer address,
+ * and whether a credential was sent at all. Never the credential, nor any
+ * request field (an account id field may hold a mistyped password); the
+ * pipeline folds repeats per minute.
+ */
+async function auditFailedAuthentication(
+  hook: AuditHook,
+  rpc: string,
+  kind: string,
+  authorization: string | undefined,
+  peer: string | undefined,
+): Promise<void> {
+  const credential = kind === "account" ? "password" : bearerShape(authorization);
+  try {
+    await hook.audit.record({
+      type: "auth.failed",
+      at: hook.clock.now(),
+      detail: { kind, rpc, peer: peer ?? "unknown", credential },
+    });
+  } catch {
+    // Recording never changes the answer.
+  }
+}
+
+/** What was sent, without what it was: "missing", "malformed" (not `Bearer <token>`) or "invalid". */
+function bearerShape(authorization: string | undefined): string {
+  try {
+    parseBearer(authorization);
+    return "invalid";
+  } catch {
+    return authorization === undefined || authorization === "" ? "missing" : "malformed";
+  }
 }

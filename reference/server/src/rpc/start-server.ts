@@ -3,6 +3,8 @@ import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { type Clock, systemClock } from "@paycode/protocol";
+import type { AuditLog } from "../issuer/audit-log.js";
 import type { IssuerApi } from "../issuer/issuer-api.js";
 import { Authenticator } from "./authenticator.js";
 import {
@@ -66,6 +68,14 @@ export interface StartServerOptions {
    * for them. Default none (no CORS headers, preflight not answered).
    */
   corsOrigins?: readonly string[];
+  /**
+   * The security audit log (the same one given to `Issuer.open`): failed
+   * authentication per RPC, principal kind and peer, and the server's start
+   * (with whether test control is on) and stop. None when absent.
+   */
+  audit?: AuditLog;
+  /** The issuer clock, for the time of audit events. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface PaycodeServer {
@@ -102,6 +112,8 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
     enableTestControl: opts.enableTestControl,
     authenticator: new Authenticator(issuer, { cacheTtlMs: opts.authCacheTtlMs ?? 0 }),
     logger,
+    ...(opts.audit !== undefined ? { audit: opts.audit } : {}),
+    clock: opts.clock ?? systemClock,
   });
   const tableRoutes = routesFromTable(table);
   const reflection =
@@ -216,6 +228,27 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
   const urlHost = host.includes(":") ? `[${host}]` : host;
   const url = `${opts.tls !== undefined ? "https" : "http"}://${urlHost}:${address.port}`;
 
+  const audit = opts.audit;
+  const clock = opts.clock ?? systemClock;
+  if (audit !== undefined) {
+    const reflectionOn = reflection !== undefined;
+    // [AUDIT-6] A server that serves test control is a security fact: anyone who can
+    // reach it may mint accounts and move its clock.
+    await audit.record({
+      type: "server.started",
+      at: clock.now(),
+      detail: {
+        url,
+        testControl: opts.enableTestControl,
+        reflection: reflectionOn,
+        tls: opts.tls !== undefined,
+      },
+    });
+    if (opts.enableTestControl) {
+      await audit.record({ type: "server.test_control_enabled", at: clock.now(), detail: { url } });
+    }
+  }
+
   let closed: Promise<void> | undefined;
   const doClose = async () => {
     clearInterval(sweepTimer);
@@ -237,6 +270,7 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
     for (const socket of sockets) socket.destroy();
     await listenerClosed;
     await sweeping;
+    await audit?.record({ type: "server.stopped", at: clock.now(), detail: { url } });
     await issuer.close();
   };
 

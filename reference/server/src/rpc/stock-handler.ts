@@ -5,6 +5,7 @@ import {
   type ConnectRouter,
   type ConnectRouterOptions,
   createConnectRouter,
+  createContextValues,
 } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
@@ -13,6 +14,7 @@ import {
 } from "@connectrpc/connect-node";
 import type { NodeRequest, NodeResponse } from "./connect-unary-fast-path.js";
 import type { ServerLogger } from "./logger.js";
+import { PEER_ADDRESS } from "./peer-address.js";
 
 /**
  * connect-node's request handler (the same steps as `connectNodeAdapter`)
@@ -49,7 +51,12 @@ export function createStockHandler(
     }
     let uReq: ReturnType<typeof universalRequestFromNodeRequest>;
     try {
-      uReq = universalRequestFromNodeRequest(req as IncomingMessage, nodeRes, undefined, undefined);
+      uReq = universalRequestFromNodeRequest(
+        req as IncomingMessage,
+        nodeRes,
+        undefined,
+        createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress),
+      );
     } catch {
       nodeRes.writeHead(400);
       res.end();

@@ -4,6 +4,8 @@ export { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 export type {
   AccountKind,
   AccountRecord,
+  AuditEventRecord,
+  AuditQuery,
   BatchResultRecord,
   BurnRecord,
   CodeKindName,
@@ -15,6 +17,7 @@ export type {
   LimitsRecord,
   MerchantRecord,
   NewAccount,
+  NewAuditEvent,
   OfflineBatchRecord,
   OfflineSettlementRecord,
   PaymentRecord,

@@ -248,3 +248,33 @@ export interface TerminalRejectionsRecord {
   windowStart: number;
   rejected: number;
 }
+
+/** One row of the audit log (migration 7); `id` orders rows in insertion order. */
+export interface AuditEventRecord {
+  id: number;
+  at: number;
+  type: string;
+  subjectKind: string | null;
+  subjectId: string | null;
+  /** A JSON object of non-secret facts, or null. */
+  detail: Record<string, string | number | boolean> | null;
+}
+
+/** A new audit row: everything but the id the store assigns. */
+export type NewAuditEvent = Omit<AuditEventRecord, "id">;
+
+/** Which audit rows to read: every given filter must match; oldest first. */
+export interface AuditQuery {
+  /** `at` ≥ since (Unix ms). */
+  since?: number;
+  /** `at` < until (Unix ms). */
+  until?: number;
+  /** Exact type, or a prefix when it ends with "." (e.g. "auth."). */
+  type?: string;
+  subjectKind?: string;
+  subjectId?: string;
+  /** Only rows with an id greater than this (paging, following). */
+  afterId?: number;
+  /** At most this many rows. */
+  limit?: number;
+}

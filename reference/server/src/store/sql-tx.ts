@@ -1,6 +1,8 @@
 import type {
   AccountKind,
   AccountRecord,
+  AuditEventRecord,
+  AuditQuery,
   BatchResultRecord,
   BurnRecord,
   CodeKindName,
@@ -12,6 +14,7 @@ import type {
   LimitsRecord,
   MerchantRecord,
   NewAccount,
+  NewAuditEvent,
   OfflineBatchRecord,
   OfflineSettledTotals,
   OfflineSettlementRecord,
@@ -864,5 +867,64 @@ export class SqlTx implements Tx {
       issuerLiableCount: num(l?.n ?? 0),
       issuerLiableTotal: big(l?.total ?? 0),
     };
+  }
+
+  // ---- audit log
+
+  async insertAuditEvents(events: readonly NewAuditEvent[]): Promise<void> {
+    for (const e of events) {
+      await this.db.run(
+        "INSERT INTO audit_events (at, type, subject_kind, subject_id, detail) VALUES (?, ?, ?, ?, ?)",
+        [
+          e.at,
+          e.type,
+          e.subjectKind,
+          e.subjectId,
+          e.detail === null ? null : JSON.stringify(e.detail),
+        ],
+      );
+    }
+  }
+
+  async listAuditEvents(q: AuditQuery): Promise<AuditEventRecord[]> {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (clause: string, value: SqlValue) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (q.since !== undefined) add("at >= ?", q.since);
+    if (q.until !== undefined) add("at < ?", q.until);
+    if (q.type !== undefined) {
+      // "auth." selects a family: a prefix match without LIKE's wildcards.
+      if (q.type.endsWith(".")) add(`substr(type, 1, ${q.type.length}) = ?`, q.type);
+      else add("type = ?", q.type);
+    }
+    if (q.subjectKind !== undefined) add("subject_kind = ?", q.subjectKind);
+    if (q.subjectId !== undefined) add("subject_id = ?", q.subjectId);
+    if (q.afterId !== undefined) add("id > ?", q.afterId);
+    let sql = "SELECT id, at, type, subject_kind, subject_id, detail FROM audit_events";
+    if (where.length > 0) sql += ` WHERE ${where.join(" AND ")}`;
+    sql += " ORDER BY id";
+    if (q.limit !== undefined) {
+      sql += " LIMIT ?";
+      params.push(q.limit);
+    }
+    const rows = await this.db.query(sql, params);
+    return rows.map((r) => ({
+      id: num(r.id),
+      at: num(r.at),
+      type: String(r.type),
+      subjectKind: optStr(r.subject_kind),
+      subjectId: optStr(r.subject_id),
+      detail:
+        r.detail === null || r.detail === undefined
+          ? null
+          : (JSON.parse(String(r.detail)) as AuditEventRecord["detail"]),
+    }));
+  }
+
+  async pruneAuditEvents(before: number): Promise<number> {
+    return this.db.run("DELETE FROM audit_events WHERE at < ?", [before]);
   }
 }

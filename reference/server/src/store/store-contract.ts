@@ -967,5 +967,71 @@ export function describeStoreContract(
         });
       });
     });
+
+    describe("audit events", () => {
+      it("appends in order, filters by time, type, family and subject, pages and prunes", async () => {
+        const who = id("wal");
+        const other = id("mer");
+        // Times of their own (1970), so that pruning touches only these rows.
+        const base = 1_000_000;
+        await store.transaction((tx) =>
+          tx.insertAuditEvents([
+            {
+              at: base,
+              type: "auth.failed",
+              subjectKind: null,
+              subjectId: null,
+              detail: { kind: "wallet", rpc: "GetWallet", peer: "::1", count: 3, tls: false },
+            },
+            {
+              at: base + 10,
+              type: "wallet.revoked",
+              subjectKind: "wallet",
+              subjectId: who,
+              detail: { reason: "re-provisioned" },
+            },
+            {
+              at: base + 20,
+              type: "auth.locked",
+              subjectKind: "merchant",
+              subjectId: other,
+              detail: null,
+            },
+          ]),
+        );
+        const mine = async (q: Parameters<Tx["listAuditEvents"]>[0]) =>
+          (await store.read((tx) => tx.listAuditEvents({ until: base + 1000, ...q }))).map(
+            (e) => e.type,
+          );
+        const all = await store.read((tx) =>
+          tx.listAuditEvents({ since: base, until: base + 1000 }),
+        );
+        expect(all.map((e) => e.type)).toEqual(["auth.failed", "wallet.revoked", "auth.locked"]);
+        expect(all[0]).toMatchObject({
+          at: base,
+          subjectKind: null,
+          subjectId: null,
+          detail: { kind: "wallet", rpc: "GetWallet", peer: "::1", count: 3, tls: false },
+        });
+        expect(all[1]).toMatchObject({ subjectKind: "wallet", subjectId: who });
+        expect(all[2]?.detail).toBeNull();
+        expect(all[0]!.id).toBeLessThan(all[1]!.id);
+        expect(all[1]!.id).toBeLessThan(all[2]!.id);
+        expect(await mine({ since: base + 10 })).toEqual(["wallet.revoked", "auth.locked"]);
+        expect(await mine({ since: base, until: base + 10 })).toEqual(["auth.failed"]);
+        expect(await mine({ type: "auth." })).toEqual(["auth.failed", "auth.locked"]);
+        expect(await mine({ type: "auth" })).toEqual([]);
+        expect(await mine({ type: "auth.locked" })).toEqual(["auth.locked"]);
+        expect(await mine({ subjectKind: "wallet", subjectId: who })).toEqual(["wallet.revoked"]);
+        expect(await mine({ subjectKind: "merchant" })).toEqual(["auth.locked"]);
+        expect(await mine({ since: base, limit: 2 })).toEqual(["auth.failed", "wallet.revoked"]);
+        expect(await mine({ since: base, afterId: all[1]!.id })).toEqual(["auth.locked"]);
+
+        expect(await store.transaction((tx) => tx.pruneAuditEvents(base + 10))).toBe(1);
+        expect(await mine({ since: 0 })).toEqual(["wallet.revoked", "auth.locked"]);
+        expect(await store.transaction((tx) => tx.pruneAuditEvents(base + 1000))).toBe(2);
+        expect(await mine({ since: 0 })).toEqual([]);
+      });
+    });
   });
 }

@@ -1,5 +1,7 @@
 import type {
   AccountRecord,
+  AuditEventRecord,
+  AuditQuery,
   BatchResultRecord,
   BurnRecord,
   DailyUsage,
@@ -10,6 +12,7 @@ import type {
   LimitsRecord,
   MerchantRecord,
   NewAccount,
+  NewAuditEvent,
   OfflineBatchRecord,
   OfflineSettledTotals,
   OfflineSettlementRecord,
@@ -177,6 +180,14 @@ export interface Tx {
     fromMs: number,
     toMs: number,
   ): Promise<SettlementAggregates>;
+
+  // Audit log (migration 7). Written in a transaction of its own, never in a decision's.
+  /** Appends the events in order. */
+  insertAuditEvents(events: readonly NewAuditEvent[]): Promise<void>;
+  /** The matching events, oldest first (by id). */
+  listAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]>;
+  /** Deletes events with `at` < before (retention); returns how many. */
+  pruneAuditEvents(before: number): Promise<number>;
 }
 
 /**

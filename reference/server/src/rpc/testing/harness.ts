@@ -23,6 +23,7 @@ import {
   WalletService,
 } from "@paycode/protocol/v1";
 import { expect } from "vitest";
+import type { AuditLog } from "../../issuer/audit-log.js";
 import { Issuer } from "../../issuer/index.js";
 import type { MutantName } from "../../issuer/mutants.js";
 import { type TestTransport, testTransport, type WireVariant } from "../../testing/transports.js";
@@ -118,6 +119,8 @@ export interface HarnessOptions {
   tls?: { cert: string; key: string };
   mutant?: MutantName;
   startMs?: number;
+  /** The audit log given to both the issuer and the server. */
+  audit?: AuditLog;
 }
 
 /**
@@ -133,12 +136,14 @@ export async function startHarness(storeUrl: string, o: HarnessOptions = {}): Pr
     advanceClock: (ms) => clock.advance(ms),
     passwordCostN: 1024,
     ...(o.mutant !== undefined ? { mutant: o.mutant } : {}),
+    ...(o.audit !== undefined ? { audit: o.audit } : {}),
   });
   const server = await startServer({
     issuer,
     port: 0,
     enableTestControl: true,
     ...(o.tls !== undefined ? { tls: o.tls } : {}),
+    ...(o.audit !== undefined ? { audit: o.audit, clock } : {}),
     logger: {
       error: (m, e) => console.error(`[server] ${m}`, e),
       info() {},
