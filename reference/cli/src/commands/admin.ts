@@ -115,7 +115,10 @@ async function readPassword(opts: {
 function describeOffset(issuerMs: number, machineMs: number): string {
   const d = issuerMs - machineMs;
   if (Math.abs(d) < 2000) return "in step with this machine";
-  const s = Math.round(Math.abs(d) / 1000);
+  // Past an hour only days, hours and minutes are shown: round to the minute, so
+  // three days less the call's own latency still reads "3 d 0 h".
+  const exact = Math.round(Math.abs(d) / 1000);
+  const s = exact >= 3600 ? Math.round(exact / 60) * 60 : exact;
   const parts =
     s >= 86_400
       ? `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`
