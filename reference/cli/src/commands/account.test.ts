@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { generateEd25519, ManualClock } from "@paycode/protocol";
 import { CreateAccountRequestSchema, ProvisionSeedRequestSchema } from "@paycode/protocol/v1";
-import { Issuer } from "@paycode/server";
+import { Issuer, openStore } from "@paycode/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { paycodeInProcess as paycode } from "../testing/in-process-cli.js";
 import { withPasswordThrottle } from "./wallet.js";
@@ -59,6 +59,15 @@ describe("paycode account", () => {
       subject: { kind: "account", id: accountId },
       detail: { failures: 10, locked: true, by: "operator" },
     });
+    const audit = await openStore(store);
+    try {
+      const logged = await audit.read((tx) => tx.listAuditEvents({ type: "account.unlocked" }));
+      expect(logged).toEqual([
+        expect.objectContaining({ subjectKind: "account", subjectId: accountId }),
+      ]);
+    } finally {
+      await audit.close();
+    }
     const again = await paycode("account", "unlock", accountId, "--store", store);
     expect(again.stdout).toMatch(/nothing to unlock/);
     expect((await paycode("account", "locked", "--store", store)).stdout).toBe(

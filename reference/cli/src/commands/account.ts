@@ -3,6 +3,8 @@ import { systemClock } from "@paycode/protocol";
 import { CliError, UsageError } from "@paycode/sdk/cli";
 import {
   type AuditLog,
+  auditJson,
+  auditRow,
   openStore,
   PASSWORD_LOCK_FAILURES,
   parseStoreUrl,
@@ -22,12 +24,19 @@ Exit status:
   1  the store could not be opened or the command failed (one line on stderr)
   2  the command line is wrong: unknown option, missing account id, bad --store`;
 
-/** The unlock's audit event, as one JSON line on stderr (ids and counts only). */
-const STDERR_AUDIT: AuditLog = {
-  record: async (event) => {
-    process.stderr.write(`paycode: audit ${JSON.stringify(event)}\n`);
-  },
-};
+/**
+ * The unlock's audit event goes where the server's events are queried
+ * (`paycode audit`, the store's audit_events table) and, as one JSON line,
+ * to stderr for whoever ran the command.
+ */
+function unlockAudit(store: Store): AuditLog {
+  return {
+    record: async (event) => {
+      await store.transaction((tx) => tx.insertAuditEvents([auditRow(event)]));
+      process.stderr.write(`paycode: audit ${auditJson(event)}\n`);
+    },
+  };
+}
 
 const STORE_HELP = "sqlite:FILE or postgres://USER@HOST/DB (the server's --store)";
 
@@ -60,7 +69,7 @@ export function registerAccount(program: Command): void {
     .requiredOption("--store <url>", STORE_HELP)
     .option(
       "--operator <name>",
-      "who unlocks, for the audit event (one JSON line on stderr)",
+      "who unlocks, for the audit event (in the store's audit log and on stderr)",
       "operator",
     )
     .addHelpText("after", EXIT_HELP)
@@ -71,7 +80,7 @@ export function registerAccount(program: Command): void {
         }
         const failures = await withStore(opts.store, (store) =>
           unlockAccount(
-            { store, clock: systemClock, audit: STDERR_AUDIT },
+            { store, clock: systemClock, audit: unlockAudit(store) },
             accountId,
             opts.operator,
           ),

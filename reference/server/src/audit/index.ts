@@ -18,4 +18,4 @@ export {
   teeAudit,
 } from "./audit-pipeline.js";
 export { FileAuditLog, type FileAuditLogOptions, StreamAuditLog } from "./file-audit-log.js";
-export { StoreAuditLog, type StoreAuditLogOptions } from "./store-audit-log.js";
+export { auditRow, StoreAuditLog, type StoreAuditLogOptions } from "./store-audit-log.js";

@@ -15,6 +15,17 @@ export interface StoreAuditLogOptions {
 
 const HOUR = 3_600_000;
 
+/** An event as a row of the audit_events table. */
+export function auditRow(e: AuditEvent): NewAuditEvent {
+  return {
+    at: e.at,
+    type: e.type,
+    subjectKind: e.subject?.kind ?? null,
+    subjectId: e.subject?.id ?? null,
+    detail: e.detail !== undefined ? { ...e.detail } : null,
+  };
+}
+
 /**
  * The `audit_events` table (migration 7) as a sink: `paycode audit` queries
  * it.
@@ -64,13 +75,7 @@ export class StoreAuditLog implements AuditSink {
         this.droppedAt = e.at;
         continue;
       }
-      this.queue.push({
-        at: e.at,
-        type: e.type,
-        subjectKind: e.subject?.kind ?? null,
-        subjectId: e.subject?.id ?? null,
-        detail: e.detail !== undefined ? { ...e.detail } : null,
-      });
+      this.queue.push(auditRow(e));
     }
     if (!this.scheduled) {
       this.scheduled = true;
