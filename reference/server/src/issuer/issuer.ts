@@ -31,6 +31,7 @@ import type {
 } from "@paycode/protocol/v1";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
+import type { AuditLog } from "./audit-log.js";
 import { Authentication } from "./authentication.js";
 import { bytesEqual } from "./digest.js";
 import type {
@@ -47,7 +48,7 @@ import { isMutantName, type MutantName } from "./mutants.js";
 import { DEFAULT_SCRYPT_N } from "./passwords.js";
 import { ruleSwitches } from "./rule-switches.js";
 import { ScanService } from "./scan-service.js";
-import type { AuditLog } from "./audit-log.js";
+import type { ScanThrottleConfig } from "./scan-throttle.js";
 import { SeedVault } from "./seed-vault.js";
 import { SettlementService } from "./settlement-service.js";
 import { TestControl } from "./test-control.js";
@@ -81,6 +82,11 @@ export interface IssuerOpenOptions {
   implementation?: string;
   /** Where security events go (issue 9); discarded when absent. */
   audit?: AuditLog;
+  /**
+   * The Scan throttles of §12.3: `paycode-default-v1`'s when absent; null
+   * turns them off (load benchmarks that measure what junk costs).
+   */
+  scanThrottle?: ScanThrottleConfig | null;
 }
 
 const DEFAULT_IMPLEMENTATION = "paycode-reference/0.1.0";
@@ -173,6 +179,7 @@ export class Issuer implements IssuerApi {
         }),
         breaks,
         audit: o.audit,
+        scanThrottle: o.scanThrottle,
       });
       return new Issuer(ctx, ownsStore, o.mutant, {
         advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),
