@@ -22,6 +22,7 @@ import { reusedCodeCases } from "./reused-code.js";
 import { settlementReportCases } from "./settlement-report.js";
 import { terminalCases } from "./terminal.js";
 import { testControlCases } from "./test-control.js";
+import { throttlingCases } from "./throttling.js";
 
 /** The families, in report order. */
 export const FAMILIES = {
@@ -39,6 +40,7 @@ export const FAMILIES = {
   "test-control": [...testControlCases, ...testControlClockCases],
   "model-based": modelBasedCases,
   concurrent: concurrentCases,
+  throttling: throttlingCases,
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */

@@ -18,7 +18,7 @@ export interface ScanThrottleConfig {
   readonly walletStepUpFailures: number;
   /** [SEC-13] MAC failures since provisioning that revoke (block) the wallet. */
   readonly walletBlockFailures: number;
-  /** [SEC-15] How long a payment declined CODE_INVALID / CODE_MALFORMED is kept. */
+  /** [SEC-14] How long a payment declined CODE_INVALID / CODE_MALFORMED is kept. */
   readonly junkRetentionMs: number;
 }
 

@@ -203,7 +203,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // Issue 9, parts 1 and 2 (§12.3): the Scan throttles' counts, in the
     // database so that every server shares them and a restart keeps them.
     // scan_failures: [SEC-4] verification failures per merchant and hour
-    // window; the rows outlive the junk payments [SEC-15] prunes, as the
+    // window; the rows outlive the junk payments [SEC-14] prunes, as the
     // count of what was declined. wallets: [SEC-5] MAC failures of the
     // current UTC day and since provisioning, [SEC-6] the step-up end.
     // paycode_scan_v2 replaces v1 on the hot path (v1 stays for servers

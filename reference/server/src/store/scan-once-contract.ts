@@ -359,9 +359,7 @@ export async function expectScanRulesAcross(a: Store, b: Store): Promise<void> {
   const w = await newWorld(a);
   const usageKey = id("on");
   const sameCode = await Promise.all(
-    Array.from({ length: 16 }, (_, i) =>
-      once(i % 2 ? a : b, scanOf(w, { usageKey, amount: 10n })),
-    ),
+    Array.from({ length: 16 }, (_, i) => once(i % 2 ? a : b, scanOf(w, { usageKey, amount: 10n }))),
   );
   expect(sameCode.filter((p) => p?.status === "SUCCEEDED")).toHaveLength(1);
   expect(sameCode.filter((p) => p?.declineReason === "CODE_REUSED")).toHaveLength(15);

@@ -153,7 +153,7 @@ export interface Tx {
     stepUpAt: number,
     stepUpUntil: number,
   ): Promise<{ today: number; total: number } | undefined>;
-  /** [SEC-15] Deletes Scan payments declined CODE_INVALID / CODE_MALFORMED created before `before`; how many. */
+  /** [SEC-14] Deletes Scan payments declined CODE_INVALID / CODE_MALFORMED created before `before`; how many. */
   pruneJunkPayments(before: number): Promise<number>;
 
   // Offline settlement.
