@@ -272,6 +272,19 @@ export class Issuer implements IssuerApi {
     return this.ctx.store.transaction((tx) => tx.closeExpiredPayments(this.ctx.clock.now() - late));
   }
 
+  /**
+   * [SEC-14] Deletes Scan payments declined CODE_INVALID / CODE_MALFORMED
+   * older than the retention period, by the issuer clock, at most `batch` at
+   * a time (run it again while it returns `batch`). The per-merchant window
+   * counts of [SEC-4] stay as the record of them. 0 without throttles.
+   */
+  async pruneJunk(batch = 10_000): Promise<number> {
+    const config = this.ctx.scanThrottle;
+    if (!config) return 0;
+    const before = this.ctx.clock.now() - config.junkRetentionMs;
+    return this.ctx.store.transaction((tx) => tx.pruneJunkPayments(before, batch));
+  }
+
   async close(): Promise<void> {
     if (this.ownsStore) await this.ctx.store.close();
   }

@@ -1,4 +1,5 @@
 // Fixtures for this folder's tests; not exported from index.ts.
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,9 +33,11 @@ import {
 import { expect } from "vitest";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
+import type { AuditLog } from "./audit-log.js";
 import { Issuer } from "./issuer.js";
 import type { MerchantPrincipal, TerminalPrincipal, WalletPrincipal } from "./issuer-api.js";
 import type { MutantName } from "./mutants.js";
+import type { ScanThrottleConfig } from "./scan-throttle.js";
 
 /** Mid-day UTC, so a few hours of clock movement stay on one day. */
 export const T0 = Date.UTC(2030, 0, 15, 10, 0, 0);
@@ -73,7 +76,14 @@ export class IssuerFixture {
   ) {}
 
   static async open(
-    o: { url?: string; mutant?: MutantName; profile?: ProfileOverrides; clockStart?: number } = {},
+    o: {
+      url?: string;
+      mutant?: MutantName;
+      profile?: ProfileOverrides;
+      clockStart?: number;
+      scanThrottle?: ScanThrottleConfig | null;
+      audit?: AuditLog;
+    } = {},
   ): Promise<IssuerFixture> {
     let dir: string | undefined;
     let url = o.url;
@@ -98,6 +108,8 @@ export class IssuerFixture {
       },
       settableClock: issuerClock,
       passwordCostN: 2 ** 10,
+      scanThrottle: o.scanThrottle,
+      audit: o.audit,
     });
     return new IssuerFixture(issuer, clock, store, async () => {
       await issuer.close();

@@ -696,11 +696,13 @@ export class SqlTx implements Tx {
     return r ? { today: num(r.mac_failures), total: num(r.mac_failures_total) } : undefined;
   }
 
-  async pruneJunkPayments(before: number): Promise<number> {
+  async pruneJunkPayments(before: number, limit: number): Promise<number> {
     return this.db.run(
-      `DELETE FROM payments WHERE decline_reason IN ('CODE_INVALID', 'CODE_MALFORMED')
-         AND status = 'DECLINED' AND source = 'scan' AND created_at < ?`,
-      [before],
+      `DELETE FROM payments WHERE id IN (
+         SELECT id FROM payments WHERE decline_reason IN ('CODE_INVALID', 'CODE_MALFORMED')
+           AND created_at < ? AND status = 'DECLINED' AND source = 'scan'
+         LIMIT ?)`,
+      [before, limit],
     );
   }
 

@@ -153,8 +153,8 @@ export interface Tx {
     stepUpAt: number,
     stepUpUntil: number,
   ): Promise<{ today: number; total: number } | undefined>;
-  /** [SEC-14] Deletes Scan payments declined CODE_INVALID / CODE_MALFORMED created before `before`; how many. */
-  pruneJunkPayments(before: number): Promise<number>;
+  /** [SEC-14] Deletes up to `limit` Scan payments declined CODE_INVALID / CODE_MALFORMED created before `before`; how many. */
+  pruneJunkPayments(before: number, limit: number): Promise<number>;
 
   // Offline settlement.
   /** False on a (terminal_id, batch_id) conflict. */
