@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { LimitsRecord, PaymentRecord } from "./records.js";
-import type { OneCallScan, Store } from "./store.js";
+import type { OneCallScan, ScanThrottleInput, Store } from "./store.js";
 import { type StoreHarness, useHarnessStore } from "./store-contract.js";
 
 const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
@@ -346,6 +346,108 @@ export function describeScanOnceContract(
       });
       expect(burned).toBe(1);
       expect((await readBack(w, scans[0]!)).balance).toBe(9_990n);
+    });
+
+    describe("Scan throttles (§12.3)", () => {
+      const WINDOW = T0 - (T0 % 3_600_000);
+      const throttle = (over: Partial<ScanThrottleInput> = {}): ScanThrottleInput => ({
+        windowStart: WINDOW,
+        merchantLimit: 3,
+        macFailureWalletId: null,
+        stepUpAt: 2,
+        stepUpUntil: T0 + 86_400_000,
+        blockAt: 4,
+        revokeReason: "blocked",
+        ...over,
+      });
+      const failure = (w: World, over: Partial<ScanThrottleInput> = {}) =>
+        scanOf(w, {
+          declined: "CODE_INVALID",
+          walletId: null,
+          usageKey: null,
+          throttle: throttle(over),
+        });
+
+      it("[SEC-4] [SEC-11] failures fill the merchant window; then every new Scan is refused with nothing written", async () => {
+        const w = await newWorld(store);
+        for (let i = 1; i <= 3; i++) {
+          const r = await store.scanOnce(failure(w));
+          expect(r).toMatchObject({
+            merchantFailures: i,
+            payment: { declineReason: "CODE_INVALID" },
+          });
+        }
+        const refused = failure(w);
+        expect(await store.scanOnce(refused)).toEqual({ throttled: true });
+        const genuine = scanOf(w, { throttle: throttle() });
+        expect(await store.scanOnce(genuine)).toEqual({ throttled: true });
+        const after = await readBack(w, genuine);
+        expect(after).toMatchObject({ payment: undefined, burned: false, balance: 10_000n });
+        expect((await readBack(w, refused)).payment).toBeUndefined();
+        expect(await store.read((tx) => tx.merchantFailures(w.merchantId, WINDOW))).toBe(3);
+        // The next window starts empty; without throttles nothing is counted or refused.
+        const next = scanOf(w, { throttle: throttle({ windowStart: WINDOW + 3_600_000 }) });
+        expect((await once(store, next))?.status).toBe("SUCCEEDED");
+        expect((await once(store, scanOf(w)))?.status).toBe("SUCCEEDED");
+      });
+
+      it("[SEC-5] [SEC-6] [SEC-13] MAC failures: step-up from the stepUpAt-th of a day, revoked at blockAt", async () => {
+        const w = await newWorld(store, { limits: null });
+        const mac = { macFailureWalletId: w.walletId, merchantLimit: 100 };
+        const genuine = { merchantLimit: 100 };
+        const first = await store.scanOnce(failure(w, mac));
+        expect(first).toMatchObject({ macFailures: { today: 1, total: 1 }, walletBlocked: false });
+        expect(
+          (await once(store, scanOf(w, { throttle: throttle(genuine), amount: 10n })))?.status,
+        ).toBe("SUCCEEDED");
+        expect(await store.scanOnce(failure(w, mac))).toMatchObject({
+          macFailures: { today: 2, total: 2 },
+        });
+        // [SEC-6] In step-up: a small payment waits for the password.
+        expect(
+          await once(store, scanOf(w, { throttle: throttle(genuine), amount: 10n })),
+        ).toMatchObject({ status: "PENDING_CONFIRMATION", confirmDeadline: DEADLINE });
+        // The next UTC day counts afresh, the total goes on; at blockAt the wallet is revoked.
+        const tomorrow = { ...mac, windowStart: WINDOW + 86_400_000 };
+        const next = (s: OneCallScan) => ({ ...s, day: "2030-01-16" });
+        expect(await store.scanOnce(next(failure(w, tomorrow)))).toMatchObject({
+          macFailures: { today: 1, total: 3 },
+          walletBlocked: false,
+        });
+        expect(await store.scanOnce(next(failure(w, tomorrow)))).toMatchObject({
+          macFailures: { today: 2, total: 4 },
+          walletBlocked: true,
+        });
+        const wallet = await store.read((tx) => tx.getWallet(w.walletId));
+        expect(wallet).toMatchObject({ revokedAt: T0, revokeReason: "blocked" });
+        expect(
+          await once(
+            store,
+            scanOf(w, { throttle: throttle({ ...tomorrow, macFailureWalletId: null }) }),
+          ),
+        ).toMatchObject({
+          declineReason: "WALLET_REVOKED",
+        });
+        // Blocking twice changes nothing.
+        expect(await store.scanOnce(next(failure(w, tomorrow)))).toMatchObject({
+          walletBlocked: false,
+        });
+      });
+
+      it("[SEC-14] pruneJunkPayments deletes old CODE_INVALID / CODE_MALFORMED declines only", async () => {
+        const w = await newWorld(store);
+        const junk = failure(w);
+        await store.scanOnce({ ...junk, throttle: null });
+        const paid = scanOf(w);
+        await store.scanOnce(paid);
+        expect(
+          await store.transaction((tx) => tx.pruneJunkPayments(T0, 1000)),
+        ).toBeGreaterThanOrEqual(0);
+        expect((await readBack(w, junk)).payment).toBeDefined();
+        await store.transaction((tx) => tx.pruneJunkPayments(T0 + 1, 1_000_000));
+        expect((await readBack(w, junk)).payment).toBeUndefined();
+        expect((await readBack(w, paid)).payment?.status).toBe("SUCCEEDED");
+      });
     });
   });
 }
