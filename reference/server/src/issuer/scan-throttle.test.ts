@@ -289,12 +289,20 @@ function describeGuessing(
 }
 
 describeGuessing("SQLite", 10_000, (o) => IssuerFixture.open(o));
+// Any mutant sends Scan down the general path (ScanService.decide through Tx); one
+// that breaks nothing Scan does checks that path counts and refuses as the store call does.
+describeGuessing("SQLite, general path", 1_000, (o) =>
+  IssuerFixture.open({ ...o, mutant: "leak-other-merchant-order" }),
+);
 
 const db = await createPostgresTestDb("scan throttle tests");
 afterAll(() => db?.drop());
 
 describe.skipIf(!db)("Scan throttles on PostgreSQL, two servers", () => {
   describeGuessing("PostgreSQL", 2_000, (o) => IssuerFixture.open({ ...o, url: db!.url }));
+  describeGuessing("PostgreSQL, general path", 1_000, (o) =>
+    IssuerFixture.open({ ...o, url: db!.url, mutant: "leak-other-merchant-order" }),
+  );
 
   it("two servers on one database share the counts, and a restarted server keeps them", async () => {
     const f = await IssuerFixture.open({ url: db!.url });
