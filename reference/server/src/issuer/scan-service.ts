@@ -104,9 +104,9 @@ export class ScanService {
       const done = await ctx.store.scanOnce(
         this.oneCallScan(fresh, decoded, merchantAccount, now, throttle),
       );
-      if (done && "throttled" in done) throw this.refuse(merchant.merchantId, now);
+      if (done && "throttled" in done) throw this.refuse(now);
       if (done) {
-        await this.report(merchant.merchantId, done.payment.walletId, decoded, now, done);
+        await this.report(merchant.merchantId, decoded, now, done);
         return create(ScanResponseSchema, { payment: paymentToProto(done.payment) });
       }
     }
@@ -148,7 +148,7 @@ export class ScanService {
           throttle,
           counts,
         );
-        if (refused) return { error: this.refuse(merchant.merchantId, now) };
+        if (refused) return { error: this.refuse(now) };
       }
       // A fresh id per attempt: a retry must not collide with what the last attempt tried.
       const p: PaymentRecord = { ...fresh, id: newId("pay") };
@@ -184,11 +184,11 @@ export class ScanService {
           counts,
         );
         // The mutant's refusal comes after the payment, the burn and the transfer were written.
-        if (refused) return { error: this.refuse(merchant.merchantId, now) };
+        if (refused) return { error: this.refuse(now) };
       }
       return { ok: p };
     });
-    await this.report(merchant.merchantId, payment.walletId, decoded, now, counts);
+    await this.report(merchant.merchantId, decoded, now, counts);
     return create(ScanResponseSchema, { payment: paymentToProto(payment) });
   }
 
@@ -248,8 +248,7 @@ export class ScanService {
   }
 
   /** The refusal of a throttled Scan: resource_exhausted until the merchant window ends. */
-  private refuse(merchantId: string, now: number) {
-    void merchantId;
+  private refuse(now: number) {
     const retryAfterMs = merchantWindowStart(now) + MERCHANT_WINDOW_MS - now;
     return throttled(
       "too many codes failed verification for this merchant",
@@ -260,7 +259,6 @@ export class ScanService {
   /** Audit: the transitions a Scan caused (a throttle engaging, a step-up, a block), never each failure. */
   private async report(
     merchantId: string,
-    _walletId: string | null,
     decoded: DecodedCode,
     now: number,
     counts: ThrottleCounts,
