@@ -358,6 +358,38 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
       "A refund of an issuer-liable payment credits the payer, who never paid it, instead of the issuer loss account.",
   },
   {
+    name: "no-merchant-throttle",
+    breaks: ["SEC-4"],
+    summary: "A merchant's verification failures are never throttled: guessing runs at full speed.",
+  },
+  {
+    name: "throttle-after-decide",
+    breaks: ["SEC-11"],
+    summary:
+      "A throttled Scan is decided, stored and burned before resource_exhausted is returned.",
+  },
+  {
+    name: "throttle-without-retry-after",
+    breaks: ["SEC-12"],
+    summary: "A throttled Scan carries no retry-after delay.",
+  },
+  {
+    name: "mac-failure-any-step",
+    breaks: ["SEC-5"],
+    summary:
+      "Every CODE_INVALID code of a held handle counts as a MAC failure, also one whose step4 names no step of the window.",
+  },
+  {
+    name: "no-mac-step-up",
+    breaks: ["SEC-6"],
+    summary: "MAC failures never put the wallet in step-up: a guesser keeps paying password-free.",
+  },
+  {
+    name: "no-mac-block",
+    breaks: ["SEC-13"],
+    summary: "MAC failures never block the wallet: guessing against one handle never ends.",
+  },
+  {
     name: "swap-code-kind",
     breaks: ["SCAN-13"],
     summary: "code_kind of payments reported the wrong way round.",

@@ -18,11 +18,12 @@ import { messageSizeCases } from "./message-size.js";
 import { modelBasedCases } from "./model-based.js";
 import { offlineWalletCases } from "./offline-wallet.js";
 import { overLimitCases } from "./over-limit.js";
+import { passwordThrottleCases } from "./password-throttle.js";
 import { reusedCodeCases } from "./reused-code.js";
 import { settlementReportCases } from "./settlement-report.js";
 import { terminalCases } from "./terminal.js";
 import { testControlCases } from "./test-control.js";
-import { throttleCases } from "./throttle.js";
+import { throttlingCases } from "./throttling.js";
 
 /** The families, in report order. */
 export const FAMILIES = {
@@ -40,7 +41,7 @@ export const FAMILIES = {
   "test-control": [...testControlCases, ...testControlClockCases],
   "model-based": modelBasedCases,
   concurrent: concurrentCases,
-  throttle: throttleCases,
+  throttling: [...throttlingCases, ...passwordThrottleCases],
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */

@@ -72,6 +72,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/audit.js")).registerAudit,
   },
   {
+    name: "prune",
+    summary: "delete junk Scan declines (CODE_INVALID, CODE_MALFORMED) past their retention",
+    load: async () => (await import("./commands/prune.js")).registerPrune,
+  },
+  {
     name: "conformance",
     summary: "certify a Paycode issuer implementation against the conformance suite",
     load: async () => (await import("./commands/conformance.js")).registerConformance,

@@ -41,6 +41,8 @@ export interface ServeOptions {
   auditFsync?: boolean;
   auditStore?: boolean;
   auditRetentionDays?: number;
+  /** False with --no-scan-throttle (test control only): no Scan throttles of §12.3. */
+  scanThrottle?: boolean;
 }
 
 function parseRetentionDays(value: string): number {
@@ -130,6 +132,12 @@ export function registerServe(program: Command): void {
         .argParser(parseClockStart)
         .hideHelp(),
     )
+    .addOption(
+      new Option(
+        "--no-scan-throttle",
+        "test control: turn the Scan throttles of spec §12.3 off (load benchmarks of junk scans)",
+      ).hideHelp(),
+    )
     .option(
       "--audit-log <path>",
       "also write security audit events as JSON lines to this file (created 0600, appended; reopened on SIGHUP), or - for standard output",
@@ -173,6 +181,10 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
   if (opts.clockStart !== undefined && !opts.enableTestControl) {
     throw new UsageError("--clock-start needs --enable-test-control");
+  }
+  if (opts.scanThrottle === false && !opts.enableTestControl) {
+    // [SEC-4] The throttles are a MUST; only a test deployment may run without them.
+    throw new UsageError("--no-scan-throttle needs --enable-test-control");
   }
   if (opts.pgPoolSize !== undefined && location.kind !== "postgres") {
     throw new UsageError("--pg-pool-size needs a postgres:// store");
@@ -244,6 +256,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(clock instanceof OffsetClock
         ? { advanceClock: (ms: number) => clock.advance(ms), settableClock: clock }
         : {}),
+      ...(opts.scanThrottle === false ? { scanThrottle: null } : {}),
     });
   } catch (err) {
     await audit.close().catch(() => {});

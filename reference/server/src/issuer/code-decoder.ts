@@ -7,6 +7,8 @@ import {
 } from "@paycode/protocol";
 import type { CodeKindName } from "../store/records.js";
 import type { RuleSwitches } from "./rule-switches.js";
+import { step4InWindow } from "./scan-throttle.js";
+
 /** What the Scan hot path needs of a wallet: its id and decrypted seed. */
 export interface WalletSecret {
   walletId: string;
@@ -19,6 +21,12 @@ export type DecodedCode =
       verdict: "declined";
       kind: CodeKindName;
       reason: "CODE_MALFORMED" | "CODE_INVALID" | "CODE_EXPIRED";
+      /**
+       * [SEC-5] Set on a MAC failure: an online code whose handle this
+       * wallet holds and whose step4 names a step of the window, but whose
+       * MAC matches no candidate step.
+       */
+      macFailureWalletId?: string;
     }
   | {
       verdict: "usable";
@@ -148,8 +156,20 @@ export async function decodeScannedCode(
   // [VERIFY-1] At the issuer clock of the Scan, never the host's.
   const at = deps.breaks.onlineVerifyHostClock ? Math.floor(Date.now() / 1000) : nowSeconds;
   const v = deps.online.verify(parsed, wallet.seed, at);
-  if (v.result === "invalid")
-    return { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
+  if (v.result === "invalid") {
+    const { windowBackSteps, windowAheadSteps } = deps.online.profile;
+    // [SEC-5] Only a step4 of the window could have made a guessed MAC VALID.
+    // (The mac-failure-any-step mutant counts every step4.)
+    return deps.breaks.macFailureAnyStep ||
+      step4InWindow(parsed.step4, Math.floor(at / 60), windowBackSteps, windowAheadSteps)
+      ? {
+          verdict: "declined",
+          kind: "ONLINE",
+          reason: "CODE_INVALID",
+          macFailureWalletId: wallet.walletId,
+        }
+      : { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
+  }
   // [VERIFY-4]
   if (v.result === "expired" && !deps.breaks.neverExpire) {
     return { verdict: "declined", kind: "ONLINE", reason: "CODE_EXPIRED" };

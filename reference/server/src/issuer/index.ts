@@ -34,4 +34,9 @@ export {
 export { hashPassword, verifyPassword } from "./passwords.js";
 export { canTransition, isFinal } from "./payment-state.js";
 export { type RuleSwitches, ruleSwitches } from "./rule-switches.js";
+export {
+  DEFAULT_SCAN_THROTTLE,
+  expectedInsiderForgeryDays,
+  type ScanThrottleConfig,
+} from "./scan-throttle.js";
 export { SeedVault } from "./seed-vault.js";

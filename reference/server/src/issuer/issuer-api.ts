@@ -110,5 +110,11 @@ export interface IssuerApi {
 
   /** Closes pending payments past their deadline; the server calls it periodically. */
   sweepExpired(): Promise<number>;
+  /**
+   * [SEC-14] Deletes Scan payments declined CODE_INVALID / CODE_MALFORMED
+   * older than the retention period (the merchant window counts stay);
+   * optional, the server calls it with the sweep when present. How many.
+   */
+  pruneJunk?(): Promise<number>;
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { BoundedCache } from "./bounded-cache.js";
 import type { CodeDecoderDeps, WalletSecret } from "./code-decoder.js";
 import type { IssuerSigningKey } from "./issuer-keys.js";
 import type { RuleSwitches } from "./rule-switches.js";
+import { DEFAULT_SCAN_THROTTLE, type ScanThrottleConfig } from "./scan-throttle.js";
 import type { SeedVault } from "./seed-vault.js";
 import { notFound } from "./validation.js";
 
@@ -33,6 +34,8 @@ export interface IssuerDeps {
   readonly breaks: RuleSwitches;
   /** Security events; discarded when absent. */
   readonly audit?: AuditLog;
+  /** The Scan throttles of §12.3: the defaults when absent, none when null. */
+  readonly scanThrottle?: ScanThrottleConfig | null;
 }
 
 /**
@@ -53,6 +56,7 @@ export class IssuerContext implements IssuerDeps {
   readonly offline: OfflineCodeVerifier;
   readonly breaks: RuleSwitches;
   readonly audit: AuditLog;
+  readonly scanThrottle: ScanThrottleConfig | null;
   /** Seeds by handle for the Scan hot path; a revoked wallet's entry is dropped, but revocation is decided from the store. */
   private readonly walletSecrets = new BoundedCache<number, WalletSecret>(100_000);
   private readonly merchantAccounts = new BoundedCache<string, string>(10_000);
@@ -70,6 +74,7 @@ export class IssuerContext implements IssuerDeps {
     this.offline = deps.offline;
     this.breaks = deps.breaks;
     this.audit = deps.audit ?? discardAudit;
+    this.scanThrottle = deps.scanThrottle === undefined ? DEFAULT_SCAN_THROTTLE : deps.scanThrottle;
     this.decoder = {
       online: this.online,
       offline: () => this.offline,

@@ -48,6 +48,7 @@ import { isMutantName, type MutantName } from "./mutants.js";
 import { DEFAULT_SCRYPT_N } from "./passwords.js";
 import { ruleSwitches } from "./rule-switches.js";
 import { ScanService } from "./scan-service.js";
+import type { ScanThrottleConfig } from "./scan-throttle.js";
 import { SeedVault } from "./seed-vault.js";
 import { SettlementService } from "./settlement-service.js";
 import { TestControl } from "./test-control.js";
@@ -81,6 +82,11 @@ export interface IssuerOpenOptions {
   implementation?: string;
   /** Where security events go (issue 9); discarded when absent. */
   audit?: AuditLog;
+  /**
+   * The Scan throttles of §12.3: `paycode-default-v1`'s when absent; null
+   * turns them off (load benchmarks that measure what junk costs).
+   */
+  scanThrottle?: ScanThrottleConfig | null;
 }
 
 const DEFAULT_IMPLEMENTATION = "paycode-reference/0.1.0";
@@ -173,6 +179,7 @@ export class Issuer implements IssuerApi {
         }),
         breaks,
         audit: o.audit,
+        scanThrottle: o.scanThrottle,
       });
       return new Issuer(ctx, ownsStore, o.mutant, {
         advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),
@@ -263,6 +270,19 @@ export class Issuer implements IssuerApi {
     // [PAY-10] The deadline-exclusive mutant closes one millisecond late here too.
     const late = this.ctx.breaks.deadlineExclusive ? 1 : 0;
     return this.ctx.store.transaction((tx) => tx.closeExpiredPayments(this.ctx.clock.now() - late));
+  }
+
+  /**
+   * [SEC-14] Deletes Scan payments declined CODE_INVALID / CODE_MALFORMED
+   * older than the retention period, by the issuer clock, at most `batch` at
+   * a time (run it again while it returns `batch`). The per-merchant window
+   * counts of [SEC-4] stay as the record of them. 0 without throttles.
+   */
+  async pruneJunk(batch = 10_000): Promise<number> {
+    const config = this.ctx.scanThrottle;
+    if (!config) return 0;
+    const before = this.ctx.clock.now() - config.junkRetentionMs;
+    return this.ctx.store.transaction((tx) => tx.pruneJunkPayments(before, batch));
   }
 
   async close(): Promise<void> {

@@ -313,6 +313,33 @@ export const ISSUER_MUTANTS = {
     summary:
       "A refund of an issuer-liable payment credits the payer, who never paid it, instead of the issuer loss account.",
   },
+  // Scan throttles (issue 9, §12.3).
+  "no-merchant-throttle": {
+    breaks: ["SEC-4"],
+    summary: "A merchant's verification failures are never throttled: guessing runs at full speed.",
+  },
+  "throttle-after-decide": {
+    breaks: ["SEC-11"],
+    summary:
+      "A throttled Scan is decided, stored and burned before resource_exhausted is returned.",
+  },
+  "throttle-without-retry-after": {
+    breaks: ["SEC-12"],
+    summary: "A throttled Scan carries no retry-after delay.",
+  },
+  "mac-failure-any-step": {
+    breaks: ["SEC-5"],
+    summary:
+      "Every CODE_INVALID code of a held handle counts as a MAC failure, also one whose step4 names no step of the window.",
+  },
+  "no-mac-step-up": {
+    breaks: ["SEC-6"],
+    summary: "MAC failures never put the wallet in step-up: a guesser keeps paying password-free.",
+  },
+  "no-mac-block": {
+    breaks: ["SEC-13"],
+    summary: "MAC failures never block the wallet: guessing against one handle never ends.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

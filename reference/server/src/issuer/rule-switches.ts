@@ -140,6 +140,18 @@ export interface RuleSwitches {
   readonly lossNotInReport: boolean;
   /** [SETTLE-24] Refunds of an issuer-liable payment credit the payer. */
   readonly issuerLiableRefundToPayer: boolean;
+  /** [SEC-4] Verification failures of a merchant are never throttled. */
+  readonly noMerchantThrottle: boolean;
+  /** [SEC-11] A throttled Scan is decided, recorded and burned before it is refused. */
+  readonly throttleAfterDecide: boolean;
+  /** [SEC-12] A throttled Scan carries no retry delay. */
+  readonly noRetryAfter: boolean;
+  /** [SEC-5] Every CODE_INVALID of a held handle counts as a MAC failure, whatever its step4. */
+  readonly macFailureAnyStep: boolean;
+  /** [SEC-6] MAC failures never put a wallet in step-up. */
+  readonly noMacStepUp: boolean;
+  /** [SEC-13] MAC failures never block (revoke) a wallet. */
+  readonly noMacBlock: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -211,6 +223,12 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "duplicate-not-counted-in-cumulative": "duplicateNotCountedInCumulative",
   "loss-not-in-report": "lossNotInReport",
   "issuer-liable-refund-to-payer": "issuerLiableRefundToPayer",
+  "no-merchant-throttle": "noMerchantThrottle",
+  "throttle-after-decide": "throttleAfterDecide",
+  "throttle-without-retry-after": "noRetryAfter",
+  "mac-failure-any-step": "macFailureAnyStep",
+  "no-mac-step-up": "noMacStepUp",
+  "no-mac-block": "noMacBlock",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -1,7 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { type ScanRequest, type ScanResponse, ScanResponseSchema } from "@paycode/protocol/v1";
-import type { AccountRecord, DeclineReasonName, PaymentRecord } from "../store/records.js";
-import { type OneCallScan, TransactionRetry, type Tx } from "../store/store.js";
+import type {
+  AccountRecord,
+  DeclineReasonName,
+  PaymentRecord,
+  WalletRecord,
+} from "../store/records.js";
+import {
+  type OneCallScan,
+  type ScanThrottleInput,
+  TransactionRetry,
+  type Tx,
+} from "../store/store.js";
 import { type DecodedCode, decodeScannedCode } from "./code-decoder.js";
 import { bytesEqual, sha256 } from "./digest.js";
 import { newId } from "./ids.js";
@@ -12,6 +22,14 @@ import { stepUpReason } from "./limits.js";
 import { lazyClose } from "./payment-transitions.js";
 import { raceWindow } from "./race-window.js";
 import type { RuleSwitches } from "./rule-switches.js";
+import {
+  isVerificationFailure,
+  MAC_FAILURE_REVOKE_REASON,
+  MERCHANT_WINDOW_MS,
+  merchantWindowStart,
+  stepUpUntil,
+} from "./scan-throttle.js";
+import { throttled } from "./throttled.js";
 import { paymentToProto } from "./to-proto.js";
 import { utcDay } from "./utc-day.js";
 import {
@@ -81,11 +99,23 @@ export class ScanService {
       createdAt: now,
       updatedAt: now,
     };
+    const throttle = this.throttleInput(decoded, now);
     if (this.oneCall) {
-      const done = await ctx.store.scanOnce(this.oneCallScan(fresh, decoded, merchantAccount, now));
-      if (done) return create(ScanResponseSchema, { payment: paymentToProto(done) });
+      const done = await ctx.store.scanOnce(
+        this.oneCallScan(fresh, decoded, merchantAccount, now, throttle),
+      );
+      if (done && "throttled" in done) throw this.refuse(now);
+      if (done) {
+        await this.report(merchant.merchantId, decoded, now, done);
+        return create(ScanResponseSchema, { payment: paymentToProto(done.payment) });
+      }
     }
 
+    let counts: ThrottleCounts = {
+      merchantFailures: null,
+      macFailures: null,
+      walletBlocked: false,
+    };
     const payment = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
       // [AUTH-3] out_trade_no is looked up in the calling merchant's namespace only.
       if (!ctx.breaks.noIdempotency) {
@@ -107,8 +137,24 @@ export class ScanService {
           return { ok: await lazyClose(ctx, tx, existing, now) };
         }
       }
+      counts = { merchantFailures: null, macFailures: null, walletBlocked: false };
+      // [SEC-4] [SEC-11] The merchant throttle refuses before anything is revealed or written
+      // (the throttle-after-decide mutant decides, records and burns first).
+      if (throttle && !ctx.breaks.throttleAfterDecide) {
+        const refused = await this.merchantThrottle(
+          tx,
+          merchant.merchantId,
+          decoded,
+          throttle,
+          counts,
+        );
+        if (refused) return { error: this.refuse(now) };
+      }
       // A fresh id per attempt: a retry must not collide with what the last attempt tried.
       const p: PaymentRecord = { ...fresh, id: newId("pay") };
+      if (throttle?.macFailureWalletId) {
+        await this.macFailure(tx, throttle.macFailureWalletId, throttle, now, counts);
+      }
       await this.decide(tx, p, decoded, merchantAccount, now, burnedBefore);
       // [SCAN-12] / [RPC-6] Every outcome, declines included, is a stored payment, not an error.
       if (!(await tx.insertPayment(p))) {
@@ -124,9 +170,134 @@ export class ScanService {
         // [LIMIT-4] Only direct password-free successes count toward today's totals.
         await tx.addDailyUsage(usageOwner(ctx.breaks, p), passwordFreeDay(ctx, now), amount);
       }
+      if (throttle && decoded.verdict === "usable" && p.declineReason === "CODE_INVALID") {
+        // [SEC-4] An authentic offline code of a wallet never provisioned fails verification too.
+        counts.merchantFailures =
+          (await tx.addMerchantFailure(merchant.merchantId, throttle.windowStart, null)) ?? null;
+      }
+      if (throttle && ctx.breaks.throttleAfterDecide) {
+        const refused = await this.merchantThrottle(
+          tx,
+          merchant.merchantId,
+          decoded,
+          throttle,
+          counts,
+        );
+        // The mutant's refusal comes after the payment, the burn and the transfer were written.
+        if (refused) return { error: this.refuse(now) };
+      }
       return { ok: p };
     });
+    await this.report(merchant.merchantId, decoded, now, counts);
     return create(ScanResponseSchema, { payment: paymentToProto(payment) });
+  }
+
+  /** The throttle input of a new Scan at `now`, or null when the issuer runs without throttles. */
+  private throttleInput(decoded: DecodedCode, now: number): ScanThrottleInput | null {
+    const config = this.ctx.scanThrottle;
+    if (!config) return null;
+    return {
+      windowStart: merchantWindowStart(now),
+      merchantLimit: this.ctx.breaks.noMerchantThrottle
+        ? 2 ** 31
+        : config.merchantFailuresPerWindow,
+      macFailureWalletId:
+        decoded.verdict === "declined" ? (decoded.macFailureWalletId ?? null) : null,
+      stepUpAt: config.walletStepUpFailures,
+      stepUpUntil: stepUpUntil(now),
+      blockAt: this.ctx.breaks.noMacBlock ? 2 ** 31 : config.walletBlockFailures,
+      revokeReason: MAC_FAILURE_REVOKE_REASON,
+    };
+  }
+
+  /**
+   * [SEC-4] A verification failure takes a place in the merchant's window
+   * (refused when the window is full); any other Scan is refused when the
+   * window is full. True when refused; nothing is written then.
+   */
+  private async merchantThrottle(
+    tx: Tx,
+    merchantId: string,
+    decoded: DecodedCode,
+    t: ScanThrottleInput,
+    counts: ThrottleCounts,
+  ): Promise<boolean> {
+    if (decoded.verdict === "declined" && isVerificationFailure(decoded.reason)) {
+      const n = await tx.addMerchantFailure(merchantId, t.windowStart, t.merchantLimit);
+      if (n === undefined) return true;
+      counts.merchantFailures = n;
+      return false;
+    }
+    return (await tx.merchantFailures(merchantId, t.windowStart)) >= t.merchantLimit;
+  }
+
+  /** [SEC-5] Counts a MAC failure on its wallet; [SEC-13] revokes the wallet past the block bound. */
+  private async macFailure(
+    tx: Tx,
+    walletId: string,
+    t: ScanThrottleInput,
+    now: number,
+    counts: ThrottleCounts,
+  ): Promise<void> {
+    const c = await tx.addMacFailure(walletId, utcDay(now), t.stepUpAt, t.stepUpUntil);
+    if (!c) return;
+    counts.macFailures = c;
+    if (c.total >= t.blockAt) {
+      counts.walletBlocked = await tx.revokeWallet(walletId, now, t.revokeReason);
+    }
+  }
+
+  /** The refusal of a throttled Scan: resource_exhausted until the merchant window ends. */
+  private refuse(now: number) {
+    const retryAfterMs = merchantWindowStart(now) + MERCHANT_WINDOW_MS - now;
+    return throttled(
+      "too many codes failed verification for this merchant",
+      this.ctx.breaks.noRetryAfter ? 0 : retryAfterMs,
+    );
+  }
+
+  /** Audit: the transitions a Scan caused (a throttle engaging, a step-up, a block), never each failure. */
+  private async report(
+    merchantId: string,
+    decoded: DecodedCode,
+    now: number,
+    counts: ThrottleCounts,
+  ): Promise<void> {
+    const config = this.ctx.scanThrottle;
+    if (!config) return;
+    const { audit } = this.ctx;
+    if (counts.merchantFailures === config.merchantFailuresPerWindow) {
+      await audit.record({
+        type: "throttle.merchant",
+        at: now,
+        subject: { kind: "merchant", id: merchantId },
+        detail: {
+          failures: counts.merchantFailures,
+          windowStart: merchantWindowStart(now),
+          retryAfterSeconds: Math.ceil(
+            (merchantWindowStart(now) + MERCHANT_WINDOW_MS - now) / 1000,
+          ),
+        },
+      });
+    }
+    const walletId = decoded.verdict === "declined" ? decoded.macFailureWalletId : undefined;
+    if (!walletId || !counts.macFailures) return;
+    if (counts.macFailures.today === config.walletStepUpFailures) {
+      await audit.record({
+        type: "throttle.wallet-step-up",
+        at: now,
+        subject: { kind: "wallet", id: walletId },
+        detail: { macFailuresToday: counts.macFailures.today, until: stepUpUntil(now) },
+      });
+    }
+    if (counts.walletBlocked) {
+      await audit.record({
+        type: "throttle.wallet-blocked",
+        at: now,
+        subject: { kind: "wallet", id: walletId },
+        detail: { macFailuresTotal: counts.macFailures.total, revoked: true },
+      });
+    }
   }
 
   /** What `Store.scanOnce` needs to decide `p` as `decide` would. */
@@ -135,6 +306,7 @@ export class ScanService {
     decoded: DecodedCode,
     merchantAccountId: string,
     now: number,
+    throttle: ScanThrottleInput | null,
   ): OneCallScan {
     const { profile } = this.ctx;
     const usable = decoded.verdict === "usable" ? decoded : undefined;
@@ -149,6 +321,7 @@ export class ScanService {
       day: utcDay(now),
       defaultLimits: profile.defaultLimits,
       confirmDeadline: now + profile.confirmationTimeoutSeconds * 1000,
+      throttle,
     };
   }
 
@@ -216,14 +389,14 @@ export class ScanService {
         now + profile.confirmationTimeoutSeconds * (breaks.deadlineInMilliseconds ? 1 : 1000);
     };
     // [SCAN-7] The step-up-before-funds mutant swaps steps 6 and 7.
-    if (breaks.stepUpBeforeFunds && (await this.needsStepUp(tx, payer, p, now))) {
+    if (breaks.stepUpBeforeFunds && (await this.needsStepUp(tx, payer, p, now, wallet))) {
       return pending();
     }
     // [SCAN-10] Before step-up: a payment the balance cannot cover never waits for a password.
     if (payer.balance < p.amount && !breaks.ignoreInsufficientFunds) {
       return refuse("INSUFFICIENT_FUNDS");
     }
-    if (await this.needsStepUp(tx, payer, p, now)) return pending();
+    if (await this.needsStepUp(tx, payer, p, now, wallet)) return pending();
     p.status = "SUCCEEDED";
     p.passwordFree = true;
   }
@@ -234,13 +407,30 @@ export class ScanService {
     payer: AccountRecord,
     p: PaymentRecord,
     now: number,
+    wallet: WalletRecord,
   ): Promise<boolean> {
     const { breaks, profile } = this.ctx;
+    // [SEC-6] A wallet in step-up after MAC failures needs the password whatever the amount.
+    if (
+      this.ctx.scanThrottle &&
+      wallet.stepUpUntil !== undefined &&
+      now < wallet.stepUpUntil &&
+      !breaks.noMacStepUp
+    ) {
+      return true;
+    }
     // [LIMIT-6] Unset limits are the profile's defaults; [LIMIT-5] "today" is the UTC day.
     const limits = payer.limits ?? profile.defaultLimits;
     const usage = await tx.getDailyUsage(usageOwner(breaks, p), passwordFreeDay(this.ctx, now));
     return stepUpReason(limits, usage, p.amount) !== undefined && !breaks.ignorePasswordFreeLimit;
   }
+}
+
+/** What the throttles counted for one Scan (as `Store.scanOnce` reports it). */
+interface ThrottleCounts {
+  merchantFailures: number | null;
+  macFailures: { today: number; total: number } | null;
+  walletBlocked: boolean;
 }
 
 /** [LIMIT-5] The day password-free totals belong to: the UTC day (UTC+8 for the local-day mutant). */

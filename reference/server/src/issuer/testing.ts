@@ -37,6 +37,7 @@ import type { AuditEvent, AuditLog } from "./audit-log.js";
 import { Issuer } from "./issuer.js";
 import type { MerchantPrincipal, TerminalPrincipal, WalletPrincipal } from "./issuer-api.js";
 import type { MutantName } from "./mutants.js";
+import type { ScanThrottleConfig } from "./scan-throttle.js";
 
 /** Mid-day UTC, so a few hours of clock movement stay on one day. */
 export const T0 = Date.UTC(2030, 0, 15, 10, 0, 0);
@@ -80,6 +81,7 @@ export class IssuerFixture {
       mutant?: MutantName;
       profile?: ProfileOverrides;
       clockStart?: number;
+      scanThrottle?: ScanThrottleConfig | null;
       audit?: AuditLog;
     } = {},
   ): Promise<IssuerFixture> {
@@ -106,6 +108,7 @@ export class IssuerFixture {
       },
       settableClock: issuerClock,
       passwordCostN: 2 ** 10,
+      scanThrottle: o.scanThrottle,
       audit: o.audit,
     });
     return new IssuerFixture(issuer, clock, store, async () => {

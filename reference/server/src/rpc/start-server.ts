@@ -217,6 +217,8 @@ export async function startServer(opts: StartServerOptions): Promise<PaycodeServ
     if (sweeping !== undefined) return;
     sweeping = issuer
       .sweepExpired()
+      // [SEC-14] Junk declines past their retention go with the same sweep.
+      .then(() => issuer.pruneJunk?.())
       .catch((err: unknown) => logger.error("sweep of expired payments failed", err))
       .finally(() => {
         sweeping = undefined;

@@ -1,4 +1,4 @@
-import { PAYCODE_SCAN_V1 } from "./postgres-scan-function.js";
+import { PAYCODE_SCAN_V1, PAYCODE_SCAN_V2 } from "./postgres-scan-function.js";
 import type { SqlDialect } from "./sql-dialect.js";
 
 /** One schema change. `statements` are run in order inside one transaction. */
@@ -198,6 +198,33 @@ export const MIGRATIONS: readonly Migration[] = [
     // SQLite runs the same steps as one synchronous statement sequence in
     // the server process (sqlite-scan.ts), where a statement costs no round trip.
     statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_V1] : []),
+  },
+  {
+    // Issue 9, parts 1 and 2 (§12.3): the Scan throttles' counts, in the
+    // database so that every server shares them and a restart keeps them.
+    // scan_failures: [SEC-4] verification failures per merchant and hour
+    // window; the rows outlive the junk payments [SEC-14] prunes, as the
+    // count of what was declined. wallets: [SEC-5] MAC failures of the
+    // current UTC day and since provisioning, [SEC-6] the step-up end.
+    // paycode_scan_v2 replaces v1 on the hot path (v1 stays for servers
+    // of the previous version during a rolling upgrade).
+    version: 4,
+    name: "Scan throttles and junk retention",
+    statements: (d) => [
+      `CREATE TABLE scan_failures (
+        merchant_id TEXT NOT NULL,
+        window_start ${d.int} NOT NULL,
+        failures ${d.int} NOT NULL,
+        PRIMARY KEY (merchant_id, window_start)
+      )`,
+      "ALTER TABLE wallets ADD COLUMN mac_failure_day TEXT",
+      `ALTER TABLE wallets ADD COLUMN mac_failures ${d.int} NOT NULL DEFAULT 0`,
+      `ALTER TABLE wallets ADD COLUMN mac_failures_total ${d.int} NOT NULL DEFAULT 0`,
+      `ALTER TABLE wallets ADD COLUMN step_up_until ${d.int}`,
+      `CREATE INDEX payments_junk_created ON payments (created_at)
+        WHERE decline_reason IN ('CODE_INVALID', 'CODE_MALFORMED')`,
+      ...(d.name === "postgres" ? [PAYCODE_SCAN_V2] : []),
+    ],
   },
   {
     // [SEC-3] / [SEC-26] Throttle state in the database, so every server on

@@ -9,6 +9,7 @@ import { SqlTx } from "./sql-tx.js";
 import {
   MAX_TRANSACTION_ATTEMPTS,
   type OneCallScan,
+  type ScanOnceResult,
   type Store,
   TransactionRetry,
   type Tx,
@@ -35,12 +36,17 @@ function isRetryable(e: unknown): boolean {
 /** Raised by `paycode_scan_v1` when a concurrent Scan inserted the same order first. */
 const SCAN_CONFLICT = "PC001";
 
-/** `paycode_scan_v1` (migration 3), prepared once per connection. */
+/** `paycode_scan_v2` (migration 4), prepared once per connection. */
 const SCAN_STATEMENT = {
-  name: "pc_scan_v1",
-  text: `SELECT o_status, o_decline_reason, o_wallet_id, o_payer_account_id, o_password_free, o_confirm_deadline
-    FROM paycode_scan_v1($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+  name: "pc_scan_v2",
+  text: `SELECT o_status, o_decline_reason, o_wallet_id, o_payer_account_id, o_password_free, o_confirm_deadline,
+      o_throttled, o_merchant_failures, o_mac_today, o_mac_total, o_blocked
+    FROM paycode_scan_v2($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+      $21, $22, $23, $24, $25, $26, $27)`,
 };
+
+const optNumber = (v: unknown): number | null =>
+  v === null || v === undefined ? null : Number(v as string);
 
 /** SQL text → named statement; the set of statements is fixed, so this stays small. */
 const statements = new Map<string, { name: string; text: string }>();
@@ -123,8 +129,9 @@ export class PostgresStore implements Store {
    * its own implicit transaction, so a Scan is one round trip, committed
    * (with `synchronous_commit=on`, durable) when the answer arrives.
    */
-  async scanOnce(s: OneCallScan): Promise<PaymentRecord | undefined> {
+  async scanOnce(s: OneCallScan): Promise<ScanOnceResult | undefined> {
     const p = s.payment;
+    const t = s.throttle;
     const values = [
       p.id,
       p.merchantId,
@@ -148,6 +155,13 @@ export class PostgresStore implements Store {
       s.defaultLimits.dailyPasswordFreeAmount,
       s.defaultLimits.dailyPasswordFreeCount,
       s.confirmDeadline,
+      t?.windowStart ?? null,
+      t?.merchantLimit ?? null,
+      t?.macFailureWalletId ?? null,
+      t?.stepUpAt ?? null,
+      t?.stepUpUntil ?? null,
+      t?.blockAt ?? null,
+      t?.revokeReason ?? null,
     ];
     for (let attempt = 1; ; attempt++) {
       let rows: Row[];
@@ -162,15 +176,21 @@ export class PostgresStore implements Store {
       }
       const r = rows[0];
       if (!r) return undefined;
+      if (Number(r.o_throttled) !== 0) return { throttled: true };
+      const today = optNumber(r.o_mac_today);
       return {
-        ...p,
-        status: r.o_status as PaymentRecord["status"],
-        declineReason: (r.o_decline_reason ?? null) as PaymentRecord["declineReason"],
-        walletId: (r.o_wallet_id ?? null) as string | null,
-        payerAccountId: (r.o_payer_account_id ?? null) as string | null,
-        passwordFree: Number(r.o_password_free) !== 0,
-        confirmDeadline:
-          r.o_confirm_deadline === null ? null : Number(r.o_confirm_deadline as string),
+        payment: {
+          ...p,
+          status: r.o_status as PaymentRecord["status"],
+          declineReason: (r.o_decline_reason ?? null) as PaymentRecord["declineReason"],
+          walletId: (r.o_wallet_id ?? null) as string | null,
+          payerAccountId: (r.o_payer_account_id ?? null) as string | null,
+          passwordFree: Number(r.o_password_free) !== 0,
+          confirmDeadline: optNumber(r.o_confirm_deadline),
+        },
+        merchantFailures: optNumber(r.o_merchant_failures),
+        macFailures: today === null ? null : { today, total: optNumber(r.o_mac_total)! },
+        walletBlocked: Number(r.o_blocked) !== 0,
       };
     }
   }

@@ -72,6 +72,8 @@ export interface WalletRecord {
   createdAt: number;
   revokedAt: number | null;
   revokeReason: string | null;
+  /** [SEC-6] Until when (Unix ms) MAC failures keep the wallet in step-up; absent when never. */
+  stepUpUntil?: number;
 }
 
 export interface IssuerKeyRecord {

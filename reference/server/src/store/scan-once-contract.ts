@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { LimitsRecord, PaymentRecord } from "./records.js";
-import type { OneCallScan, Store } from "./store.js";
+import type { OneCallScan, ScanThrottleInput, Store } from "./store.js";
 import { type StoreHarness, useHarnessStore } from "./store-contract.js";
 
 const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
@@ -104,6 +104,14 @@ async function newWorld(
   return w;
 }
 
+/** `Store.scanOnce`'s payment (undefined: the order exists); fails the test when it was throttled. */
+async function once(store: Store, s: OneCallScan): Promise<PaymentRecord | undefined> {
+  const r = await store.scanOnce(s);
+  if (r === undefined) return undefined;
+  if ("throttled" in r) throw new Error("unexpected throttle refusal");
+  return r.payment;
+}
+
 function scanOf(w: World, over: Partial<OneCallScan> & { amount?: bigint } = {}): OneCallScan {
   const payment: PaymentRecord = {
     id: id("pay"),
@@ -138,6 +146,7 @@ function scanOf(w: World, over: Partial<OneCallScan> & { amount?: bigint } = {})
     day: DAY,
     defaultLimits: DEFAULT_LIMITS,
     confirmDeadline: DEADLINE,
+    throttle: null,
     ...over,
   };
 }
@@ -172,7 +181,7 @@ export function describeScanOnceContract(
     it("a password-free success: burn, payment, one transfer, today's usage", async () => {
       const w = await newWorld(store);
       const s = scanOf(w);
-      const p = await store.scanOnce(s);
+      const p = await once(store, s);
       expect(p).toMatchObject({
         id: s.payment.id,
         status: "SUCCEEDED",
@@ -196,11 +205,11 @@ export function describeScanOnceContract(
     it("an existing order: undefined and nothing written, not even the burn", async () => {
       const w = await newWorld(store);
       const first = scanOf(w);
-      await store.scanOnce(first);
+      await once(store, first);
       const again = scanOf(w, {
         payment: { ...scanOf(w).payment, outTradeNo: first.payment.outTradeNo },
       });
-      expect(await store.scanOnce(again)).toBeUndefined();
+      expect(await once(store, again)).toBeUndefined();
       const after = await readBack(w, again);
       expect(after.burned).toBe(false);
       expect(after.payment?.id).toBe(first.payment.id);
@@ -210,9 +219,9 @@ export function describeScanOnceContract(
     it("a reused usage key declines CODE_REUSED and moves no money", async () => {
       const w = await newWorld(store);
       const first = scanOf(w);
-      await store.scanOnce(first);
+      await once(store, first);
       const s = scanOf(w, { usageKey: first.usageKey });
-      expect(await store.scanOnce(s)).toMatchObject({
+      expect(await once(store, s)).toMatchObject({
         status: "DECLINED",
         declineReason: "CODE_REUSED",
         walletId: w.walletId,
@@ -226,7 +235,7 @@ export function describeScanOnceContract(
     it("a code the codec declined is recorded with its reason, no wallet, no burn", async () => {
       const w = await newWorld(store);
       const s = scanOf(w, { declined: "CODE_EXPIRED", walletId: null, usageKey: null });
-      expect(await store.scanOnce(s)).toMatchObject({
+      expect(await once(store, s)).toMatchObject({
         status: "DECLINED",
         declineReason: "CODE_EXPIRED",
         walletId: null,
@@ -238,7 +247,7 @@ export function describeScanOnceContract(
     it("a wallet never provisioned declines CODE_INVALID without burning", async () => {
       const w = await newWorld(store);
       const s = scanOf(w, { walletId: id("wal") });
-      expect(await store.scanOnce(s)).toMatchObject({
+      expect(await once(store, s)).toMatchObject({
         declineReason: "CODE_INVALID",
         walletId: null,
       });
@@ -255,7 +264,7 @@ export function describeScanOnceContract(
       it(`${label}: burns, then declines ${reason}`, async () => {
         const w = await newWorld(store, world);
         const s = scanOf(w, over);
-        expect(await store.scanOnce(s)).toMatchObject({
+        expect(await once(store, s)).toMatchObject({
           status: "DECLINED",
           declineReason: reason,
           walletId: w.walletId,
@@ -271,41 +280,41 @@ export function describeScanOnceContract(
     it("a payment in another currency than the payer's declines CURRENCY_MISMATCH", async () => {
       const w = await newWorld(store);
       const s = scanOf(w);
-      const p = await store.scanOnce({ ...s, payment: { ...s.payment, currency: "ZZZ" } });
+      const p = await once(store, { ...s, payment: { ...s.payment, currency: "ZZZ" } });
       expect(p?.declineReason).toBe("CURRENCY_MISMATCH");
     });
 
     it("step-up by per-payment, daily amount and daily count: pending with its deadline, no money", async () => {
       const w = await newWorld(store);
       const perPayment = scanOf(w, { amount: 5_001n });
-      expect(await store.scanOnce(perPayment)).toMatchObject({
+      expect(await once(store, perPayment)).toMatchObject({
         status: "PENDING_CONFIRMATION",
         declineReason: null,
         passwordFree: false,
         confirmDeadline: DEADLINE,
       });
       // Equality with a limit needs no password: 5,000 then 3,000 reach the daily 8,000.
-      expect((await store.scanOnce(scanOf(w, { amount: 5_000n })))?.status).toBe("SUCCEEDED");
-      expect((await store.scanOnce(scanOf(w, { amount: 3_000n })))?.status).toBe("SUCCEEDED");
+      expect((await once(store, scanOf(w, { amount: 5_000n })))?.status).toBe("SUCCEEDED");
+      expect((await once(store, scanOf(w, { amount: 3_000n })))?.status).toBe("SUCCEEDED");
       const overAmount = scanOf(w, { amount: 1n });
-      expect((await store.scanOnce(overAmount))?.status).toBe("PENDING_CONFIRMATION");
+      expect((await once(store, overAmount))?.status).toBe("PENDING_CONFIRMATION");
       const after = await readBack(w, overAmount);
       expect(after.usage).toEqual({ amount: 8_000n, count: 2 });
       expect(after.balance).toBe(2_000n);
 
       const counted = await newWorld(store, { balance: 100n });
       for (let i = 0; i < 3; i++) {
-        expect((await store.scanOnce(scanOf(counted, { amount: 1n })))?.status).toBe("SUCCEEDED");
+        expect((await once(store, scanOf(counted, { amount: 1n })))?.status).toBe("SUCCEEDED");
       }
-      expect((await store.scanOnce(scanOf(counted, { amount: 1n })))?.status).toBe(
+      expect((await once(store, scanOf(counted, { amount: 1n })))?.status).toBe(
         "PENDING_CONFIRMATION",
       );
     });
 
     it("an account without limits of its own takes the defaults", async () => {
       const w = await newWorld(store, { limits: null });
-      expect((await store.scanOnce(scanOf(w, { amount: 2_000n })))?.status).toBe("SUCCEEDED");
-      expect((await store.scanOnce(scanOf(w, { amount: 2_001n })))?.status).toBe(
+      expect((await once(store, scanOf(w, { amount: 2_000n })))?.status).toBe("SUCCEEDED");
+      expect((await once(store, scanOf(w, { amount: 2_001n })))?.status).toBe(
         "PENDING_CONFIRMATION",
       );
     });
@@ -314,7 +323,7 @@ export function describeScanOnceContract(
       const w = await newWorld(store);
       const usageKey = id("on");
       const results = await Promise.all(
-        Array.from({ length: 12 }, () => store.scanOnce(scanOf(w, { usageKey, amount: 10n }))),
+        Array.from({ length: 12 }, () => once(store, scanOf(w, { usageKey, amount: 10n }))),
       );
       expect(results.filter((p) => p?.status === "SUCCEEDED")).toHaveLength(1);
       expect(results.filter((p) => p?.declineReason === "CODE_REUSED")).toHaveLength(11);
@@ -327,7 +336,7 @@ export function describeScanOnceContract(
         const s = scanOf(w, { amount: 10n });
         return { ...s, payment: { ...s.payment, outTradeNo } };
       });
-      const results = await Promise.all(scans.map((s) => store.scanOnce(s)));
+      const results = await Promise.all(scans.map((s) => once(store, s)));
       const done = results.filter((p) => p !== undefined);
       expect(done).toHaveLength(1);
       const burned = await store.transaction(async (tx) => {
@@ -337,6 +346,108 @@ export function describeScanOnceContract(
       });
       expect(burned).toBe(1);
       expect((await readBack(w, scans[0]!)).balance).toBe(9_990n);
+    });
+
+    describe("Scan throttles (§12.3)", () => {
+      const WINDOW = T0 - (T0 % 3_600_000);
+      const throttle = (over: Partial<ScanThrottleInput> = {}): ScanThrottleInput => ({
+        windowStart: WINDOW,
+        merchantLimit: 3,
+        macFailureWalletId: null,
+        stepUpAt: 2,
+        stepUpUntil: T0 + 86_400_000,
+        blockAt: 4,
+        revokeReason: "blocked",
+        ...over,
+      });
+      const failure = (w: World, over: Partial<ScanThrottleInput> = {}) =>
+        scanOf(w, {
+          declined: "CODE_INVALID",
+          walletId: null,
+          usageKey: null,
+          throttle: throttle(over),
+        });
+
+      it("[SEC-4] [SEC-11] failures fill the merchant window; then every new Scan is refused with nothing written", async () => {
+        const w = await newWorld(store);
+        for (let i = 1; i <= 3; i++) {
+          const r = await store.scanOnce(failure(w));
+          expect(r).toMatchObject({
+            merchantFailures: i,
+            payment: { declineReason: "CODE_INVALID" },
+          });
+        }
+        const refused = failure(w);
+        expect(await store.scanOnce(refused)).toEqual({ throttled: true });
+        const genuine = scanOf(w, { throttle: throttle() });
+        expect(await store.scanOnce(genuine)).toEqual({ throttled: true });
+        const after = await readBack(w, genuine);
+        expect(after).toMatchObject({ payment: undefined, burned: false, balance: 10_000n });
+        expect((await readBack(w, refused)).payment).toBeUndefined();
+        expect(await store.read((tx) => tx.merchantFailures(w.merchantId, WINDOW))).toBe(3);
+        // The next window starts empty; without throttles nothing is counted or refused.
+        const next = scanOf(w, { throttle: throttle({ windowStart: WINDOW + 3_600_000 }) });
+        expect((await once(store, next))?.status).toBe("SUCCEEDED");
+        expect((await once(store, scanOf(w)))?.status).toBe("SUCCEEDED");
+      });
+
+      it("[SEC-5] [SEC-6] [SEC-13] MAC failures: step-up from the stepUpAt-th of a day, revoked at blockAt", async () => {
+        const w = await newWorld(store, { limits: null });
+        const mac = { macFailureWalletId: w.walletId, merchantLimit: 100 };
+        const genuine = { merchantLimit: 100 };
+        const first = await store.scanOnce(failure(w, mac));
+        expect(first).toMatchObject({ macFailures: { today: 1, total: 1 }, walletBlocked: false });
+        expect(
+          (await once(store, scanOf(w, { throttle: throttle(genuine), amount: 10n })))?.status,
+        ).toBe("SUCCEEDED");
+        expect(await store.scanOnce(failure(w, mac))).toMatchObject({
+          macFailures: { today: 2, total: 2 },
+        });
+        // [SEC-6] In step-up: a small payment waits for the password.
+        expect(
+          await once(store, scanOf(w, { throttle: throttle(genuine), amount: 10n })),
+        ).toMatchObject({ status: "PENDING_CONFIRMATION", confirmDeadline: DEADLINE });
+        // The next UTC day counts afresh, the total goes on; at blockAt the wallet is revoked.
+        const tomorrow = { ...mac, windowStart: WINDOW + 86_400_000 };
+        const next = (s: OneCallScan) => ({ ...s, day: "2030-01-16" });
+        expect(await store.scanOnce(next(failure(w, tomorrow)))).toMatchObject({
+          macFailures: { today: 1, total: 3 },
+          walletBlocked: false,
+        });
+        expect(await store.scanOnce(next(failure(w, tomorrow)))).toMatchObject({
+          macFailures: { today: 2, total: 4 },
+          walletBlocked: true,
+        });
+        const wallet = await store.read((tx) => tx.getWallet(w.walletId));
+        expect(wallet).toMatchObject({ revokedAt: T0, revokeReason: "blocked" });
+        expect(
+          await once(
+            store,
+            scanOf(w, { throttle: throttle({ ...tomorrow, macFailureWalletId: null }) }),
+          ),
+        ).toMatchObject({
+          declineReason: "WALLET_REVOKED",
+        });
+        // Blocking twice changes nothing.
+        expect(await store.scanOnce(next(failure(w, tomorrow)))).toMatchObject({
+          walletBlocked: false,
+        });
+      });
+
+      it("[SEC-14] pruneJunkPayments deletes old CODE_INVALID / CODE_MALFORMED declines only", async () => {
+        const w = await newWorld(store);
+        const junk = failure(w);
+        await store.scanOnce({ ...junk, throttle: null });
+        const paid = scanOf(w);
+        await store.scanOnce(paid);
+        expect(
+          await store.transaction((tx) => tx.pruneJunkPayments(T0, 1000)),
+        ).toBeGreaterThanOrEqual(0);
+        expect((await readBack(w, junk)).payment).toBeDefined();
+        await store.transaction((tx) => tx.pruneJunkPayments(T0 + 1, 1_000_000));
+        expect((await readBack(w, junk)).payment).toBeUndefined();
+        expect((await readBack(w, paid)).payment?.status).toBe("SUCCEEDED");
+      });
     });
   });
 }
@@ -350,9 +461,7 @@ export async function expectScanRulesAcross(a: Store, b: Store): Promise<void> {
   const w = await newWorld(a);
   const usageKey = id("on");
   const sameCode = await Promise.all(
-    Array.from({ length: 16 }, (_, i) =>
-      (i % 2 ? a : b).scanOnce(scanOf(w, { usageKey, amount: 10n })),
-    ),
+    Array.from({ length: 16 }, (_, i) => once(i % 2 ? a : b, scanOf(w, { usageKey, amount: 10n }))),
   );
   expect(sameCode.filter((p) => p?.status === "SUCCEEDED")).toHaveLength(1);
   expect(sameCode.filter((p) => p?.declineReason === "CODE_REUSED")).toHaveLength(15);
@@ -362,7 +471,7 @@ export async function expectScanRulesAcross(a: Store, b: Store): Promise<void> {
     const s = scanOf(w, { amount: 10n });
     return { ...s, payment: { ...s.payment, outTradeNo } };
   });
-  const sameOrder = await Promise.all(scans.map((s, i) => (i % 2 ? a : b).scanOnce(s)));
+  const sameOrder = await Promise.all(scans.map((s, i) => once(i % 2 ? a : b, s)));
   expect(sameOrder.filter((p) => p !== undefined)).toHaveLength(1);
   const after = await a.transaction(async (tx) => {
     let burned = 0;

@@ -119,6 +119,9 @@ function walletFromRow(r: Row): WalletRecord {
     createdAt: num(r.created_at),
     revokedAt: optNum(r.revoked_at),
     revokeReason: optStr(r.revoke_reason),
+    ...(r.step_up_until === null || r.step_up_until === undefined
+      ? {}
+      : { stepUpUntil: num(r.step_up_until) }),
   };
 }
 
@@ -719,6 +722,61 @@ export class SqlTx implements Tx {
        ON CONFLICT (terminal_id) DO UPDATE
        SET window_start = excluded.window_start, rejected = excluded.rejected`,
       [t.terminalId, t.windowStart, t.rejected],
+    );
+  }
+
+  // ---- Scan throttles (§12.3)
+
+  async merchantFailures(merchantId: string, windowStart: number): Promise<number> {
+    const r = await this.one(
+      "SELECT failures FROM scan_failures WHERE merchant_id = ? AND window_start = ?",
+      [merchantId, windowStart],
+    );
+    return r ? num(r.failures) : 0;
+  }
+
+  async addMerchantFailure(
+    merchantId: string,
+    windowStart: number,
+    limit: number | null,
+  ): Promise<number | undefined> {
+    const r = await this.one(
+      `INSERT INTO scan_failures (merchant_id, window_start, failures) VALUES (?, ?, 1)
+       ON CONFLICT (merchant_id, window_start) DO UPDATE SET failures = scan_failures.failures + 1
+       WHERE scan_failures.failures < ?
+       RETURNING failures`,
+      [merchantId, windowStart, limit ?? 2 ** 31],
+    );
+    return r ? num(r.failures) : undefined;
+  }
+
+  async addMacFailure(
+    walletId: string,
+    day: string,
+    stepUpAt: number,
+    stepUpUntil: number,
+  ): Promise<{ today: number; total: number } | undefined> {
+    const r = await this.one(
+      `UPDATE wallets SET
+         mac_failures = CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END,
+         mac_failure_day = ?,
+         mac_failures_total = mac_failures_total + 1,
+         step_up_until = CASE WHEN (CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END) >= ?
+           THEN ? ELSE step_up_until END
+       WHERE id = ?
+       RETURNING mac_failures, mac_failures_total`,
+      [day, day, day, stepUpAt, stepUpUntil, walletId],
+    );
+    return r ? { today: num(r.mac_failures), total: num(r.mac_failures_total) } : undefined;
+  }
+
+  async pruneJunkPayments(before: number, limit: number): Promise<number> {
+    return this.db.run(
+      `DELETE FROM payments WHERE id IN (
+         SELECT id FROM payments WHERE decline_reason IN ('CODE_INVALID', 'CODE_MALFORMED')
+           AND created_at < ? AND status = 'DECLINED' AND source = 'scan'
+         LIMIT ?)`,
+      [before, limit],
     );
   }
 

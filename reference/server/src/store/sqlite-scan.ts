@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { DeclineReasonName, PaymentRecord } from "./records.js";
-import type { OneCallScan } from "./store.js";
+import type { OneCallScan, ScanOnceResult } from "./store.js";
 
 /** Thrown inside a group member when the order was inserted under it: roll the member back, replay. */
 export class ScanReplay extends Error {
@@ -27,12 +27,48 @@ export class SqliteScan {
   private readonly insertTransfer: Database.Statement;
   private readonly debit: Database.Statement;
   private readonly addUsage: Database.Statement;
+  private readonly failuresOf: Database.Statement;
+  private readonly addFailure: Database.Statement;
+  private readonly addMacFailure: Database.Statement;
+  private readonly revoke: Database.Statement;
+  private readonly bumpRevocations: Database.Statement;
 
   constructor(db: Database.Database) {
+    this.failuresOf = db
+      .prepare("SELECT failures FROM scan_failures WHERE merchant_id = ? AND window_start = ?")
+      .pluck();
+    this.addFailure = db
+      .prepare(
+        `INSERT INTO scan_failures (merchant_id, window_start, failures) VALUES (?, ?, 1)
+         ON CONFLICT (merchant_id, window_start) DO UPDATE SET failures = scan_failures.failures + 1
+         WHERE scan_failures.failures < ?
+         RETURNING failures`,
+      )
+      .pluck();
+    this.addMacFailure = db
+      .prepare(
+        `UPDATE wallets SET
+           mac_failures = CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END,
+           mac_failure_day = ?,
+           mac_failures_total = mac_failures_total + 1,
+           step_up_until = CASE WHEN (CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END) >= ?
+             THEN ? ELSE step_up_until END
+         WHERE id = ?
+         RETURNING mac_failures, mac_failures_total`,
+      )
+      .raw();
+    this.revoke = db.prepare(
+      "UPDATE wallets SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+    );
+    this.bumpRevocations = db.prepare(
+      "UPDATE counters SET value = value + 1 WHERE name = 'revocation_list_version'",
+    );
     this.existing = db
       .prepare("SELECT 1 FROM payments WHERE merchant_id = ? AND out_trade_no = ?")
       .pluck();
-    this.wallet = db.prepare("SELECT account_id, revoked_at FROM wallets WHERE id = ?").raw();
+    this.wallet = db
+      .prepare("SELECT account_id, revoked_at, step_up_until FROM wallets WHERE id = ?")
+      .raw();
     this.burn = db.prepare(
       "INSERT INTO used_codes (usage_key, wallet_id, payment_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
@@ -72,11 +108,49 @@ export class SqliteScan {
    * when the order exists (nothing written). The database holds the write
    * lock (BEGIN IMMEDIATE), so what is read here cannot change before COMMIT.
    */
-  run(s: OneCallScan): PaymentRecord | undefined {
+  run(s: OneCallScan): ScanOnceResult | undefined {
     const p = s.payment;
     const now = p.createdAt;
+    const t = s.throttle;
     // [AUTH-3] [SCAN-2] [SCAN-3] An order of this merchant exists: the caller replays or refuses it.
     if (this.existing.get(p.merchantId, p.outTradeNo) !== undefined) return undefined;
+    let merchantFailures: number | null = null;
+    let macFailures: { today: number; total: number } | null = null;
+    let walletBlocked = false;
+    if (t) {
+      // [SEC-4] [SEC-11] The merchant throttle, before anything is revealed, burned or stored.
+      if (s.declined === "CODE_INVALID" || s.declined === "CODE_MALFORMED") {
+        const n = this.addFailure.get(p.merchantId, t.windowStart, t.merchantLimit) as
+          | bigint
+          | undefined;
+        if (n === undefined) return { throttled: true };
+        merchantFailures = Number(n);
+      } else {
+        const n = this.failuresOf.get(p.merchantId, t.windowStart) as bigint | undefined;
+        if (n !== undefined && Number(n) >= t.merchantLimit) return { throttled: true };
+      }
+      // [SEC-5] A MAC failure counts on the wallet; [SEC-6] step-up; [SEC-13] block.
+      if (t.macFailureWalletId !== null) {
+        const m = this.addMacFailure.get(
+          s.day,
+          s.day,
+          s.day,
+          t.stepUpAt,
+          t.stepUpUntil,
+          t.macFailureWalletId,
+        ) as [bigint, bigint] | undefined;
+        if (m) {
+          macFailures = { today: Number(m[0]), total: Number(m[1]) };
+          if (
+            macFailures.total >= t.blockAt &&
+            this.revoke.run(now, t.revokeReason, t.macFailureWalletId).changes === 1
+          ) {
+            this.bumpRevocations.run();
+            walletBlocked = true;
+          }
+        }
+      }
+    }
     let status: PaymentRecord["status"] = "DECLINED";
     let reason: DeclineReasonName | null = s.declined;
     let walletId: string | null = null;
@@ -84,9 +158,13 @@ export class SqliteScan {
     let deadline: number | null = null;
     // [VERIFY-9] Step 1: a code the codec declined reaches no wallet and burns nothing.
     if (reason === null) {
-      const w = this.wallet.get(s.walletId) as [string, bigint | null] | undefined;
+      const w = this.wallet.get(s.walletId) as [string, bigint | null, bigint | null] | undefined;
       if (!w) {
         reason = "CODE_INVALID";
+        if (t) {
+          // [SEC-4] An authentic offline code of a wallet never provisioned fails verification too.
+          merchantFailures = Number(this.addFailure.get(p.merchantId, t.windowStart, 2 ** 31));
+        }
       } else {
         walletId = s.walletId;
         payer = w[0];
@@ -96,7 +174,9 @@ export class SqliteScan {
         } else if (w[1] !== null) {
           reason = "WALLET_REVOKED"; // [WALLET-6]
         } else {
-          const funds = this.decideFunds(s, payer);
+          // [SEC-6] A wallet in step-up after MAC failures needs the password whatever the amount.
+          const stepUp = t !== null && w[2] !== null && now < Number(w[2]);
+          const funds = this.decideFunds(s, payer, stepUp);
           if (funds === "step-up") {
             reason = null;
             status = "PENDING_CONFIRMATION";
@@ -155,13 +235,18 @@ export class SqliteScan {
       this.addUsage.run(payer, s.day, p.amount);
     }
     return {
-      ...p,
-      status,
-      declineReason: reason,
-      walletId,
-      payerAccountId: payer,
-      passwordFree: status === "SUCCEEDED",
-      confirmDeadline: deadline,
+      payment: {
+        ...p,
+        status,
+        declineReason: reason,
+        walletId,
+        payerAccountId: payer,
+        passwordFree: status === "SUCCEEDED",
+        confirmDeadline: deadline,
+      },
+      merchantFailures,
+      macFailures,
+      walletBlocked,
     };
   }
 
@@ -169,6 +254,7 @@ export class SqliteScan {
   private decideFunds(
     s: OneCallScan,
     payerId: string,
+    walletStepUp: boolean,
   ): DeclineReasonName | "step-up" | "password-free" {
     const a = this.payer.get(s.day, payerId) as
       | [bigint, string, bigint | null, bigint | null, bigint | null, bigint, bigint]
@@ -187,7 +273,8 @@ export class SqliteScan {
     const dailyAmount = own ? a[3]! : d.dailyPasswordFreeAmount;
     const dailyCount = own ? a[4]! : BigInt(d.dailyPasswordFreeCount);
     // [LIMIT-1] [LIMIT-2] [LIMIT-3] Equality with a limit needs no password.
-    const stepUp = amount > perPayment || a[5] + amount > dailyAmount || a[6] + 1n > dailyCount;
+    const stepUp =
+      amount > perPayment || a[5] + amount > dailyAmount || a[6] + 1n > dailyCount || walletStepUp;
     return stepUp ? "step-up" : "password-free";
   }
 }

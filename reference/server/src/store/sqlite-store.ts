@@ -3,7 +3,6 @@ import { dirname, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { applyMigrations, currentSchemaVersion } from "./migrate.js";
-import type { PaymentRecord } from "./records.js";
 import { sqliteDialect } from "./sql-dialect.js";
 import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
 import { SqlTx } from "./sql-tx.js";
@@ -11,6 +10,7 @@ import { ScanReplay, SqliteScan } from "./sqlite-scan.js";
 import {
   MAX_TRANSACTION_ATTEMPTS,
   type OneCallScan,
+  type ScanOnceResult,
   type Store,
   TransactionRetry,
   type Tx,
@@ -205,7 +205,7 @@ export class SqliteStore implements Store {
   }
 
   /** A member of the next commit group like any transaction, minus the `SqlTx` layers. */
-  async scanOnce(s: OneCallScan): Promise<PaymentRecord | undefined> {
+  async scanOnce(s: OneCallScan): Promise<ScanOnceResult | undefined> {
     try {
       return await this.enqueue(async () => {
         // Prepared on first use: the tables exist only after the migrations ran.

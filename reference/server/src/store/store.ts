@@ -139,6 +139,33 @@ export interface Tx {
   getDailyUsage(accountId: string, day: string): Promise<DailyUsage>;
   addDailyUsage(accountId: string, day: string, amount: bigint): Promise<void>;
 
+  // Scan throttles (§12.3), shared by every server on the database.
+  /** [SEC-4] Verification failures of a merchant in the window starting at `windowStart`. */
+  merchantFailures(merchantId: string, windowStart: number): Promise<number>;
+  /**
+   * [SEC-4] Counts one verification failure of a merchant unless its window
+   * already holds `limit` (null: no limit). The count after it, or undefined
+   * when the window is full (nothing written).
+   */
+  addMerchantFailure(
+    merchantId: string,
+    windowStart: number,
+    limit: number | null,
+  ): Promise<number | undefined>;
+  /**
+   * [SEC-5] Counts one MAC failure of a wallet in UTC day `day` and since it
+   * was provisioned; from the `stepUpAt`-th of a day on, [SEC-6] the wallet
+   * is in step-up until `stepUpUntil`. The counts after it (undefined: no such wallet).
+   */
+  addMacFailure(
+    walletId: string,
+    day: string,
+    stepUpAt: number,
+    stepUpUntil: number,
+  ): Promise<{ today: number; total: number } | undefined>;
+  /** [SEC-14] Deletes up to `limit` Scan payments declined CODE_INVALID / CODE_MALFORMED created before `before`; how many. */
+  pruneJunkPayments(before: number, limit: number): Promise<number>;
+
   // Offline settlement.
   /** False on a (terminal_id, batch_id) conflict. */
   insertBatch(batch: OfflineBatchRecord): Promise<boolean>;
@@ -223,7 +250,7 @@ export interface Store {
    * inserted concurrently): then nothing was written and the caller takes
    * the general path, which replays or refuses it.
    */
-  scanOnce(scan: OneCallScan): Promise<PaymentRecord | undefined>;
+  scanOnce(scan: OneCallScan): Promise<ScanOnceResult | undefined>;
   /** The highest applied migration version. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
@@ -253,7 +280,44 @@ export interface OneCallScan {
   readonly defaultLimits: LimitsRecord;
   /** [PAY-2] The deadline of a payment that waits for the password. */
   readonly confirmDeadline: number;
+  /** The Scan throttles of §12.3; null when the issuer runs without them. */
+  readonly throttle: ScanThrottleInput | null;
 }
+
+/** What the throttles of §12.3 need of a new Scan, decided in the same store call. */
+export interface ScanThrottleInput {
+  /** [SEC-4] Start (Unix ms) of the merchant window of the Scan. */
+  readonly windowStart: number;
+  /** [SEC-4] Verification failures the merchant may cause per window. */
+  readonly merchantLimit: number;
+  /**
+   * [SEC-5] The wallet whose MAC failed: an online code whose handle it
+   * holds, whose step4 names a step of the window, declined CODE_INVALID.
+   */
+  readonly macFailureWalletId: string | null;
+  /** [SEC-6] MAC failures of a UTC day from which the wallet is in step-up, until `stepUpUntil`. */
+  readonly stepUpAt: number;
+  readonly stepUpUntil: number;
+  /** [SEC-13] MAC failures since provisioning at which the wallet is revoked, with `revokeReason`. */
+  readonly blockAt: number;
+  readonly revokeReason: string;
+}
+
+/** A new Scan decided by `Store.scanOnce`. */
+export type ScanOnceResult =
+  | {
+      readonly payment: PaymentRecord;
+      /** [SEC-4] The merchant's failures in the window after this Scan (null: not counted). */
+      readonly merchantFailures: number | null;
+      /** [SEC-5] The wallet's MAC failures today and in total after this Scan (null: none counted). */
+      readonly macFailures: { readonly today: number; readonly total: number } | null;
+      /** [SEC-13] This Scan's MAC failure revoked the wallet. */
+      readonly walletBlocked: boolean;
+    }
+  | {
+      /** [SEC-4] [SEC-11] Refused by the merchant throttle: nothing was written. */
+      readonly throttled: true;
+    };
 
 /** Thrown inside a transaction to roll it back and run it again (bounded). */
 export class TransactionRetry extends Error {

@@ -88,9 +88,9 @@ async function walkDelays(
   return t;
 }
 
-export const throttleCases: Case[] = [
+export const passwordThrottleCases: Case[] = [
   defineCase({
-    id: "throttle/password-free-attempts",
+    id: "throttling/password-free-attempts",
     title:
       "Four consecutive wrong passwords are answered as wrong and the right one then works; a right password resets the count, at ProvisionSeed and ConfirmPayment alike",
     requirements: ["SEC-22", "SEC-3", "PAY-7"],
@@ -132,7 +132,7 @@ export const throttleCases: Case[] = [
     },
   }),
   defineCase({
-    id: "throttle/password-delays-then-lock",
+    id: "throttling/password-delays-then-lock",
     title:
       "Wrong passwords 5 to 9 (ProvisionSeed and ConfirmPayment counted together) are each followed by a delay of 1, 2, 4, 8, 16 minutes refusing even the right password; the 10th locks the account for good",
     requirements: ["SEC-3", "SEC-20", "SEC-21", "SEC-22"],
@@ -198,7 +198,7 @@ export const throttleCases: Case[] = [
     },
   }),
   defineCase({
-    id: "throttle/unknown-account-alike",
+    id: "throttling/unknown-account-alike",
     title:
       "ProvisionSeed for an account id that names no account gets exactly the answers of an existing account: wrong, then delays, then the lock",
     requirements: ["SEC-23", "WALLET-1"],
@@ -235,7 +235,7 @@ export const throttleCases: Case[] = [
     },
   }),
   defineCase({
-    id: "throttle/terminal-rejections",
+    id: "throttling/terminal-rejections",
     title:
       "After 100 records rejected invalid or malformed within an hour, UploadOfflineBatch is refused with resource_exhausted, recording nothing, until the hour ends",
     requirements: ["SEC-26", "SETTLE-9"],
@@ -286,7 +286,7 @@ export const throttleCases: Case[] = [
     },
   }),
   defineCase({
-    id: "throttle/terminal-replays-not-counted",
+    id: "throttling/terminal-replays-not-counted",
     title: "A batch answered from its stored results counts nothing toward the terminal throttle",
     requirements: ["SEC-27", "SETTLE-5"],
     features: OFFLINE,
