@@ -7,8 +7,8 @@ import { RpcFailure } from "../rpc.js";
 import { byId, OFFLINE } from "./common.js";
 
 /**
- * The password throttle of §9.2 ([SEC-3], [SEC-20] … [SEC-23]) and the
- * terminal throttle of §10.2 ([SEC-26], [SEC-27]). Cases that let time pass
+ * The password throttle of §9.2 ([SEC-3], [SEC-15] … [SEC-18]) and the
+ * terminal throttle of §10.2 ([SEC-21], [SEC-22]). Cases that let time pass
  * freeze the issuer clock ("settable-clock") and step it to the last
  * millisecond before each delay ends and to the end itself, so no verdict
  * depends on how fast the target answers.
@@ -16,7 +16,7 @@ import { byId, OFFLINE } from "./common.js";
 
 const SETTABLE = ["settable-clock"] as const;
 const MINUTE = 60_000;
-/** The delay after the n-th consecutive wrong password, n = 5 … 9 ([SEC-20]). */
+/** The delay after the n-th consecutive wrong password, n = 5 … 9 ([SEC-15]). */
 const DELAYS_MS = [1, 2, 4, 8, 16].map((m) => m * MINUTE);
 
 /** The Connect code of a call, or "ok". */
@@ -93,7 +93,7 @@ export const passwordThrottleCases: Case[] = [
     id: "throttling/password-free-attempts",
     title:
       "Four consecutive wrong passwords are answered as wrong and the right one then works; a right password resets the count, at ProvisionSeed and ConfirmPayment alike",
-    requirements: ["SEC-22", "SEC-3", "PAY-7"],
+    requirements: ["SEC-17", "SEC-3", "PAY-7"],
     async run(ctx: CaseContext) {
       const account = await ctx.fixtures.account({
         balance: 100_000n,
@@ -135,7 +135,7 @@ export const passwordThrottleCases: Case[] = [
     id: "throttling/password-delays-then-lock",
     title:
       "Wrong passwords 5 to 9 (ProvisionSeed and ConfirmPayment counted together) are each followed by a delay of 1, 2, 4, 8, 16 minutes refusing even the right password; the 10th locks the account for good",
-    requirements: ["SEC-3", "SEC-20", "SEC-21", "SEC-22"],
+    requirements: ["SEC-3", "SEC-15", "SEC-16", "SEC-17"],
     features: SETTABLE,
     timeoutMs: 60_000,
     async run(ctx: CaseContext) {
@@ -201,7 +201,7 @@ export const passwordThrottleCases: Case[] = [
     id: "throttling/unknown-account-alike",
     title:
       "ProvisionSeed for an account id that names no account gets exactly the answers of an existing account: wrong, then delays, then the lock",
-    requirements: ["SEC-23", "WALLET-1"],
+    requirements: ["SEC-18", "WALLET-1"],
     features: SETTABLE,
     timeoutMs: 60_000,
     async run(ctx: CaseContext) {
@@ -238,7 +238,7 @@ export const passwordThrottleCases: Case[] = [
     id: "throttling/terminal-rejections",
     title:
       "After 100 records rejected invalid or malformed within an hour, UploadOfflineBatch is refused with resource_exhausted, recording nothing, until the hour ends",
-    requirements: ["SEC-26", "SETTLE-9"],
+    requirements: ["SEC-21", "SETTLE-9"],
     features: [...SETTABLE, ...OFFLINE],
     async run(ctx: CaseContext) {
       const t0 = await freeze(ctx);
@@ -288,7 +288,7 @@ export const passwordThrottleCases: Case[] = [
   defineCase({
     id: "throttling/terminal-replays-not-counted",
     title: "A batch answered from its stored results counts nothing toward the terminal throttle",
-    requirements: ["SEC-27", "SETTLE-5"],
+    requirements: ["SEC-22", "SETTLE-5"],
     features: OFFLINE,
     async run(ctx: CaseContext) {
       const wallet = await ctx.fixtures.wallet({ balance: 10_000n });

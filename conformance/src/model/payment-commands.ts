@@ -132,7 +132,7 @@ export class Confirm implements Cmd {
     return pickPayment(m, this.pick, (p) => p.kind !== "settled" && p.deadlineMs !== undefined);
   }
   check(m: Readonly<ModelState>): boolean {
-    // Four wrong passwords in a row at most: [SEC-22] lets none be refused unchecked, [SEC-20] delays after the fifth.
+    // Four wrong passwords in a row at most: [SEC-17] lets none be refused unchecked, [SEC-15] delays after the fifth.
     if (!this.rightPassword && m.wrongPasswordsInRow >= 4) return false;
     return this.payment(m as ModelState) !== undefined;
   }

@@ -129,8 +129,8 @@ export interface ModelState {
   readonly batches: ModelBatch[];
   /**
    * Wrong payment passwords in a row that reached the password check ([SEC-3]).
-   * The commands stay at 4 or fewer, where [SEC-22] forbids any throttling,
-   * so the delays of [SEC-20] never come into play.
+   * The commands stay at 4 or fewer, where [SEC-17] forbids any throttling,
+   * so the delays of [SEC-15] never come into play.
    */
   wrongPasswordsInRow: number;
   /** generated_at of the terminal's latest GetIssuerKeys; undefined before the first sync. */

@@ -63,7 +63,7 @@ export function registerAccount(program: Command): void {
   account
     .command("unlock")
     .description(
-      `forget an account's consecutive wrong payment passwords: ends a lock (after ${PASSWORD_LOCK_FAILURES}) or a delay (spec §9.2, [SEC-24])`,
+      `forget an account's consecutive wrong payment passwords: ends a lock (after ${PASSWORD_LOCK_FAILURES}) or a delay (spec §9.2, [SEC-19])`,
     )
     .argument("<account-id>", "the payer account id")
     .requiredOption("--store <url>", STORE_HELP)

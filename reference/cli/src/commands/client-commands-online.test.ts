@@ -165,7 +165,7 @@ describe("paycode client commands against the reference server", () => {
     expect(await ts.balance({ merchantId })).toBe(200n);
   });
 
-  it("wallet provision says in words when wrong passwords throttle the account [SEC-20]", async () => {
+  it("wallet provision says in words when wrong passwords throttle the account [SEC-15]", async () => {
     const accountId = await ts.account(1000n);
     const state = join(dir, "wallet-throttled.json");
     const provision = (password: string) =>

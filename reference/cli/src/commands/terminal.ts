@@ -138,7 +138,7 @@ export function registerTerminal(program: Command): void {
         const s = await t
           .upload({ batchSize: opts.batchSize, onProgress })
           .catch((err: unknown) => {
-            // [SEC-26] The issuer refuses the terminal for a while; nothing of the batch was decided.
+            // [SEC-21] The issuer refuses the terminal for a while; nothing of the batch was decided.
             if (err instanceof ConnectError && err.code === Code.ResourceExhausted) {
               if (tty) process.stderr.write("\n");
               throw new CliError(

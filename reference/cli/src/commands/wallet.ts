@@ -46,7 +46,7 @@ function passwordOptions(cmd: Command): Command {
 
 /**
  * A call that checks the payment password, with the throttle's answers of
- * §9.2 ([SEC-20], [SEC-21]) told in words: a delay says when to try again,
+ * §9.2 ([SEC-15], [SEC-16]) told in words: a delay says when to try again,
  * a lock that only the issuer can lift it. Other errors pass unchanged.
  */
 export async function withPasswordThrottle<T>(call: () => Promise<T>): Promise<T> {

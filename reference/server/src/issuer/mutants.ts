@@ -242,35 +242,35 @@ export const ISSUER_MUTANTS = {
       "A right password does not clear the count of wrong ones, so later mistakes throttle early.",
   },
   "no-password-delay": {
-    breaks: ["SEC-20"],
+    breaks: ["SEC-15"],
     summary:
       "No delay after the 5th to 9th consecutive wrong password: guesses go on at full speed until the lock.",
   },
   "password-delay-checks-password": {
-    breaks: ["SEC-20"],
+    breaks: ["SEC-15"],
     summary:
       "During a password delay the password is still checked, and a right guess goes through.",
   },
   "no-password-lock": {
-    breaks: ["SEC-21"],
+    breaks: ["SEC-16"],
     summary: "The 10th consecutive wrong password does not lock the account; delays go on instead.",
   },
   "password-throttle-early": {
-    breaks: ["SEC-22"],
+    breaks: ["SEC-17"],
     summary: "Password delays start after the 4th consecutive wrong password instead of the 5th.",
   },
   "throttle-known-accounts-only": {
-    breaks: ["SEC-23"],
+    breaks: ["SEC-18"],
     summary:
       "ProvisionSeed of an unknown account id is never throttled, which tells it apart from a real one.",
   },
   "no-terminal-throttle": {
-    breaks: ["SEC-26"],
+    breaks: ["SEC-21"],
     summary:
       "UploadOfflineBatch is never throttled, however many invalid or malformed records a terminal sends.",
   },
   "terminal-throttle-counts-replays": {
-    breaks: ["SEC-27"],
+    breaks: ["SEC-22"],
     summary:
       "A batch answered from its stored results counts its rejected records again toward the terminal throttle.",
   },

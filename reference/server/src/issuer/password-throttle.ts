@@ -4,16 +4,16 @@ import { throttled } from "./throttled.js";
 import { failedPrecondition } from "./validation.js";
 
 /**
- * The payment-password throttle of §9.2 ([SEC-3], [SEC-20] … [SEC-23]).
+ * The payment-password throttle of §9.2 ([SEC-3], [SEC-15] … [SEC-18]).
  * Consecutive wrong passwords are counted per account id, ProvisionSeed and
  * ConfirmPayment together, in the store (so every server on one database
- * shares the count and a restart keeps it, [SEC-25]):
+ * shares the count and a restart keeps it, [SEC-20]):
  *
- * - wrong passwords 1–4: answered as wrong, nothing else ([SEC-22]);
+ * - wrong passwords 1–4: answered as wrong, nothing else ([SEC-17]);
  * - after wrong password n = 5 … 9: every attempt is refused with
- *   `resource_exhausted`, unchecked, for 2^(n−5) minutes ([SEC-20]);
+ *   `resource_exhausted`, unchecked, for 2^(n−5) minutes ([SEC-15]);
  * - after the 10th: refused with `failed_precondition`, unchecked, until an
- *   operator unlocks the account (`paycode account unlock`) ([SEC-21]);
+ *   operator unlocks the account (`paycode account unlock`) ([SEC-16]);
  * - a right password sets the count to zero ([SEC-3]).
  *
  * An attempt counts as wrong BEFORE its password is checked (and the count
@@ -21,20 +21,20 @@ import { failedPrecondition } from "./validation.js";
  * cannot all slip through before the first failure is written.
  */
 
-/** Consecutive wrong passwords answered with no delay ([SEC-22]). */
+/** Consecutive wrong passwords answered with no delay ([SEC-17]). */
 export const PASSWORD_FREE_FAILURES = 4;
-/** The consecutive wrong password that locks the account ([SEC-21]). */
+/** The consecutive wrong password that locks the account ([SEC-16]). */
 export const PASSWORD_LOCK_FAILURES = 10;
 /** The delay after the first throttled failure (the 5th); it doubles with each further one. */
 export const PASSWORD_FIRST_DELAY_MS = 60_000;
 
-/** [SEC-20] The delay after the `failures`-th consecutive wrong password (0 below the 5th). */
+/** [SEC-15] The delay after the `failures`-th consecutive wrong password (0 below the 5th). */
 export function passwordDelayMs(failures: number, freeFailures = PASSWORD_FREE_FAILURES): number {
   if (failures <= freeFailures) return 0;
   return PASSWORD_FIRST_DELAY_MS * 2 ** (Math.min(failures, PASSWORD_LOCK_FAILURES - 1) - 5);
 }
 
-/** The error of a locked account ([SEC-21]); the same for unknown account ids ([SEC-23]). */
+/** The error of a locked account ([SEC-16]); the same for unknown account ids ([SEC-18]). */
 export function accountLocked() {
   return failedPrecondition(
     `account locked after ${PASSWORD_LOCK_FAILURES} consecutive wrong passwords; an operator must unlock it`,
@@ -65,7 +65,7 @@ export async function beginPasswordAttempt(
   known: boolean,
 ): Promise<PasswordAttempt | undefined> {
   const { breaks } = ctx;
-  // The throttle-known-accounts-only mutant answers unknown ids without a count ([SEC-23]).
+  // The throttle-known-accounts-only mutant answers unknown ids without a count ([SEC-18]).
   if (!known && breaks.throttleKnownAccountsOnly) return undefined;
   const free = breaks.passwordThrottleEarly ? PASSWORD_FREE_FAILURES - 1 : PASSWORD_FREE_FAILURES;
   const decided = await ctx.store.transaction(async (tx) => {
@@ -73,11 +73,11 @@ export async function beginPasswordAttempt(
     const now = ctx.clock.now();
     const prior = await tx.getPasswordFailures(accountId);
     const failures = prior?.failures ?? 0;
-    // [SEC-21] Locked: refused unchecked, whatever the password and however long ago.
+    // [SEC-16] Locked: refused unchecked, whatever the password and however long ago.
     if (failures >= PASSWORD_LOCK_FAILURES && !breaks.noPasswordLock) {
       return { error: "locked" as const };
     }
-    // [SEC-20] In a delay: refused unchecked, and not counted.
+    // [SEC-15] In a delay: refused unchecked, and not counted.
     if (prior && now < prior.retryAt && !breaks.noPasswordDelay) {
       if (breaks.passwordDelayChecksPassword) {
         return { ok: { accountId, failures, delayedMs: prior.retryAt - now } };
@@ -101,7 +101,7 @@ export async function beginPasswordAttempt(
 
 /**
  * After a wrong password: the count stands. Reports the transitions: the
- * first delay ([SEC-20]) and the lock ([SEC-21]).
+ * first delay ([SEC-15]) and the lock ([SEC-16]).
  */
 export async function passwordWasWrong(
   ctx: IssuerContext,
@@ -143,7 +143,7 @@ export async function passwordWasRight(
 }
 
 /**
- * An operator's unlock ([SEC-24]): forgets the account's wrong passwords,
+ * An operator's unlock ([SEC-19]): forgets the account's wrong passwords,
  * ending a lock or a delay. Returns how many there were (0: nothing to do).
  */
 export async function unlockAccount(

@@ -110,19 +110,19 @@ export interface RuleSwitches {
   readonly ignoreIssuerKeyValidity: boolean;
   /** [SEC-3] A right password leaves the count of wrong ones as it was. */
   readonly passwordCountNeverResets: boolean;
-  /** [SEC-20] No delays after wrong passwords (the lock stays). */
+  /** [SEC-15] No delays after wrong passwords (the lock stays). */
   readonly noPasswordDelay: boolean;
-  /** [SEC-20] During a delay the password is checked, and a right one goes through. */
+  /** [SEC-15] During a delay the password is checked, and a right one goes through. */
   readonly passwordDelayChecksPassword: boolean;
-  /** [SEC-21] No lock: after the 10th wrong password the delays go on. */
+  /** [SEC-16] No lock: after the 10th wrong password the delays go on. */
   readonly noPasswordLock: boolean;
-  /** [SEC-22] The delays start after the 4th wrong password, not the 5th. */
+  /** [SEC-17] The delays start after the 4th wrong password, not the 5th. */
   readonly passwordThrottleEarly: boolean;
-  /** [SEC-23] ProvisionSeed of an unknown account id is never throttled. */
+  /** [SEC-18] ProvisionSeed of an unknown account id is never throttled. */
   readonly throttleKnownAccountsOnly: boolean;
-  /** [SEC-26] UploadOfflineBatch is never throttled. */
+  /** [SEC-21] UploadOfflineBatch is never throttled. */
   readonly noTerminalThrottle: boolean;
-  /** [SEC-27] A batch answered from stored results counts its rejections again. */
+  /** [SEC-22] A batch answered from stored results counts its rejections again. */
   readonly terminalThrottleCountsReplays: boolean;
   /** [SETTLE-14] A terminal's second record of a code settles as an issuer-liable duplicate. */
   readonly sameTerminalDuplicatePaid: boolean;

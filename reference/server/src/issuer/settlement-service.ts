@@ -32,12 +32,12 @@ import {
 } from "./validation.js";
 
 /**
- * [SEC-26] A terminal whose uploads had this many records rejected
+ * [SEC-21] A terminal whose uploads had this many records rejected
  * REJECTED_INVALID or REJECTED_MALFORMED within one window is refused until
  * the window ends. A terminal that follows §10.1 uploads none such.
  */
 export const TERMINAL_REJECTION_BOUND = 100;
-/** [SEC-26] A window starts at the first counted rejection after the previous one ended. */
+/** [SEC-21] A window starts at the first counted rejection after the previous one ended. */
 export const TERMINAL_WINDOW_MS = 3_600_000;
 const COUNTED_OUTCOMES: ReadonlySet<string> = new Set(["REJECTED_INVALID", "REJECTED_MALFORMED"]);
 
@@ -94,7 +94,7 @@ export class SettlementService {
       ),
     );
     const now = ctx.clock.now();
-    // [SEC-26] A throttled terminal costs no signature checks: refused on a plain read first
+    // [SEC-21] A throttled terminal costs no signature checks: refused on a plain read first
     // (the settling transaction decides again under the terminal's lock).
     const throttledFor = (w: TerminalRejectionsRecord | undefined) =>
       w !== undefined &&
@@ -117,7 +117,7 @@ export class SettlementService {
     let engaged: number | undefined;
     const results = await ctx.decide(async (tx): Promise<Decision<BatchResultRecord[]>> => {
       engaged = undefined;
-      // [SEC-26] A throttled terminal is refused before anything is decided or recorded.
+      // [SEC-21] A throttled terminal is refused before anything is decided or recorded.
       await tx.lock(`terminal-rejections:${terminal.terminalId}`);
       const window = await tx.getTerminalRejections(terminal.terminalId);
       const open = window !== undefined && now < window.windowStart + TERMINAL_WINDOW_MS;
@@ -150,7 +150,7 @@ export class SettlementService {
         if (!prior) throw new TransactionRetry("batch vanished");
         // [SETTLE-5] The same records get the stored results and move no money again.
         if (bytesEqual(prior.requestDigest, digest)) {
-          // [SEC-27] Stored results were counted when they were decided.
+          // [SEC-22] Stored results were counted when they were decided.
           if (ctx.breaks.terminalThrottleCountsReplays) await count(prior.results);
           return { ok: prior.results };
         }
@@ -182,7 +182,7 @@ export class SettlementService {
         );
       }
       await tx.setBatchResults(terminal.terminalId, req.batchId, out);
-      // [SEC-26] Counted in the transaction that decides them.
+      // [SEC-21] Counted in the transaction that decides them.
       await count(out);
       return { ok: out };
     });

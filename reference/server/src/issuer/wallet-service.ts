@@ -65,8 +65,8 @@ export class WalletService {
     // [WALLET-1] An unknown account costs the same scrypt time and gets the same answer as a wrong password.
     const account = await ctx.store.transaction((tx) => tx.getAccount(req.accountId));
     const known = account?.kind === "payer" && !!account.passwordHash;
-    // [SEC-3] / [SEC-20] / [SEC-21] Refused unchecked during a delay or a lock, else counted;
-    // [SEC-23] an unknown account id is counted and refused alike.
+    // [SEC-3] / [SEC-15] / [SEC-16] Refused unchecked during a delay or a lock, else counted;
+    // [SEC-18] an unknown account id is counted and refused alike.
     const attempt = await beginPasswordAttempt(ctx, req.accountId, known);
     if (account?.kind !== "payer" || !account.passwordHash) {
       await burnPasswordTime(req.password);
@@ -260,7 +260,7 @@ export class WalletService {
 
     // 2. The password, outside any transaction: scrypt is slow and must not hold locks.
     const account = await ctx.store.transaction((tx) => tx.getAccount(wallet.accountId));
-    // [SEC-3] / [SEC-20] / [SEC-21] After steps 1–4: refused unchecked during a delay or a lock, else counted.
+    // [SEC-3] / [SEC-15] / [SEC-16] After steps 1–4: refused unchecked during a delay or a lock, else counted.
     const attempt = await beginPasswordAttempt(ctx, wallet.accountId, true);
     const passwordOk =
       account?.passwordHash !== null && account?.passwordHash !== undefined

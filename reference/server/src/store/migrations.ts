@@ -227,9 +227,9 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // [SEC-3] / [SEC-26] Throttle state in the database, so every server on
+    // [SEC-3] / [SEC-21] Throttle state in the database, so every server on
     // it shares one count and a restart forgets nothing. password_failures is
-    // keyed by the account id presented, known or not ([SEC-23]): no foreign key.
+    // keyed by the account id presented, known or not ([SEC-18]): no foreign key.
     version: 5,
     name: "password and terminal throttles",
     statements: ({ int }) => [

@@ -238,12 +238,12 @@ export interface PasswordFailuresRecord {
   accountId: string;
   /** Attempts counted as wrong since the last right password (an attempt counts before its check). */
   failures: number;
-  /** Issuer time before which attempts are refused unchecked ([SEC-20]); 0 when none. */
+  /** Issuer time before which attempts are refused unchecked ([SEC-15]); 0 when none. */
   retryAt: number;
   updatedAt: number;
 }
 
-/** [SEC-26] A terminal's offline records rejected REJECTED_INVALID or REJECTED_MALFORMED in its current window. */
+/** [SEC-21] A terminal's offline records rejected REJECTED_INVALID or REJECTED_MALFORMED in its current window. */
 export interface TerminalRejectionsRecord {
   terminalId: string;
   /** Issuer time of the first counted rejection of the window; the window lasts one hour. */

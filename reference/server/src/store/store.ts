@@ -190,7 +190,7 @@ export interface Tx {
   /** Whether a `Scan` recorded `usageKey` (the burn names a payment of source "scan"). */
   burnedByScan(usageKey: string): Promise<boolean>;
 
-  // Throttles ([SEC-3], [SEC-26]). Callers serialise on `lock` first (one name per account or terminal).
+  // Throttles ([SEC-3], [SEC-21]). Callers serialise on `lock` first (one name per account or terminal).
   getPasswordFailures(accountId: string): Promise<PasswordFailuresRecord | undefined>;
   putPasswordFailures(record: PasswordFailuresRecord): Promise<void>;
   /** Forgets the account's wrong passwords (a right one, or an operator's unlock); returns how many there were. */
