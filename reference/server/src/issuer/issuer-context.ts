@@ -33,6 +33,20 @@ export interface IssuerDeps {
   readonly breaks: RuleSwitches;
   /** Security events; discarded when absent. */
   readonly audit?: AuditLog;
+  /**
+   * Re-reads the issuer keys (issue 9 part 3: a rotation made by an
+   * operator command or another server); absent = keys never change.
+   */
+  readonly reloadKeys?: (nowMs: number) => Promise<IssuerKeyState>;
+}
+
+/** The issuer keys a running issuer uses, replaced whole when they change. */
+export interface IssuerKeyState {
+  readonly signingKey: IssuerSigningKey;
+  readonly issuerKeys: readonly IssuerKeyRecord[];
+  readonly offline: OfflineCodeVerifier;
+  /** When to re-read at the latest (issuer clock, ms). */
+  readonly refreshAt: number;
 }
 
 /**
@@ -47,10 +61,10 @@ export class IssuerContext implements IssuerDeps {
   readonly profile: IssuerProfileConfig;
   readonly codeKey: Uint8Array;
   readonly vault: SeedVault;
-  readonly signingKey: IssuerSigningKey;
-  readonly issuerKeys: readonly IssuerKeyRecord[];
+  private keys: IssuerKeyState;
+  private keysLoading: Promise<void> | undefined;
+  private readonly keyLoader: ((nowMs: number) => Promise<IssuerKeyState>) | undefined;
   readonly online: OnlineCodec;
-  readonly offline: OfflineCodeVerifier;
   readonly breaks: RuleSwitches;
   readonly audit: AuditLog;
   /** Seeds by handle for the Scan hot path; a revoked wallet's entry is dropped, but revocation is decided from the store. */
@@ -64,10 +78,15 @@ export class IssuerContext implements IssuerDeps {
     this.profile = deps.profile;
     this.codeKey = deps.codeKey;
     this.vault = deps.vault;
-    this.signingKey = deps.signingKey;
-    this.issuerKeys = deps.issuerKeys;
+    this.keys = {
+      signingKey: deps.signingKey,
+      issuerKeys: deps.issuerKeys,
+      offline: deps.offline,
+      // The first call re-reads, which also sets when to re-read next.
+      refreshAt: deps.reloadKeys ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+    };
+    this.keyLoader = deps.reloadKeys;
     this.online = deps.online;
-    this.offline = deps.offline;
     this.breaks = deps.breaks;
     this.audit = deps.audit ?? discardAudit;
     this.decoder = {
@@ -76,6 +95,41 @@ export class IssuerContext implements IssuerDeps {
       walletByHandle: (handle) => this.walletByHandle(handle),
       breaks: this.breaks,
     };
+  }
+
+  /** [QR-7] The key new certificates are signed with (as of the last `freshKeys`). */
+  get signingKey(): IssuerSigningKey {
+    return this.keys.signingKey;
+  }
+
+  get issuerKeys(): readonly IssuerKeyRecord[] {
+    return this.keys.issuerKeys;
+  }
+
+  get offline(): OfflineCodeVerifier {
+    return this.keys.offline;
+  }
+
+  /**
+   * Re-reads the issuer keys when due: every `KEY_REFRESH_MS`, and at the
+   * instant a key already known takes over signing. Called by the RPCs that
+   * sign, list or verify with them; costs a comparison when not due.
+   */
+  async freshKeys(): Promise<void> {
+    if (this.clock.now() < this.keys.refreshAt || !this.keyLoader) return;
+    this.keysLoading ??= this.keyLoader(this.clock.now())
+      .then((k) => {
+        this.keys = k;
+      })
+      .finally(() => {
+        this.keysLoading = undefined;
+      });
+    await this.keysLoading;
+  }
+
+  /** Makes the next `freshKeys` re-read (after this issuer rotated a key). */
+  keysChanged(): void {
+    this.keys = { ...this.keys, refreshAt: Number.NEGATIVE_INFINITY };
   }
 
   /** Runs a transaction whose client errors must not undo what it wrote before them (lazy closes, burns). */

@@ -30,8 +30,18 @@ import type {
   UploadOfflineBatchResponse,
 } from "@paycode/protocol/v1";
 import { openStore } from "../store/open-store.js";
+import type { IssuerKeyRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { Authentication } from "./authentication.js";
+import type { AuditLog } from "./audit-log.js";
+import { Authentication, DEFAULT_PRINCIPAL_CACHE_TTL_MS } from "./authentication.js";
+import {
+  type CredentialOwner,
+  type IssuedApiKey,
+  issueApiKey,
+  type RotatedApiKey,
+  revokeApiKey,
+  rotateApiKey,
+} from "./credentials.js";
 import { bytesEqual } from "./digest.js";
 import type {
   IssuerApi,
@@ -39,17 +49,25 @@ import type {
   TerminalPrincipal,
   WalletPrincipal,
 } from "./issuer-api.js";
-import { IssuerContext } from "./issuer-context.js";
-import { issuerKeyEntry, loadOrCreateIssuerKeys } from "./issuer-keys.js";
+import { IssuerContext, type IssuerKeyState } from "./issuer-context.js";
+import {
+  type IssuerKeyRotation,
+  issuerKeyEntry,
+  KEY_REFRESH_MS,
+  loadOrCreateIssuerKeys,
+  openSigningKey,
+  rotateIssuerKey,
+  signingRecordAt,
+} from "./issuer-keys.js";
 import { openIssuerAccount } from "./ledger.js";
+import { ensureMasterKeyCheck } from "./master-key-rotation.js";
 import { MerchantService } from "./merchant-service.js";
 import { isMutantName, type MutantName } from "./mutants.js";
 import { DEFAULT_SCRYPT_N } from "./passwords.js";
 import { ruleSwitches } from "./rule-switches.js";
 import { ScanService } from "./scan-service.js";
-import type { AuditLog } from "./audit-log.js";
 import { SeedVault } from "./seed-vault.js";
-import { SettlementService } from "./settlement-service.js";
+import { newestOnly, SettlementService } from "./settlement-service.js";
 import { TestControl } from "./test-control.js";
 import { WalletService } from "./wallet-service.js";
 
@@ -59,6 +77,12 @@ export interface IssuerOpenOptions {
   clock: Clock;
   /** 32-byte key that wraps the data keys of seeds and of the issuer signing key. */
   masterKey: Uint8Array;
+  /**
+   * Further master keys that open (never seal) secrets: the new key during
+   * a master-key rotation, so the server keeps working while
+   * `paycode master-key rotate` runs ([KEY-9]).
+   */
+  extraMasterKeys?: readonly Uint8Array[];
   /** Overrides of "paycode-default-v1". */
   profile?: ProfileOverrides;
   /**
@@ -81,6 +105,12 @@ export interface IssuerOpenOptions {
   implementation?: string;
   /** Where security events go (issue 9); discarded when absent. */
   audit?: AuditLog;
+  /**
+   * [KEY-1] How long a merchant or terminal key stays cached (default 30 s):
+   * the longest a key revoked elsewhere (an operator command, another
+   * server on the database) keeps working here.
+   */
+  principalCacheTtlMs?: number;
 }
 
 const DEFAULT_IMPLEMENTATION = "paycode-reference/0.1.0";
@@ -110,9 +140,10 @@ export class Issuer implements IssuerApi {
       passwordCostN: number;
       implementation: string;
     },
+    principalCacheTtlMs: number,
   ) {
     this.profile = ctx.profile;
-    this.auth = new Authentication(ctx);
+    this.auth = new Authentication(ctx, principalCacheTtlMs);
     this.wallets = new WalletService(ctx);
     this.scans = new ScanService(ctx);
     this.merchants = new MerchantService(ctx);
@@ -125,7 +156,7 @@ export class Issuer implements IssuerApi {
       throw new Error(`unknown mutant "${o.mutant}"`);
     // [CODE-1] resolveProfile refuses a profile outside the ranges of §3.1.
     const profile = resolveProfile(o.profile);
-    const vault = new SeedVault(o.masterKey);
+    const vault = new SeedVault(o.masterKey, o.extraMasterKeys ?? []);
     if (o.codeKey !== undefined && o.codeKey.length !== 32)
       throw new RangeError("codeKey must be 32 bytes");
     const ownsStore = typeof o.store === "string";
@@ -140,28 +171,27 @@ export class Issuer implements IssuerApi {
       if (o.codeKey !== undefined && !bytesEqual(codeKey, o.codeKey)) {
         throw new Error("codeKey differs from the code key this database was created with");
       }
-      const keys = await loadOrCreateIssuerKeys(store, vault, now);
+      const keys = await loadOrCreateIssuerKeys(
+        store,
+        vault,
+        now,
+        profile.certificateBackdateSeconds * 1000,
+      );
+      // After the signing key opened (so the key is right): note which master
+      // key seals this database, for master-key rotation ([KEY-9]).
+      if (!(await ensureMasterKeyCheck(store, vault))) {
+        throw new Error("the master key does not match this database (was it rotated?)");
+      }
       await store.transaction((tx) => openIssuerAccount(tx, profile.currency, now));
       const breaks = ruleSwitches(o.mutant);
-      const ctx = new IssuerContext({
-        store,
-        clock: o.clock,
-        profile,
-        codeKey,
-        vault,
-        signingKey: keys.signing,
-        issuerKeys: keys.all,
-        online: new OnlineCodec({
-          prefix: profile.issuerPrefix,
-          codeKey,
-          windowBackSteps: profile.windowBackSteps,
-          windowAheadSteps: profile.windowAheadSteps,
-          lookbackSteps: profile.lookbackSteps,
-        }),
-        offline: new OfflineCodeVerifier({
-          // [VERIFY-8] Each key verifies only certificates whose not_before its
-          // validity contains (the ignore-issuer-key-validity mutant widens it).
-          keys: keys.all
+      const backdateMs = profile.certificateBackdateSeconds * 1000;
+      // [VERIFY-8] Each key verifies only certificates whose not_before its
+      // validity contains (the ignore-issuer-key-validity mutant widens it).
+      // [KEY-6] Every key verifies until it is gone from the store (the
+      // drop-retired-issuer-key mutant keeps only the newest).
+      const verifierOf = (all: readonly IssuerKeyRecord[]) =>
+        new OfflineCodeVerifier({
+          keys: (breaks.dropRetiredIssuerKey ? newestOnly(all) : all)
             .map(issuerKeyEntry)
             .map((k) =>
               breaks.ignoreIssuerKeyValidity
@@ -170,20 +200,128 @@ export class Issuer implements IssuerApi {
             ),
           validitySeconds: profile.offlineCodeValiditySeconds,
           clockSkewSeconds: profile.offlineClockSkewSeconds,
+        });
+      // Issue 9 part 3: a running issuer re-reads the keys every
+      // KEY_REFRESH_MS and when a known key takes over signing, so a rotation
+      // made elsewhere needs no restart.
+      const refreshAtOf = (all: readonly IssuerKeyRecord[], nowMs: number) =>
+        Math.min(
+          nowMs + KEY_REFRESH_MS,
+          ...all.map((k) => k.notBefore + backdateMs).filter((t) => t > nowMs),
+        );
+      let state: IssuerKeyState = {
+        signingKey: keys.signing,
+        issuerKeys: keys.all,
+        offline: verifierOf(keys.all),
+        refreshAt: refreshAtOf(keys.all, now),
+      };
+      const reloadKeys = async (nowMs: number): Promise<IssuerKeyState> => {
+        const all = await store.read((tx) => tx.listIssuerKeys());
+        const record = signingRecordAt(all, nowMs, backdateMs);
+        const sameSet =
+          all.length === state.issuerKeys.length &&
+          all.every((k, i) => {
+            const was = state.issuerKeys[i]!;
+            return was.keyId === k.keyId && was.notAfter === k.notAfter;
+          });
+        state = {
+          signingKey:
+            record.keyId === state.signingKey.keyId
+              ? state.signingKey
+              : openSigningKey(vault, record),
+          issuerKeys: all,
+          offline: sameSet ? state.offline : verifierOf(all),
+          refreshAt: refreshAtOf(all, nowMs),
+        };
+        return state;
+      };
+      const ctx = new IssuerContext({
+        store,
+        clock: o.clock,
+        profile,
+        codeKey,
+        vault,
+        signingKey: state.signingKey,
+        issuerKeys: state.issuerKeys,
+        online: new OnlineCodec({
+          prefix: profile.issuerPrefix,
+          codeKey,
+          windowBackSteps: profile.windowBackSteps,
+          windowAheadSteps: profile.windowAheadSteps,
+          lookbackSteps: profile.lookbackSteps,
         }),
+        offline: state.offline,
+        reloadKeys,
         breaks,
         audit: o.audit,
       });
-      return new Issuer(ctx, ownsStore, o.mutant, {
-        advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),
-        settable: o.settableClock,
-        passwordCostN: o.passwordCostN ?? DEFAULT_SCRYPT_N,
-        implementation: o.implementation ?? DEFAULT_IMPLEMENTATION,
-      });
+      return new Issuer(
+        ctx,
+        ownsStore,
+        o.mutant,
+        {
+          advance: o.advanceClock ?? (o.settableClock ? advanceBy(o.settableClock) : undefined),
+          settable: o.settableClock,
+          passwordCostN: o.passwordCostN ?? DEFAULT_SCRYPT_N,
+          implementation: o.implementation ?? DEFAULT_IMPLEMENTATION,
+        },
+        o.principalCacheTtlMs ?? DEFAULT_PRINCIPAL_CACHE_TTL_MS,
+      );
     } catch (e) {
       if (ownsStore) await store.close();
       throw e;
     }
+  }
+
+  /** [KEY-2] A further API key for a merchant or terminal (shown once). */
+  async issueApiKey(owner: CredentialOwner): Promise<IssuedApiKey> {
+    const issued = await issueApiKey(this.ctx.store, owner, this.ctx.clock.now(), this.ctx.audit);
+    this.auth.forgetKeys();
+    return issued;
+  }
+
+  /** [KEY-2] [KEY-3] A new key; the owner's other keys retire after `graceMs`. */
+  async rotateApiKey(owner: CredentialOwner, graceMs: number): Promise<RotatedApiKey> {
+    const now = this.ctx.clock.now();
+    const rotated = await rotateApiKey(this.ctx.store, owner, now, graceMs, this.ctx.audit);
+    this.auth.forgetKeys();
+    return rotated;
+  }
+
+  /** [KEY-1] Revokes a key by id: refused here at once, on other servers within their cache TTL. */
+  async revokeApiKey(keyId: string): Promise<boolean> {
+    const now = this.ctx.clock.now();
+    const { revoked } = await revokeApiKey(this.ctx.store, keyId, now, this.ctx.audit);
+    this.auth.forgetKeys();
+    return revoked;
+  }
+
+  /**
+   * [KEY-5] Rotates the issuer signing key: the new key is listed now and
+   * signs from `leadMs` (default and minimum: max_key_age_seconds +
+   * KEY_REFRESH_MS) on; the old one then only verifies.
+   */
+  async rotateIssuerKey(leadMs?: number): Promise<IssuerKeyRotation> {
+    const { ctx } = this;
+    const min = ctx.profile.maxKeyAgeSeconds * 1000 + KEY_REFRESH_MS;
+    if (leadMs !== undefined && leadMs < min) {
+      throw new RangeError(
+        `lead must be at least max_key_age_seconds + ${KEY_REFRESH_MS / 1000} s`,
+      );
+    }
+    // [KEY-5] The sign-with-new-key-at-once mutant lets the new key sign at once.
+    const lead = ctx.breaks.signWithNewKeyAtOnce ? 0 : (leadMs ?? min);
+    const now = ctx.clock.now();
+    const backdate = ctx.profile.certificateBackdateSeconds * 1000;
+    const r = await rotateIssuerKey(
+      ctx.store,
+      ctx.vault,
+      now,
+      ctx.breaks.signWithNewKeyAtOnce ? lead - backdate : lead,
+      ctx.audit,
+    );
+    ctx.keysChanged();
+    return r;
   }
 
   authenticateMerchant(apiKey: string): Promise<MerchantPrincipal> {

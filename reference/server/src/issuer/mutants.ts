@@ -234,6 +234,20 @@ export const ISSUER_MUTANTS = {
       "Offline verification accepts a certificate signed by a listed issuer key whose validity does not contain the certificate's not_before.",
     provenBy: "reference/server/src/issuer/issuer-key-validity.test.ts",
   },
+  "accept-revoked-api-key": {
+    breaks: ["KEY-1"],
+    summary: "A revoked merchant or terminal API key still authenticates.",
+  },
+  "sign-with-new-key-at-once": {
+    breaks: ["KEY-5"],
+    summary:
+      "A rotated-in issuer signing key signs certificates at once, before terminals that synced earlier can list it.",
+  },
+  "drop-retired-issuer-key": {
+    breaks: ["SETTLE-1", "KEY-6"],
+    summary:
+      "Once a newer issuer signing key exists, the older one leaves GetIssuerKeys and offline verification, while certificates it signed are still valid.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

@@ -108,6 +108,12 @@ export interface RuleSwitches {
   readonly testControlOnByDefault: boolean;
   /** [VERIFY-8] Issuer key validity is not checked against a certificate's not_before. */
   readonly ignoreIssuerKeyValidity: boolean;
+  /** [KEY-1] A revoked (or expired) merchant or terminal API key still authenticates. */
+  readonly acceptRevokedApiKey: boolean;
+  /** [KEY-5] A rotated-in issuer key signs certificates at once, before terminals can have it. */
+  readonly signWithNewKeyAtOnce: boolean;
+  /** [SETTLE-1] [KEY-6] Once a newer issuer key exists, the older one is neither listed nor verifies. */
+  readonly dropRetiredIssuerKey: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -163,6 +169,9 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   // --- end of multi-step and concurrency mutants.
   "test-control-on-by-default": "testControlOnByDefault",
   "ignore-issuer-key-validity": "ignoreIssuerKeyValidity",
+  "accept-revoked-api-key": "acceptRevokedApiKey",
+  "sign-with-new-key-at-once": "signWithNewKeyAtOnce",
+  "drop-retired-issuer-key": "dropRetiredIssuerKey",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -14,7 +14,7 @@ import {
   type UploadOfflineBatchResponse,
   UploadOfflineBatchResponseSchema,
 } from "@paycode/protocol/v1";
-import type { BatchResultRecord } from "../store/records.js";
+import type { BatchResultRecord, IssuerKeyRecord } from "../store/records.js";
 import { TransactionRetry } from "../store/store.js";
 import { bytesEqual, sha256 } from "./digest.js";
 import type { MerchantPrincipal, TerminalPrincipal } from "./issuer-api.js";
@@ -38,12 +38,15 @@ export class SettlementService {
     _caller: MerchantPrincipal | TerminalPrincipal,
   ): Promise<GetIssuerKeysResponse> {
     const { ctx } = this;
+    await ctx.freshKeys();
     // [SETTLE-2] The list is read after taking `now`, so it holds every revocation up to it.
     const now = ctx.clock.now();
     const revoked = await ctx.store.transaction((tx) => tx.revocationList(now));
     // [SETTLE-1] A key stays listed while certificates it signed may still be valid.
+    // A key rotated out stays listed until its certificates expire (the
+    // drop-retired-issuer-key mutant forgets it as soon as a newer key exists).
     const certLifetimeMs = ctx.profile.certificateValiditySeconds * 1000;
-    const keys = ctx.issuerKeys
+    const keys = (ctx.breaks.dropRetiredIssuerKey ? newestOnly(ctx.issuerKeys) : ctx.issuerKeys)
       .filter((k) => k.notAfter + certLifetimeMs > now)
       .map((k) =>
         create(IssuerKeySchema, {
@@ -82,6 +85,7 @@ export class SettlementService {
         create(UploadOfflineBatchRequestSchema, { records: req.records }),
       ),
     );
+    await ctx.freshKeys();
     const now = ctx.clock.now();
     const checks = req.records.map((r) => checkRecord(ctx, r, now));
     // [AUTH-4] Money settles into the account of the merchant the terminal was created for.
@@ -192,4 +196,10 @@ export class SettlementService {
       netTotal: money(a.paymentTotal + a.offlineTotal - a.refundTotal, c),
     });
   }
+}
+
+/** The keys no newer key replaced; only the drop-retired-issuer-key mutant uses it. */
+export function newestOnly(keys: readonly IssuerKeyRecord[]): IssuerKeyRecord[] {
+  const newest = Math.max(...keys.map((k) => k.notBefore));
+  return keys.filter((k) => k.notBefore === newest);
 }

@@ -32,6 +32,7 @@ import {
 import { expect } from "vitest";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
+import type { AuditEvent, AuditLog } from "./audit-log.js";
 import { Issuer } from "./issuer.js";
 import type { MerchantPrincipal, TerminalPrincipal, WalletPrincipal } from "./issuer-api.js";
 import type { MutantName } from "./mutants.js";
@@ -73,7 +74,15 @@ export class IssuerFixture {
   ) {}
 
   static async open(
-    o: { url?: string; mutant?: MutantName; profile?: ProfileOverrides; clockStart?: number } = {},
+    o: {
+      url?: string;
+      mutant?: MutantName;
+      profile?: ProfileOverrides;
+      clockStart?: number;
+      principalCacheTtlMs?: number;
+      audit?: AuditLog;
+      masterKey?: Uint8Array;
+    } = {},
   ): Promise<IssuerFixture> {
     let dir: string | undefined;
     let url = o.url;
@@ -89,9 +98,13 @@ export class IssuerFixture {
     const issuer = await Issuer.open({
       store,
       clock: issuerClock,
-      masterKey: MASTER_KEY,
+      masterKey: o.masterKey ?? MASTER_KEY,
       profile: o.profile,
       mutant: o.mutant,
+      ...(o.principalCacheTtlMs !== undefined
+        ? { principalCacheTtlMs: o.principalCacheTtlMs }
+        : {}),
+      ...(o.audit !== undefined ? { audit: o.audit } : {}),
       advanceClock: (ms) => {
         if (issuerClock.frozen) issuerClock.advance(ms);
         clock.advance(ms);
@@ -126,10 +139,20 @@ export class IssuerFixture {
   }
 
   async terminal(merchant: TestMerchant): Promise<TerminalPrincipal> {
+    return (await this.terminalWithKey(merchant)).principal;
+  }
+
+  async terminalWithKey(
+    merchant: TestMerchant,
+  ): Promise<{ principal: TerminalPrincipal; terminalId: string; apiKey: string }> {
     const r = await this.issuer.control.createTerminal(
       create(CreateTerminalRequestSchema, { merchantId: merchant.merchantId }),
     );
-    return this.issuer.authenticateTerminal(r.apiKey);
+    return {
+      principal: await this.issuer.authenticateTerminal(r.apiKey),
+      terminalId: r.terminalId,
+      apiKey: r.apiKey,
+    };
   }
 
   async account(
@@ -285,5 +308,13 @@ export class IssuerFixture {
     expect(total.total?.amountMinor).toBe(0n);
     const audit = await this.store.transaction((tx) => tx.ledgerAudit());
     expect(audit).toEqual([]);
+  }
+}
+
+/** An audit log that keeps its events, for tests. */
+export class MemoryAudit implements AuditLog {
+  readonly events: AuditEvent[] = [];
+  async record(event: AuditEvent): Promise<void> {
+    this.events.push(event);
   }
 }
