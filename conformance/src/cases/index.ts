@@ -12,6 +12,7 @@ import { concurrentCases } from "./concurrent.js";
 import { doubleOfflineCases } from "./double-offline.js";
 import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
+import { keyRotationCases } from "./key-rotation.js";
 import { malformedInputCases } from "./malformed-input.js";
 import { malformedTextCases } from "./malformed-text.js";
 import { messageSizeCases } from "./message-size.js";
@@ -39,6 +40,7 @@ export const FAMILIES = {
   "test-control": [...testControlCases, ...testControlClockCases],
   "model-based": modelBasedCases,
   concurrent: concurrentCases,
+  "key-rotation": keyRotationCases,
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */

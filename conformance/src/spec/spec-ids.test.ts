@@ -33,6 +33,7 @@ const FAMILIES = [
   "CTRL",
   "SEC",
   "RPC",
+  "KEY",
 ];
 const LEVELS = ["MUST", "MUST NOT", "SHOULD", "SHOULD NOT"];
 const CLASSES = ["Issuer", "Wallet", "Terminal"];

@@ -47,6 +47,8 @@ export interface IssuerKeyState {
   readonly offline: OfflineCodeVerifier;
   /** When to re-read at the latest (issuer clock, ms). */
   readonly refreshAt: number;
+  /** When they were read (issuer clock, ms): a clock set back before it (SetClock) re-reads too. */
+  readonly loadedAt: number;
 }
 
 /**
@@ -84,6 +86,7 @@ export class IssuerContext implements IssuerDeps {
       offline: deps.offline,
       // The first call re-reads, which also sets when to re-read next.
       refreshAt: deps.reloadKeys ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      loadedAt: Number.NEGATIVE_INFINITY,
     };
     this.keyLoader = deps.reloadKeys;
     this.online = deps.online;
@@ -116,7 +119,8 @@ export class IssuerContext implements IssuerDeps {
    * sign, list or verify with them; costs a comparison when not due.
    */
   async freshKeys(): Promise<void> {
-    if (this.clock.now() < this.keys.refreshAt || !this.keyLoader) return;
+    const now = this.clock.now();
+    if ((now < this.keys.refreshAt && now >= this.keys.loadedAt) || !this.keyLoader) return;
     this.keysLoading ??= this.keyLoader(this.clock.now())
       .then((k) => {
         this.keys = k;

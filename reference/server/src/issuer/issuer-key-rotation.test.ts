@@ -1,10 +1,12 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { OfflineCodeVerifier } from "@paycode/protocol";
 import {
   type GetIssuerKeysResponse,
   PaymentStatus,
   ProvisionSeedRequestSchema,
   RecordOutcome,
+  SetClockRequestSchema,
   UploadOfflineBatchRequestSchema,
   WalletCertificateBodySchema,
 } from "@paycode/protocol/v1";
@@ -167,6 +169,22 @@ for (const [name, url] of stores) {
     });
   });
 }
+
+describe("issuer-key rotation and a clock set back", () => {
+  it("re-reads the keys when test control sets the clock back before the switch", async () => {
+    const { f } = await fixture(undefined);
+    const w = await f.payer(1_000);
+    const oldKey = w.provision.certificate!.issuerKeyId;
+    const before = f.clock.now();
+    const r = await f.issuer.rotateIssuerKey();
+    f.clock.advance(r.notBefore + BACKDATE - before);
+    expect(await provisionKey(f.issuer, w)).toBe(r.keyId);
+    await f.issuer.control.setClock(
+      create(SetClockRequestSchema, { now: timestampFromMs(before), frozen: true }),
+    );
+    expect(await provisionKey(f.issuer, w)).toBe(oldKey);
+  });
+});
 
 describe("issuer-key rotation mutants", () => {
   it("sign-with-new-key-at-once signs with the key just listed [KEY-5]", async () => {

@@ -32,6 +32,7 @@ import type {
 import { openStore } from "../store/open-store.js";
 import type { IssuerKeyRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import { hashBearerKey } from "./api-keys.js";
 import type { AuditLog } from "./audit-log.js";
 import { Authentication, DEFAULT_PRINCIPAL_CACHE_TTL_MS } from "./authentication.js";
 import {
@@ -69,6 +70,7 @@ import { ScanService } from "./scan-service.js";
 import { SeedVault } from "./seed-vault.js";
 import { newestOnly, SettlementService } from "./settlement-service.js";
 import { TestControl } from "./test-control.js";
+import { notFound } from "./validation.js";
 import { WalletService } from "./wallet-service.js";
 
 export interface IssuerOpenOptions {
@@ -80,7 +82,7 @@ export interface IssuerOpenOptions {
   /**
    * Further master keys that open (never seal) secrets: the new key during
    * a master-key rotation, so the server keeps working while
-   * `paycode master-key rotate` runs ([KEY-9]).
+   * `paycode master-key rotate` runs ([KEY-8]).
    */
   extraMasterKeys?: readonly Uint8Array[];
   /** Overrides of "paycode-default-v1". */
@@ -148,7 +150,15 @@ export class Issuer implements IssuerApi {
     this.scans = new ScanService(ctx);
     this.merchants = new MerchantService(ctx);
     this.settlement = new SettlementService(ctx);
-    this.control = new TestControl(ctx, { ...control, mutant });
+    this.control = new TestControl(ctx, {
+      ...control,
+      mutant,
+      keys: {
+        issueApiKey: (owner) => this.issueApiKey(owner),
+        revokeApiKeyBySecret: (apiKey) => this.revokeApiKeyBySecret(apiKey),
+        rotateIssuerKey: () => this.rotateIssuerKey(),
+      },
+    });
   }
 
   static async open(o: IssuerOpenOptions): Promise<Issuer> {
@@ -178,7 +188,7 @@ export class Issuer implements IssuerApi {
         profile.certificateBackdateSeconds * 1000,
       );
       // After the signing key opened (so the key is right): note which master
-      // key seals this database, for master-key rotation ([KEY-9]).
+      // key seals this database, for master-key rotation ([KEY-8]).
       if (!(await ensureMasterKeyCheck(store, vault))) {
         throw new Error("the master key does not match this database (was it rotated?)");
       }
@@ -214,6 +224,7 @@ export class Issuer implements IssuerApi {
         issuerKeys: keys.all,
         offline: verifierOf(keys.all),
         refreshAt: refreshAtOf(keys.all, now),
+        loadedAt: now,
       };
       const reloadKeys = async (nowMs: number): Promise<IssuerKeyState> => {
         const all = await store.read((tx) => tx.listIssuerKeys());
@@ -232,6 +243,7 @@ export class Issuer implements IssuerApi {
           issuerKeys: all,
           offline: sameSet ? state.offline : verifierOf(all),
           refreshAt: refreshAtOf(all, nowMs),
+          loadedAt: nowMs,
         };
         return state;
       };
@@ -275,9 +287,23 @@ export class Issuer implements IssuerApi {
 
   /** [KEY-2] A further API key for a merchant or terminal (shown once). */
   async issueApiKey(owner: CredentialOwner): Promise<IssuedApiKey> {
-    const issued = await issueApiKey(this.ctx.store, owner, this.ctx.clock.now(), this.ctx.audit);
+    const now = this.ctx.clock.now();
+    const issued = await issueApiKey(this.ctx.store, owner, now, this.ctx.audit);
+    // [KEY-2] The issue-key-revokes-others mutant retires the owner's other keys at once.
+    if (this.ctx.breaks.issueKeyRevokesOthers) {
+      await this.ctx.store.transaction((tx) =>
+        tx.expireApiKeys(owner.kind, owner.id, now, issued.keyId),
+      );
+    }
     this.auth.forgetKeys();
     return issued;
+  }
+
+  /** [KEY-1] Revokes the key given in full (test control); not_found when unknown. */
+  async revokeApiKeyBySecret(apiKey: string): Promise<boolean> {
+    const found = await this.ctx.store.read((tx) => tx.findApiKey(hashBearerKey(apiKey)));
+    if (!found) throw notFound("no such API key");
+    return this.revokeApiKey(found.key.keyId);
   }
 
   /** [KEY-2] [KEY-3] A new key; the owner's other keys retire after `graceMs`. */

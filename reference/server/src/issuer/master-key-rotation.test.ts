@@ -16,7 +16,7 @@ import { SeedVault } from "./seed-vault.js";
 import { cny, IssuerFixture, MASTER_KEY, MemoryAudit, PASSWORD } from "./testing.js";
 
 /**
- * [KEY-9] Master-key rotation re-seals every wallet seed and issuer private
+ * [KEY-8] Master-key rotation re-seals every wallet seed and issuer private
  * key in one transaction: a failure midway changes nothing, and afterwards
  * provisioning, scans, uploads and certificate signing work under the new key.
  */

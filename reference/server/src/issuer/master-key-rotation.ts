@@ -3,7 +3,7 @@
  * seed and each issuer signing key's private key — re-encrypted from the
  * old master key to the new one in ONE store transaction, so a failure
  * midway (a crash, a wrong key, a secret that does not open) changes
- * nothing ([KEY-9]).
+ * nothing ([KEY-8]).
  *
  * Nothing may be sealed under the old key once the rotation commits: the
  * "master_key_check" setting (a constant sealed under the master key in
@@ -84,7 +84,7 @@ export interface RotateMasterKeyOptions {
 }
 
 /**
- * [KEY-9] Re-seals every secret from `oldKey` to `newKey` in one
+ * [KEY-8] Re-seals every secret from `oldKey` to `newKey` in one
  * transaction. Throws, changing nothing, when `oldKey` is not the key the
  * database is sealed under or any secret fails to open.
  */

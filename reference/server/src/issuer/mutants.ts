@@ -248,6 +248,11 @@ export const ISSUER_MUTANTS = {
     summary:
       "Once a newer issuer signing key exists, the older one leaves GetIssuerKeys and offline verification, while certificates it signed are still valid.",
   },
+  "issue-key-revokes-others": {
+    breaks: ["KEY-2"],
+    summary:
+      "Issuing a further API key to a merchant or terminal makes its other keys stop working at once.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

@@ -114,6 +114,8 @@ export interface RuleSwitches {
   readonly signWithNewKeyAtOnce: boolean;
   /** [SETTLE-1] [KEY-6] Once a newer issuer key exists, the older one is neither listed nor verifies. */
   readonly dropRetiredIssuerKey: boolean;
+  /** [KEY-2] Issuing a further API key retires the owner's other keys at once. */
+  readonly issueKeyRevokesOthers: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -172,6 +174,7 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "accept-revoked-api-key": "acceptRevokedApiKey",
   "sign-with-new-key-at-once": "signWithNewKeyAtOnce",
   "drop-retired-issuer-key": "dropRetiredIssuerKey",
+  "issue-key-revokes-others": "issueKeyRevokesOthers",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -77,7 +77,7 @@ export class WalletService {
     // [QR-7] [KEY-5] Sign with the key in force now, re-read if a rotation may have changed it.
     await ctx.freshKeys();
     const made = await ctx.store.transaction(async (tx) => {
-      // [KEY-9] Nothing is sealed under a master key that was rotated away.
+      // [KEY-8] Nothing is sealed under a master key that was rotated away.
       const sealer = await sealGuard(tx, ctx.vault);
       const now = ctx.clock.now();
       const nowSec = Math.floor(now / 1000);
