@@ -74,6 +74,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/operator-keys.js")).registerIssuerKey,
   },
   {
+    name: "code-key",
+    summary: "operator: rotate K_code (the online code key) with a transition, or show its version",
+    load: async () => (await import("./commands/operator-keys.js")).registerCodeKey,
+  },
+  {
     name: "master-key",
     summary: "operator: make a new master key file, or re-seal every secret under a new master key",
     load: async () => (await import("./commands/operator-keys.js")).registerMasterKey,

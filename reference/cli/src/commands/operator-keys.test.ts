@@ -216,6 +216,14 @@ for (const [name, makeUrl] of stores) {
         { env: noEnvKey },
       );
       expect(ik.code, ik.stderr).toBe(0);
+      // K_code: rotate with a transition, then show the version (never the key).
+      const ck = await runPaycode(["code-key", "rotate", "--store", url, "--transition", "1h"]);
+      expect(ck.code, ck.stderr).toBe(0);
+      expect(ck.stdout).toMatch(/^code_key_version 2; codes under version 1 accepted until /);
+      const shown = await runPaycode(["code-key", "show", "--store", url]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toMatch(/^code_key_version 2\ncodes under version 1 accepted until/);
+      expect(shown.stdout + ck.stderr).not.toMatch(/[0-9a-f]{64}/);
       const listed = await runPaycode(["issuer-key", "list", "--store", url, "--json"]);
       expect(listed.code, listed.stderr).toBe(0);
       expect((JSON.parse(listed.stdout) as { state: string }[]).map((k) => k.state)).toEqual([
@@ -248,6 +256,7 @@ describe("operator command help", () => {
       ["credential", "revoke"],
       ["master-key", "rotate"],
       ["issuer-key", "rotate"],
+      ["code-key", "rotate"],
     ]) {
       const help = await runPaycode([...args, "--help"]);
       expect(help.code).toBe(0);

@@ -5,8 +5,10 @@ import {
   issuerKeyEntry,
   MASTER_KEY_ENV,
   parseStoreUrl,
+  readCodeKeys,
   readMasterKeyFile,
   resolveMasterKey,
+  rotateCodeKey,
   rotateIssuerKey,
   rotateMasterKey,
   SeedVault,
@@ -23,6 +25,7 @@ import {
 
 function parseDuration(value: string): number {
   const m = /^(\d{1,9})(s|m|h|d)?$/.exec(value);
+  if (value === "0") return 0;
   if (!m) throw new InvalidArgumentError("expected a duration such as 90s, 30m, 25h or 2d");
   const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? "s"]!;
   return Number(m[1]) * unit;
@@ -160,5 +163,56 @@ the certificates they signed expire.`,
           `  ${k.keyId} signs until then, verifies until ${new Date(k.notAfter).toISOString()} + certificate validity`,
         );
       }
+    });
+}
+
+/** Registers `paycode code-key`. */
+export function registerCodeKey(program: Command): void {
+  const cmd = program
+    .command("code-key")
+    .description(
+      "operator: rotate K_code (the online code key) with a transition, or show its version",
+    );
+
+  addStoreOption(cmd.command("show"))
+    .description("the code key's version and any transition in progress (never the key)")
+    .addHelpText("after", EXIT_STATUS_HELP)
+    .action(async (opts: { store: string }) => {
+      const now = operatorClock.now();
+      const k = await withStore(opts.store, (store) => store.read((tx) => readCodeKeys(tx, now)));
+      console.log(`code_key_version ${k.version}`);
+      if (k.previous) {
+        console.log(
+          `codes under version ${k.version - 1} accepted until ${new Date(k.previous.until).toISOString()}`,
+        );
+      }
+    });
+
+  addStoreOption(cmd.command("rotate"))
+    .description(
+      "a new K_code (code_key_version + 1); codes under the previous one pay until --transition has passed",
+    )
+    .option(
+      "--transition <duration>",
+      "how long codes under the previous K_code still pay: 0, 30m, 24h, 30d",
+      parseDuration,
+      30 * 86_400_000,
+    )
+    .addHelpText(
+      "after",
+      `${EXIT_STATUS_HELP}
+Wallets receive K_code only when they provision (ProvisionSeed), at the latest
+when they renew their 30-day certificate; the default transition of 30 days
+lets every such wallet move over before its old codes stop paying. During the
+transition a scanned code is tried under both keys, which doubles what one
+guessed code can hit (spec §12.2). Running servers switch within 60 s.`,
+    )
+    .action(async (opts: { store: string; transition: number }) => {
+      const r = await withStore(opts.store, (store) =>
+        rotateCodeKey(store, operatorClock.now(), opts.transition, stderrAudit),
+      );
+      console.log(
+        `code_key_version ${r.version}; codes under version ${r.version - 1} accepted until ${new Date(r.previousUntil).toISOString()}`,
+      );
     });
 }

@@ -8,6 +8,12 @@ export {
 export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
 export { type AuditEvent, type AuditLog, discardAudit } from "./audit-log.js";
 export {
+  type CodeKeyRotation,
+  type CodeKeyState,
+  readCodeKeys,
+  rotateCodeKey,
+} from "./code-key.js";
+export {
   type ApiKeyState,
   apiKeyState,
   apiKeyUsable,

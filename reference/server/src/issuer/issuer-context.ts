@@ -25,6 +25,7 @@ export interface IssuerDeps {
   readonly clock: Clock;
   readonly profile: IssuerProfileConfig;
   readonly codeKey: Uint8Array;
+  readonly codeKeyVersion?: number;
   readonly vault: SeedVault;
   readonly signingKey: IssuerSigningKey;
   readonly issuerKeys: readonly IssuerKeyRecord[];
@@ -49,6 +50,12 @@ export interface IssuerKeyState {
   readonly refreshAt: number;
   /** When they were read (issuer clock, ms): a clock set back before it (SetClock) re-reads too. */
   readonly loadedAt: number;
+  /** K_code in force, its version, and its codec. */
+  readonly codeKey: Uint8Array;
+  readonly codeKeyVersion: number;
+  readonly online: OnlineCodec;
+  /** [KEY-9] The previous K_code's codec, during a code-key transition. */
+  readonly previousOnline: OnlineCodec | undefined;
 }
 
 /**
@@ -61,12 +68,10 @@ export class IssuerContext implements IssuerDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly profile: IssuerProfileConfig;
-  readonly codeKey: Uint8Array;
   readonly vault: SeedVault;
   private keys: IssuerKeyState;
   private keysLoading: Promise<void> | undefined;
   private readonly keyLoader: ((nowMs: number) => Promise<IssuerKeyState>) | undefined;
-  readonly online: OnlineCodec;
   readonly breaks: RuleSwitches;
   readonly audit: AuditLog;
   /** Seeds by handle for the Scan hot path; a revoked wallet's entry is dropped, but revocation is decided from the store. */
@@ -78,7 +83,6 @@ export class IssuerContext implements IssuerDeps {
     this.store = deps.store;
     this.clock = deps.clock;
     this.profile = deps.profile;
-    this.codeKey = deps.codeKey;
     this.vault = deps.vault;
     this.keys = {
       signingKey: deps.signingKey,
@@ -87,17 +91,40 @@ export class IssuerContext implements IssuerDeps {
       // The first call re-reads, which also sets when to re-read next.
       refreshAt: deps.reloadKeys ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       loadedAt: Number.NEGATIVE_INFINITY,
+      codeKey: deps.codeKey,
+      codeKeyVersion: deps.codeKeyVersion ?? 1,
+      online: deps.online,
+      previousOnline: undefined,
     };
     this.keyLoader = deps.reloadKeys;
-    this.online = deps.online;
     this.breaks = deps.breaks;
     this.audit = deps.audit ?? discardAudit;
+    const self = this;
     this.decoder = {
-      online: this.online,
+      get online() {
+        return self.keys.online;
+      },
+      get previousOnline() {
+        return self.keys.previousOnline;
+      },
       offline: () => this.offline,
       walletByHandle: (handle) => this.walletByHandle(handle),
       breaks: this.breaks,
     };
+  }
+
+  /** K_code in force (as of the last `freshKeys`); rotated by `paycode code-key rotate`. */
+  get codeKey(): Uint8Array {
+    return this.keys.codeKey;
+  }
+
+  /** The profile's code_key_version. */
+  get codeKeyVersion(): number {
+    return this.keys.codeKeyVersion;
+  }
+
+  get online(): OnlineCodec {
+    return this.keys.online;
   }
 
   /** [QR-7] The key new certificates are signed with (as of the last `freshKeys`). */

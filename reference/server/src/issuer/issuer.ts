@@ -36,6 +36,12 @@ import { hashBearerKey } from "./api-keys.js";
 import type { AuditLog } from "./audit-log.js";
 import { Authentication, DEFAULT_PRINCIPAL_CACHE_TTL_MS } from "./authentication.js";
 import {
+  type CodeKeyRotation,
+  type CodeKeyState,
+  readCodeKeys,
+  rotateCodeKey,
+} from "./code-key.js";
+import {
   type CredentialOwner,
   type IssuedApiKey,
   issueApiKey,
@@ -175,11 +181,13 @@ export class Issuer implements IssuerApi {
       const now = o.clock.now();
       // The code key is given to every wallet, so it is stored as is; what
       // must agree across servers sharing the database is that it is one key.
-      const codeKey = await store.transaction((tx) =>
-        tx.putSettingIfAbsent("code_key", o.codeKey ?? new Uint8Array(randomBytes(32))),
-      );
+      const codeKeys = await store.transaction(async (tx) => {
+        await tx.putSettingIfAbsent("code_key", o.codeKey ?? new Uint8Array(randomBytes(32)));
+        return readCodeKeys(tx, now);
+      });
+      const codeKey = codeKeys.codeKey;
       if (o.codeKey !== undefined && !bytesEqual(codeKey, o.codeKey)) {
-        throw new Error("codeKey differs from the code key this database was created with");
+        throw new Error("codeKey differs from the code key this database uses");
       }
       const keys = await loadOrCreateIssuerKeys(
         store,
@@ -214,20 +222,40 @@ export class Issuer implements IssuerApi {
       // Issue 9 part 3: a running issuer re-reads the keys every
       // KEY_REFRESH_MS and when a known key takes over signing, so a rotation
       // made elsewhere needs no restart.
-      const refreshAtOf = (all: readonly IssuerKeyRecord[], nowMs: number) =>
+      // [KEY-9] Likewise K_code: re-read every KEY_REFRESH_MS, and at the
+      // instant a transition ends.
+      const refreshAtOf = (all: readonly IssuerKeyRecord[], code: CodeKeyState, nowMs: number) =>
         Math.min(
           nowMs + KEY_REFRESH_MS,
           ...all.map((k) => k.notBefore + backdateMs).filter((t) => t > nowMs),
+          code.previous?.until ?? Number.POSITIVE_INFINITY,
         );
+      const codecOf = (key: Uint8Array) =>
+        new OnlineCodec({
+          prefix: profile.issuerPrefix,
+          codeKey: key,
+          windowBackSteps: profile.windowBackSteps,
+          windowAheadSteps: profile.windowAheadSteps,
+          lookbackSteps: profile.lookbackSteps,
+        });
+      const codecsOf = (code: CodeKeyState, was?: IssuerKeyState) => ({
+        codeKey: code.codeKey,
+        codeKeyVersion: code.version,
+        online: was && bytesEqual(was.codeKey, code.codeKey) ? was.online : codecOf(code.codeKey),
+        previousOnline: code.previous ? codecOf(code.previous.codeKey) : undefined,
+      });
       let state: IssuerKeyState = {
         signingKey: keys.signing,
         issuerKeys: keys.all,
         offline: verifierOf(keys.all),
-        refreshAt: refreshAtOf(keys.all, now),
+        refreshAt: refreshAtOf(keys.all, codeKeys, now),
         loadedAt: now,
+        ...codecsOf(codeKeys),
       };
       const reloadKeys = async (nowMs: number): Promise<IssuerKeyState> => {
-        const all = await store.read((tx) => tx.listIssuerKeys());
+        const [all, code] = await store.read(
+          async (tx) => [await tx.listIssuerKeys(), await readCodeKeys(tx, nowMs)] as const,
+        );
         const record = signingRecordAt(all, nowMs, backdateMs);
         const sameSet =
           all.length === state.issuerKeys.length &&
@@ -242,8 +270,9 @@ export class Issuer implements IssuerApi {
               : openSigningKey(vault, record),
           issuerKeys: all,
           offline: sameSet ? state.offline : verifierOf(all),
-          refreshAt: refreshAtOf(all, nowMs),
+          refreshAt: refreshAtOf(all, code, nowMs),
           loadedAt: nowMs,
+          ...codecsOf(code, state),
         };
         return state;
       };
@@ -252,16 +281,11 @@ export class Issuer implements IssuerApi {
         clock: o.clock,
         profile,
         codeKey,
+        codeKeyVersion: state.codeKeyVersion,
         vault,
         signingKey: state.signingKey,
         issuerKeys: state.issuerKeys,
-        online: new OnlineCodec({
-          prefix: profile.issuerPrefix,
-          codeKey,
-          windowBackSteps: profile.windowBackSteps,
-          windowAheadSteps: profile.windowAheadSteps,
-          lookbackSteps: profile.lookbackSteps,
-        }),
+        online: state.online,
         offline: state.offline,
         reloadKeys,
         breaks,
@@ -347,6 +371,18 @@ export class Issuer implements IssuerApi {
       ctx.audit,
     );
     ctx.keysChanged();
+    return r;
+  }
+
+  /** [KEY-9] A new K_code; codes under the current one pay for `transitionMs` more. */
+  async rotateCodeKey(transitionMs: number): Promise<CodeKeyRotation> {
+    const r = await rotateCodeKey(
+      this.ctx.store,
+      this.ctx.clock.now(),
+      transitionMs,
+      this.ctx.audit,
+    );
+    this.ctx.keysChanged();
     return r;
   }
 

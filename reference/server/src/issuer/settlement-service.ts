@@ -63,7 +63,7 @@ export class SettlementService {
       revokedWalletIds: revoked.walletIds,
       revocationListVersion: revoked.version,
       generatedAt: timestamp(now),
-      profile: profileToProto(ctx.profile),
+      profile: profileToProto(ctx.profile, undefined, ctx.codeKeyVersion),
     });
   }
 

@@ -93,6 +93,7 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
 
   async getCapabilities(): Promise<GetCapabilitiesResponse> {
     const { ctx, o } = this;
+    await ctx.freshKeys();
     // [CTRL-2] Only features this issuer has: the clock only when it can be moved.
     const features = ["refunds", "offline-settlement", "settlement-report", "key-rotation"];
     if (o.settable) features.unshift("settable-clock");
@@ -101,7 +102,7 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
       implementation: o.mutant ? `${o.implementation} (mutant ${o.mutant})` : o.implementation,
       features,
       // [RPC-1] The same profile as ProvisionSeed, code key included.
-      profile: profileToProto(ctx.profile, ctx.codeKey),
+      profile: profileToProto(ctx.profile, ctx.codeKey, ctx.codeKeyVersion),
       // [CTRL-7] The clock every rule reads, and whether SetClock froze it.
       now: timestamp(this.shownNow()),
       clockFrozen: this.shownFrozen(),

@@ -147,7 +147,7 @@ export class WalletService {
       handle: made.record.handle,
       seed: made.seed,
       certificate: made.certificate,
-      profile: profileToProto(ctx.profile, ctx.codeKey),
+      profile: profileToProto(ctx.profile, ctx.codeKey, ctx.codeKeyVersion),
       serverTime: timestamp(made.now),
       limits: limitsToProto(limits, account.currency),
       walletToken: made.token,
