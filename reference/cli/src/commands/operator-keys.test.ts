@@ -3,12 +3,19 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { ManualClock } from "@paycode/protocol";
-import { CreateMerchantRequestSchema, CreateTerminalRequestSchema } from "@paycode/protocol/v1";
-import { Issuer, openStore } from "@paycode/server";
-import { createPostgresTestDb } from "@paycode/server/testing";
+import { generateEd25519, ManualClock, OnlineCodec, stepOf } from "@paycode/protocol";
+import {
+  ConformanceService,
+  CreateMerchantRequestSchema,
+  CreateTerminalRequestSchema,
+  MerchantService,
+  PaymentStatus,
+  WalletService,
+} from "@paycode/protocol/v1";
+import { Issuer, openStore, SeedVault } from "@paycode/server";
+import { createPostgresTestDb, testTransport } from "@paycode/server/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { runPaycode } from "../testing/spawn-cli.js";
+import { runPaycode, startServe } from "../testing/spawn-cli.js";
 
 /**
  * The operator commands of issue 9 part 3 (`credential`, `master-key`,
@@ -248,6 +255,106 @@ for (const [name, makeUrl] of stores) {
     });
   });
 }
+
+describe("master-key rotation under a running server", () => {
+  it("serve --extra-master-key-file keeps provisioning and paying while master-key rotate runs", async () => {
+    const url = `sqlite:${join(dir, "live.db")}`;
+    const old = keyFile("live-old");
+    const next = keyFile("live-new");
+    // Step 1: the server holds both keys.
+    const s = await startServe(
+      [
+        "--store",
+        url,
+        "--port",
+        "0",
+        "--enable-test-control",
+        "--master-key-file",
+        old.path,
+        "--extra-master-key-file",
+        next.path,
+      ],
+      { env: noEnvKey },
+    );
+    const t = testTransport(s.url, "connect-h1");
+    try {
+      const control = t.client(ConformanceService);
+      const wallets = t.client(WalletService);
+      const provision = async () => {
+        const a = await control.createAccount({
+          password: "pw-live",
+          balance: { currency: "CNY", amountMinor: 1_000n },
+        });
+        const pair = generateEd25519();
+        return wallets.provisionSeed({
+          accountId: a.accountId,
+          password: "pw-live",
+          walletPublicKey: pair.publicKey,
+          deviceLabel: "live",
+        });
+      };
+      const before = await provision();
+      // Step 2, while it serves.
+      const rot = await runPaycode(
+        [
+          "master-key",
+          "rotate",
+          "--store",
+          url,
+          "--master-key-file",
+          old.path,
+          "--new-key-file",
+          next.path,
+        ],
+        { env: noEnvKey },
+      );
+      expect(rot.code, rot.stderr).toBe(0);
+      // The running server seals under the new key now, and still signs certificates.
+      const after = await provision();
+      expect(after.certificate?.issuerSignature.length).toBe(64);
+      expect(after.certificate?.issuerKeyId).toBe(before.certificate?.issuerKeyId);
+      // And a wallet provisioned before the rotation pays.
+      const m = await control.createMerchant({ name: "live" });
+      const p = before.profile!;
+      const code = new OnlineCodec({
+        prefix: p.issuerPrefix,
+        codeKey: p.codeKey,
+        windowBackSteps: p.windowBackSteps,
+        windowAheadSteps: p.windowAheadSteps,
+        lookbackSteps: p.lookbackSteps,
+      }).generate({
+        handle: before.handle,
+        seed: before.seed,
+        step: stepOf(Math.floor(Date.now() / 1000)),
+        counter: 0,
+      });
+      const paid = await t.client(MerchantService, m.apiKey).scan({
+        outTradeNo: "live-1",
+        amount: { currency: "CNY", amountMinor: 100n },
+        code,
+        subject: "",
+      });
+      expect(paid.payment?.status).toBe(PaymentStatus.SUCCEEDED);
+    } finally {
+      t.close();
+      s.child.kill("SIGTERM");
+      await s.exited;
+    }
+    // Step 3: the new key alone opens every secret, including the one sealed after the rotation.
+    const store = await openStore(url);
+    try {
+      let n = 0;
+      const vault = new SeedVault(next.key);
+      for (const w of await store.read((tx) => tx.listWalletSeedEnvelopes())) {
+        vault.open(w.seedEnvelope, `wallet-seed:${w.id}`);
+        n++;
+      }
+      expect(n).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe("operator command help", () => {
   it("documents every subcommand and its exit status", async () => {
