@@ -166,6 +166,24 @@ for (const [name, url] of stores) {
       expect(await refused(f.issuer.authenticateTerminal(r.apiKey))).toBe(true);
     });
 
+    it("[KEY-2] scans in flight while the key rotates all pass, with old and new key alike", async () => {
+      const { f } = await fixture(url(), { principalCacheTtlMs: 30_000 });
+      const m = await f.merchant();
+      const payers = await Promise.all(Array.from({ length: 4 }, () => f.payer(100_000)));
+      const scanWith = async (key: string, w: (typeof payers)[number]) => {
+        const principal = await f.issuer.authenticateMerchant(key);
+        return (await f.scan({ ...m, principal }, f.onlineCode(w), 100)).status;
+      };
+      const rotation = f.issuer.rotateApiKey({ kind: "merchant", id: m.merchantId }, 60_000);
+      const during = payers.flatMap((w) => [scanWith(m.apiKey, w), scanWith(m.apiKey, w)]);
+      const r = await rotation;
+      const after = payers.map((w) => scanWith(r.apiKey, w));
+      const alsoOld = payers.map((w) => scanWith(m.apiKey, w));
+      const statuses = await Promise.all([...during, ...after, ...alsoOld]);
+      expect(statuses).toEqual(statuses.map(() => PaymentStatus.SUCCEEDED));
+      await f.expectLedgerBalanced();
+    });
+
     it("unknown owners and key ids are not_found", async () => {
       const { f } = await fixture(url());
       await expect(f.issuer.issueApiKey({ kind: "merchant", id: "m_nope" })).rejects.toThrow(
