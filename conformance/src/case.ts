@@ -29,6 +29,7 @@ export type Feature =
   | "refunds"
   | "offline-settlement"
   | "settlement-report"
+  | "key-rotation"
   | (string & {});
 
 /** What a case gets to drive the target. Everything goes over RPC. */

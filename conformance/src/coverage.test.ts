@@ -60,6 +60,7 @@ describe("spec coverage", () => {
       "settlement-report",
       "auth-isolation",
       "malformed-input",
+      "key-rotation",
     ]) {
       expect(families.has(f), f).toBe(true);
     }

@@ -390,6 +390,29 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
     summary: "MAC failures never block the wallet: guessing against one handle never ends.",
   },
   {
+    name: "accept-revoked-api-key",
+    breaks: ["KEY-1"],
+    summary: "A revoked merchant or terminal API key still authenticates.",
+  },
+  {
+    name: "sign-with-new-key-at-once",
+    breaks: ["KEY-5"],
+    summary:
+      "A rotated-in issuer signing key signs certificates at once, before terminals that synced earlier can list it.",
+  },
+  {
+    name: "drop-retired-issuer-key",
+    breaks: ["SETTLE-1", "KEY-6"],
+    summary:
+      "Once a newer issuer signing key exists, the older one leaves GetIssuerKeys and offline verification, while certificates it signed are still valid.",
+  },
+  {
+    name: "issue-key-revokes-others",
+    breaks: ["KEY-2"],
+    summary:
+      "Issuing a further API key to a merchant or terminal makes its other keys stop working at once.",
+  },
+  {
     name: "swap-code-kind",
     breaks: ["SCAN-13"],
     summary: "code_kind of payments reported the wrong way round.",

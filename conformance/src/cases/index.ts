@@ -12,6 +12,7 @@ import { concurrentCases } from "./concurrent.js";
 import { doubleOfflineCases } from "./double-offline.js";
 import { expiredCodeCases } from "./expired-code.js";
 import { idempotencyCases } from "./idempotency.js";
+import { keyRotationCases } from "./key-rotation.js";
 import { malformedInputCases } from "./malformed-input.js";
 import { malformedTextCases } from "./malformed-text.js";
 import { messageSizeCases } from "./message-size.js";
@@ -42,6 +43,7 @@ export const FAMILIES = {
   "model-based": modelBasedCases,
   concurrent: concurrentCases,
   throttling: [...throttlingCases, ...passwordThrottleCases],
+  "key-rotation": keyRotationCases,
 } as const satisfies Record<string, Case[]>;
 
 /** Every case of the suite, in catalog order. */

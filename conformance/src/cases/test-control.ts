@@ -8,6 +8,7 @@ const KNOWN_FEATURES = [
   "refunds",
   "offline-settlement",
   "settlement-report",
+  "key-rotation",
 ];
 
 /**

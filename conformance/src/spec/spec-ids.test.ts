@@ -34,6 +34,7 @@ const FAMILIES = [
   "SEC",
   "RPC",
   "AUDIT",
+  "KEY",
 ];
 const LEVELS = ["MUST", "MUST NOT", "SHOULD", "SHOULD NOT"];
 const CLASSES = ["Issuer", "Wallet", "Terminal"];

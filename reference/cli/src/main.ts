@@ -77,6 +77,28 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/prune.js")).registerPrune,
   },
   {
+    name: "credential",
+    summary:
+      "operator: issue, rotate, revoke and list merchant and terminal API keys (works on the store)",
+    load: async () => (await import("./commands/credential.js")).registerCredential,
+  },
+  {
+    name: "issuer-key",
+    summary:
+      "operator: list the issuer signing keys, or publish the next one ahead of signing with it",
+    load: async () => (await import("./commands/operator-keys.js")).registerIssuerKey,
+  },
+  {
+    name: "code-key",
+    summary: "operator: rotate K_code (the online code key) with a transition, or show its version",
+    load: async () => (await import("./commands/operator-keys.js")).registerCodeKey,
+  },
+  {
+    name: "master-key",
+    summary: "operator: make a new master key file, or re-seal every secret under a new master key",
+    load: async () => (await import("./commands/operator-keys.js")).registerMasterKey,
+  },
+  {
     name: "conformance",
     summary: "certify a Paycode issuer implementation against the conformance suite",
     load: async () => (await import("./commands/conformance.js")).registerConformance,

@@ -93,8 +93,13 @@ export function resolveProfile(overrides: ProfileOverrides = {}): IssuerProfileC
  * The profile message. `codeKey` goes only to wallets (ProvisionSeed) and
  * test control: it hides the code structure from merchants and terminals.
  */
-export function profileToProto(p: IssuerProfileConfig, codeKey?: Uint8Array): IssuerProfile {
+export function profileToProto(
+  p: IssuerProfileConfig,
+  codeKey?: Uint8Array,
+  codeKeyVersion = 1,
+): IssuerProfile {
   return create(IssuerProfileSchema, {
+    codeKeyVersion,
     profileId: p.profileId,
     issuerPrefix: p.issuerPrefix,
     codeKey: codeKey ?? new Uint8Array(0),

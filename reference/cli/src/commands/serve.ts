@@ -13,6 +13,7 @@ import {
   type PaycodeServer,
   parseCorsOrigin,
   parseStoreUrl,
+  readMasterKeyFile,
   redactStoreUrl,
   resolveMasterKey,
   ruleSwitches,
@@ -33,6 +34,7 @@ export interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   masterKeyFile?: string;
+  extraMasterKeyFile?: string;
   mutant?: string;
   pgPoolSize?: number;
   corsOrigin?: string[];
@@ -117,6 +119,10 @@ export function registerServe(program: Command): void {
     .option(
       "--master-key-file <file>",
       `file with the 32-byte master key (64 hex characters); default: $${MASTER_KEY_ENV}`,
+    )
+    .option(
+      "--extra-master-key-file <file>",
+      "a second master key that opens (never seals) secrets: the new key while paycode master-key rotate runs",
     )
     .option(
       "--cors-origin <origin>",
@@ -210,6 +216,8 @@ async function serve(opts: ServeOptions): Promise<void> {
     env: process.env[MASTER_KEY_ENV],
     sqliteFile: location.kind === "sqlite" ? location.file : undefined,
   });
+  const extraMasterKeys =
+    opts.extraMasterKeyFile !== undefined ? [readMasterKeyFile(opts.extraMasterKeyFile)] : [];
   const tls =
     opts.tlsCert !== undefined && opts.tlsKey !== undefined
       ? { cert: readPem(opts.tlsCert, "--tls-cert"), key: readPem(opts.tlsKey, "--tls-key") }
@@ -252,6 +260,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       clock,
       masterKey: master.key,
       audit,
+      extraMasterKeys,
       ...(opts.mutant !== undefined && isMutantName(opts.mutant) ? { mutant: opts.mutant } : {}),
       ...(clock instanceof OffsetClock
         ? { advanceClock: (ms: number) => clock.advance(ms), settableClock: clock }

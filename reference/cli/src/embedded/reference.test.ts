@@ -64,6 +64,7 @@ describe("the suite against the reference server (in-process, loopback)", () => 
         "refunds",
         "settlement-report",
         "settable-clock",
+        "key-rotation",
       ].sort(),
     );
   }, 180_000);

@@ -68,6 +68,32 @@ function readKeyFile(path: string, what: string): Uint8Array {
 }
 
 /**
+ * A master key from a file (32 raw bytes or 64 hex characters) that only
+ * its owner can read: the extra key of `serve --extra-master-key-file`
+ * and the keys of `paycode master-key rotate`.
+ */
+export function readMasterKeyFile(path: string): Uint8Array {
+  return readKeyFile(path, "master key file");
+}
+
+/**
+ * Writes a new random master key to `path` (64 hex characters), created
+ * with mode 0600 and never overwriting a file; returns the key.
+ */
+export function writeNewMasterKeyFile(path: string): Uint8Array {
+  const key = new Uint8Array(randomBytes(MASTER_KEY_BYTES));
+  try {
+    writeFileSync(path, `${Buffer.from(key).toString("hex")}\n`, { mode: 0o600, flag: "wx" });
+    chmodSync(path, 0o600);
+  } catch (err) {
+    throw new CliError(
+      `cannot create ${path}: ${(err as NodeJS.ErrnoException).code ?? err} (it must not exist)`,
+    );
+  }
+  return key;
+}
+
+/**
  * The master key that wraps every seed's data key. Order: `--master-key-file`,
  * then PAYCODE_MASTER_KEY. Without either, a SQLite store gets a development
  * key generated once into `<db>.master-key` (mode 0600) next to the

@@ -49,7 +49,9 @@ export function codeKindOf(code: string): CodeKindName {
 }
 
 export interface CodeDecoderDeps {
-  online: OnlineCodec;
+  readonly online: OnlineCodec;
+  /** [KEY-9] The codec of the previous K_code during a code-key transition. */
+  readonly previousOnline?: OnlineCodec | undefined;
   offline: () => OfflineCodeVerifier;
   /** The wallet of a handle (from cache or store), undefined when none was provisioned. */
   walletByHandle(handle: number): Promise<WalletSecret | undefined>;
@@ -147,17 +149,38 @@ export async function decodeScannedCode(
         };
     }
   }
+  const current = await decodeOnline(deps, deps.online, code, nowSeconds, kind);
+  // [KEY-9] During a code-key transition, a code the current K_code does not
+  // make usable is tried under the previous one (which doubles what one
+  // guess can hit, §12.2). The usage key does not depend on K_code, so a
+  // code cannot pay once under each key.
+  const previous = deps.previousOnline;
+  if (current.verdict === "usable" || previous === undefined) return current;
+  const old = await decodeOnline(deps, previous, code, nowSeconds, kind);
+  if (old.verdict === "usable" || (old.verdict === "declined" && old.reason === "CODE_EXPIRED"))
+    return old;
+  return current;
+}
+
+/** §6.1 under one K_code. */
+async function decodeOnline(
+  deps: CodeDecoderDeps,
+  online: OnlineCodec,
+  code: string,
+  nowSeconds: number,
+  kind: DecodedCode["kind"],
+): Promise<DecodedCode> {
   // [VERIFY-1] §6.1 in order. [VERIFY-2] Steps 1–2 (shape, prefix) fail as malformed.
-  const parsed = deps.online.parse(code);
+  const parsed = online.parse(code);
   if (!parsed) return { verdict: "declined", kind, reason: "CODE_MALFORMED" };
   // [VERIFY-3] An unknown handle, no matching MAC, or a step beyond L back / F ahead.
   const wallet = await deps.walletByHandle(parsed.handle);
   if (!wallet) return { verdict: "declined", kind: "ONLINE", reason: "CODE_INVALID" };
   // [VERIFY-1] At the issuer clock of the Scan, never the host's.
   const at = deps.breaks.onlineVerifyHostClock ? Math.floor(Date.now() / 1000) : nowSeconds;
-  const v = deps.online.verify(parsed, wallet.seed, at);
+  const v = online.verify(parsed, wallet.seed, at);
   if (v.result === "invalid") {
-    const { windowBackSteps, windowAheadSteps } = deps.online.profile;
+    const { windowBackSteps, windowAheadSteps } = online.profile;
     // [SEC-5] Only a step4 of the window could have made a guessed MAC VALID.
     // (The mac-failure-any-step mutant counts every step4.)
     return deps.breaks.macFailureAnyStep ||

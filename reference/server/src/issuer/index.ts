@@ -7,6 +7,25 @@ export {
 } from "@paycode/protocol";
 export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
 export { type AuditEvent, type AuditLog, discardAudit } from "./audit-log.js";
+export {
+  type CodeKeyRotation,
+  type CodeKeyState,
+  readCodeKeys,
+  rotateCodeKey,
+} from "./code-key.js";
+export {
+  type ApiKeyState,
+  apiKeyState,
+  apiKeyUsable,
+  type CredentialOwner,
+  type CredentialOwnerKind,
+  type IssuedApiKey,
+  issueApiKey,
+  listApiKeys,
+  type RotatedApiKey,
+  revokeApiKey,
+  rotateApiKey,
+} from "./credentials.js";
 export { newId } from "./ids.js";
 export { Issuer, type IssuerOpenOptions } from "./issuer.js";
 export type {
@@ -15,9 +34,22 @@ export type {
   TerminalPrincipal,
   WalletPrincipal,
 } from "./issuer-api.js";
-export { type IssuerSigningKey, issuerKeyId, loadOrCreateIssuerKeys } from "./issuer-keys.js";
+export {
+  type IssuerKeyRotation,
+  type IssuerSigningKey,
+  issuerKeyEntry,
+  issuerKeyId,
+  KEY_REFRESH_MS,
+  loadOrCreateIssuerKeys,
+  rotateIssuerKey,
+} from "./issuer-keys.js";
 export { issuerAccountId, issuerLossAccountId } from "./ledger.js";
 export { type Limits, stepUpReason } from "./limits.js";
+export {
+  type MasterKeyRotation,
+  type RotateMasterKeyOptions,
+  rotateMasterKey,
+} from "./master-key-rotation.js";
 export {
   ISSUER_MUTANTS,
   isMutantName,

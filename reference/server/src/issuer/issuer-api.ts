@@ -22,12 +22,18 @@ import type {
   GetSettlementReportRequest,
   GetSettlementReportResponse,
   GetWalletResponse,
+  IssueApiKeyRequest,
+  IssueApiKeyResponse,
   ProvisionSeedRequest,
   ProvisionSeedResponse,
   RefundPaymentRequest,
   RefundPaymentResponse,
+  RevokeApiKeyRequest,
+  RevokeApiKeyResponse,
   RevokeSeedRequest,
   RevokeSeedResponse,
+  RotateIssuerKeyRequest,
+  RotateIssuerKeyResponse,
   ScanRequest,
   ScanResponse,
   SetClockRequest,
@@ -106,6 +112,9 @@ export interface IssuerApi {
     getLedgerTotal(req: GetLedgerTotalRequest): Promise<GetLedgerTotalResponse>;
     advanceClock(req: AdvanceClockRequest): Promise<AdvanceClockResponse>;
     setClock(req: SetClockRequest): Promise<SetClockResponse>;
+    issueApiKey(req: IssueApiKeyRequest): Promise<IssueApiKeyResponse>;
+    revokeApiKey(req: RevokeApiKeyRequest): Promise<RevokeApiKeyResponse>;
+    rotateIssuerKey(req: RotateIssuerKeyRequest): Promise<RotateIssuerKeyResponse>;
   };
 
   /** Closes pending payments past their deadline; the server calls it periodically. */

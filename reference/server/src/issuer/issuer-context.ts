@@ -26,6 +26,7 @@ export interface IssuerDeps {
   readonly clock: Clock;
   readonly profile: IssuerProfileConfig;
   readonly codeKey: Uint8Array;
+  readonly codeKeyVersion?: number;
   readonly vault: SeedVault;
   readonly signingKey: IssuerSigningKey;
   readonly issuerKeys: readonly IssuerKeyRecord[];
@@ -36,6 +37,28 @@ export interface IssuerDeps {
   readonly audit?: AuditLog;
   /** The Scan throttles of §12.3: the defaults when absent, none when null. */
   readonly scanThrottle?: ScanThrottleConfig | null;
+  /**
+   * Re-reads the issuer keys (issue 9 part 3: a rotation made by an
+   * operator command or another server); absent = keys never change.
+   */
+  readonly reloadKeys?: (nowMs: number) => Promise<IssuerKeyState>;
+}
+
+/** The issuer keys a running issuer uses, replaced whole when they change. */
+export interface IssuerKeyState {
+  readonly signingKey: IssuerSigningKey;
+  readonly issuerKeys: readonly IssuerKeyRecord[];
+  readonly offline: OfflineCodeVerifier;
+  /** When to re-read at the latest (issuer clock, ms). */
+  readonly refreshAt: number;
+  /** When they were read (issuer clock, ms): a clock set back before it (SetClock) re-reads too. */
+  readonly loadedAt: number;
+  /** K_code in force, its version, and its codec. */
+  readonly codeKey: Uint8Array;
+  readonly codeKeyVersion: number;
+  readonly online: OnlineCodec;
+  /** [KEY-9] The previous K_code's codec, during a code-key transition. */
+  readonly previousOnline: OnlineCodec | undefined;
 }
 
 /**
@@ -48,12 +71,10 @@ export class IssuerContext implements IssuerDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly profile: IssuerProfileConfig;
-  readonly codeKey: Uint8Array;
   readonly vault: SeedVault;
-  readonly signingKey: IssuerSigningKey;
-  readonly issuerKeys: readonly IssuerKeyRecord[];
-  readonly online: OnlineCodec;
-  readonly offline: OfflineCodeVerifier;
+  private keys: IssuerKeyState;
+  private keysLoading: Promise<void> | undefined;
+  private readonly keyLoader: ((nowMs: number) => Promise<IssuerKeyState>) | undefined;
   readonly breaks: RuleSwitches;
   readonly audit: AuditLog;
   readonly scanThrottle: ScanThrottleConfig | null;
@@ -66,21 +87,85 @@ export class IssuerContext implements IssuerDeps {
     this.store = deps.store;
     this.clock = deps.clock;
     this.profile = deps.profile;
-    this.codeKey = deps.codeKey;
     this.vault = deps.vault;
-    this.signingKey = deps.signingKey;
-    this.issuerKeys = deps.issuerKeys;
-    this.online = deps.online;
-    this.offline = deps.offline;
+    this.keys = {
+      signingKey: deps.signingKey,
+      issuerKeys: deps.issuerKeys,
+      offline: deps.offline,
+      // The first call re-reads, which also sets when to re-read next.
+      refreshAt: deps.reloadKeys ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      loadedAt: Number.NEGATIVE_INFINITY,
+      codeKey: deps.codeKey,
+      codeKeyVersion: deps.codeKeyVersion ?? 1,
+      online: deps.online,
+      previousOnline: undefined,
+    };
+    this.keyLoader = deps.reloadKeys;
     this.breaks = deps.breaks;
     this.audit = deps.audit ?? discardAudit;
     this.scanThrottle = deps.scanThrottle === undefined ? DEFAULT_SCAN_THROTTLE : deps.scanThrottle;
+    const self = this;
     this.decoder = {
-      online: this.online,
+      get online() {
+        return self.keys.online;
+      },
+      get previousOnline() {
+        return self.keys.previousOnline;
+      },
       offline: () => this.offline,
       walletByHandle: (handle) => this.walletByHandle(handle),
       breaks: this.breaks,
     };
+  }
+
+  /** K_code in force (as of the last `freshKeys`); rotated by `paycode code-key rotate`. */
+  get codeKey(): Uint8Array {
+    return this.keys.codeKey;
+  }
+
+  /** The profile's code_key_version. */
+  get codeKeyVersion(): number {
+    return this.keys.codeKeyVersion;
+  }
+
+  get online(): OnlineCodec {
+    return this.keys.online;
+  }
+
+  /** [QR-7] The key new certificates are signed with (as of the last `freshKeys`). */
+  get signingKey(): IssuerSigningKey {
+    return this.keys.signingKey;
+  }
+
+  get issuerKeys(): readonly IssuerKeyRecord[] {
+    return this.keys.issuerKeys;
+  }
+
+  get offline(): OfflineCodeVerifier {
+    return this.keys.offline;
+  }
+
+  /**
+   * Re-reads the issuer keys when due: every `KEY_REFRESH_MS`, and at the
+   * instant a key already known takes over signing. Called by the RPCs that
+   * sign, list or verify with them; costs a comparison when not due.
+   */
+  async freshKeys(): Promise<void> {
+    const now = this.clock.now();
+    if ((now < this.keys.refreshAt && now >= this.keys.loadedAt) || !this.keyLoader) return;
+    this.keysLoading ??= this.keyLoader(this.clock.now())
+      .then((k) => {
+        this.keys = k;
+      })
+      .finally(() => {
+        this.keysLoading = undefined;
+      });
+    await this.keysLoading;
+  }
+
+  /** Makes the next `freshKeys` re-read (after this issuer rotated a key). */
+  keysChanged(): void {
+    this.keys = { ...this.keys, refreshAt: Number.NEGATIVE_INFINITY };
   }
 
   /** Runs a transaction whose client errors must not undo what it wrote before them (lazy closes, burns). */

@@ -340,6 +340,25 @@ export const ISSUER_MUTANTS = {
     breaks: ["SEC-13"],
     summary: "MAC failures never block the wallet: guessing against one handle never ends.",
   },
+  "accept-revoked-api-key": {
+    breaks: ["KEY-1"],
+    summary: "A revoked merchant or terminal API key still authenticates.",
+  },
+  "sign-with-new-key-at-once": {
+    breaks: ["KEY-5"],
+    summary:
+      "A rotated-in issuer signing key signs certificates at once, before terminals that synced earlier can list it.",
+  },
+  "drop-retired-issuer-key": {
+    breaks: ["SETTLE-1", "KEY-6"],
+    summary:
+      "Once a newer issuer signing key exists, the older one leaves GetIssuerKeys and offline verification, while certificates it signed are still valid.",
+  },
+  "issue-key-revokes-others": {
+    breaks: ["KEY-2"],
+    summary:
+      "Issuing a further API key to a merchant or terminal makes its other keys stop working at once.",
+  },
 } as const satisfies Record<string, MutantDescription>;
 
 export type MutantName = keyof typeof ISSUER_MUTANTS;

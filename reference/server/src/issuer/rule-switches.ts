@@ -152,6 +152,14 @@ export interface RuleSwitches {
   readonly noMacStepUp: boolean;
   /** [SEC-13] MAC failures never block (revoke) a wallet. */
   readonly noMacBlock: boolean;
+  /** [KEY-1] A revoked (or expired) merchant or terminal API key still authenticates. */
+  readonly acceptRevokedApiKey: boolean;
+  /** [KEY-5] A rotated-in issuer key signs certificates at once, before terminals can have it. */
+  readonly signWithNewKeyAtOnce: boolean;
+  /** [SETTLE-1] [KEY-6] Once a newer issuer key exists, the older one is neither listed nor verifies. */
+  readonly dropRetiredIssuerKey: boolean;
+  /** [KEY-2] Issuing a further API key retires the owner's other keys at once. */
+  readonly issueKeyRevokesOthers: boolean;
 }
 
 /** The switch each mutant turns on; exhaustive over `MutantName` by type. */
@@ -229,6 +237,10 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "mac-failure-any-step": "macFailureAnyStep",
   "no-mac-step-up": "noMacStepUp",
   "no-mac-block": "noMacBlock",
+  "accept-revoked-api-key": "acceptRevokedApiKey",
+  "sign-with-new-key-at-once": "signWithNewKeyAtOnce",
+  "drop-retired-issuer-key": "dropRetiredIssuerKey",
+  "issue-key-revokes-others": "issueKeyRevokesOthers",
 };
 
 /** Every rule enforced: the issuer as the spec wants it. */

@@ -63,6 +63,8 @@ export class ScanService {
     requireFreeText("subject", req.subject, 256);
     const amount = req.amount.amountMinor;
     const currency = req.amount.currency;
+    // Issue 9 part 3: pick up rotated issuer keys (a comparison unless due).
+    await ctx.freshKeys();
     // [VERIFY-1] / [VERIFY-7] Verified at the issuer clock when the Scan arrives.
     const now = ctx.clock.now();
     const codeDigest = sha256(req.code);

@@ -38,12 +38,25 @@ function ungcm(
  */
 export class SeedVault {
   private readonly masterKey: Buffer;
+  /** Further master keys `open` tries, during a master-key rotation (issue 9 part 3). */
+  private readonly extra: SeedVault[];
 
-  constructor(masterKey: Uint8Array) {
+  /**
+   * `masterKey` seals and opens; each of `extraKeys` only opens. A server
+   * given the old and the new key keeps opening every secret while
+   * `paycode master-key rotate` re-seals them.
+   */
+  constructor(masterKey: Uint8Array, extraKeys: readonly Uint8Array[] = []) {
     if (masterKey.length !== 32) {
       throw new RangeError(`master key must be 32 bytes (AES-256), got ${masterKey.length}`);
     }
     this.masterKey = Buffer.from(masterKey);
+    this.extra = extraKeys.map((k) => new SeedVault(k));
+  }
+
+  /** One vault per master key this one holds (its own first), each sealing with its key. */
+  keyVaults(): SeedVault[] {
+    return [new SeedVault(this.masterKey), ...this.extra];
   }
 
   seal(secret: Uint8Array, context: string): Uint8Array {
@@ -66,8 +79,21 @@ export class SeedVault {
     );
   }
 
-  /** Throws when the envelope was altered, belongs to another context, or was sealed under another master key. */
+  /** Throws when the envelope was altered, belongs to another context, or was sealed under none of the master keys. */
   open(envelope: Uint8Array, context: string): Uint8Array {
+    try {
+      return this.openWithOwnKey(envelope, context);
+    } catch (e) {
+      for (const v of this.extra) {
+        try {
+          return v.openWithOwnKey(envelope, context);
+        } catch {}
+      }
+      throw e;
+    }
+  }
+
+  private openWithOwnKey(envelope: Uint8Array, context: string): Uint8Array {
     if (envelope.length < HEADER || envelope[0] !== VERSION) {
       throw new Error("sealed secret has an unknown format");
     }

@@ -14,7 +14,11 @@ import {
   type UploadOfflineBatchResponse,
   UploadOfflineBatchResponseSchema,
 } from "@paycode/protocol/v1";
-import type { BatchResultRecord, TerminalRejectionsRecord } from "../store/records.js";
+import type {
+  BatchResultRecord,
+  IssuerKeyRecord,
+  TerminalRejectionsRecord,
+} from "../store/records.js";
 import { TransactionRetry } from "../store/store.js";
 import { bytesEqual, sha256 } from "./digest.js";
 import type { MerchantPrincipal, TerminalPrincipal } from "./issuer-api.js";
@@ -49,12 +53,15 @@ export class SettlementService {
     _caller: MerchantPrincipal | TerminalPrincipal,
   ): Promise<GetIssuerKeysResponse> {
     const { ctx } = this;
+    await ctx.freshKeys();
     // [SETTLE-2] The list is read after taking `now`, so it holds every revocation up to it.
     const now = ctx.clock.now();
     const revoked = await ctx.store.transaction((tx) => tx.revocationList(now));
     // [SETTLE-1] A key stays listed while certificates it signed may still be valid.
+    // A key rotated out stays listed until its certificates expire (the
+    // drop-retired-issuer-key mutant forgets it as soon as a newer key exists).
     const certLifetimeMs = ctx.profile.certificateValiditySeconds * 1000;
-    const keys = ctx.issuerKeys
+    const keys = (ctx.breaks.dropRetiredIssuerKey ? newestOnly(ctx.issuerKeys) : ctx.issuerKeys)
       .filter((k) => k.notAfter + certLifetimeMs > now)
       .map((k) =>
         create(IssuerKeySchema, {
@@ -71,7 +78,7 @@ export class SettlementService {
       revokedWalletIds: revoked.walletIds,
       revocationListVersion: revoked.version,
       generatedAt: timestamp(now),
-      profile: profileToProto(ctx.profile),
+      profile: profileToProto(ctx.profile, undefined, ctx.codeKeyVersion),
     });
   }
 
@@ -93,6 +100,7 @@ export class SettlementService {
         create(UploadOfflineBatchRequestSchema, { records: req.records }),
       ),
     );
+    await ctx.freshKeys();
     const now = ctx.clock.now();
     // [SEC-21] A throttled terminal costs no signature checks: refused on a plain read first
     // (the settling transaction decides again under the terminal's lock).
@@ -259,4 +267,10 @@ export class SettlementService {
       issuerLiableTotal: money(ctx.breaks.lossNotInReport ? 0n : a.issuerLiableTotal, c),
     });
   }
+}
+
+/** The keys no newer key replaced; only the drop-retired-issuer-key mutant uses it. */
+export function newestOnly(keys: readonly IssuerKeyRecord[]): IssuerKeyRecord[] {
+  const newest = Math.max(...keys.map((k) => k.notBefore));
+  return keys.filter((k) => k.notBefore === newest);
 }

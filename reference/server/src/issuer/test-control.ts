@@ -23,14 +23,24 @@ import {
   type GetLedgerTotalRequest,
   type GetLedgerTotalResponse,
   GetLedgerTotalResponseSchema,
+  type IssueApiKeyRequest,
+  type IssueApiKeyResponse,
+  IssueApiKeyResponseSchema,
+  type RevokeApiKeyRequest,
+  type RevokeApiKeyResponse,
+  RevokeApiKeyResponseSchema,
+  type RotateIssuerKeyResponse,
+  RotateIssuerKeyResponseSchema,
   type SetClockRequest,
   type SetClockResponse,
   SetClockResponseSchema,
 } from "@paycode/protocol/v1";
 import { hashBearerKey, newBearerKey } from "./api-keys.js";
+import type { CredentialOwner } from "./credentials.js";
 import { newId } from "./ids.js";
 import type { IssuerApi } from "./issuer-api.js";
 import type { IssuerContext } from "./issuer-context.js";
+import type { IssuerKeyRotation } from "./issuer-keys.js";
 import { transferFunding } from "./ledger.js";
 import { limitsFromProto } from "./limits.js";
 import type { MutantName } from "./mutants.js";
@@ -53,6 +63,12 @@ export interface TestControlOptions {
   mutant: MutantName | undefined;
   passwordCostN: number;
   implementation: string;
+  /** The issuer's key operations, which also clear its caches (feature "key-rotation"). */
+  keys: {
+    issueApiKey(owner: CredentialOwner): Promise<{ apiKey: string }>;
+    revokeApiKeyBySecret(apiKey: string): Promise<boolean>;
+    rotateIssuerKey(): Promise<IssuerKeyRotation>;
+  };
 }
 
 /**
@@ -77,15 +93,16 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
 
   async getCapabilities(): Promise<GetCapabilitiesResponse> {
     const { ctx, o } = this;
+    await ctx.freshKeys();
     // [CTRL-2] Only features this issuer has: the clock only when it can be moved.
-    const features = ["refunds", "offline-settlement", "settlement-report"];
+    const features = ["refunds", "offline-settlement", "settlement-report", "key-rotation"];
     if (o.settable) features.unshift("settable-clock");
     if (o.advance) features.unshift("controllable-clock");
     return create(GetCapabilitiesResponseSchema, {
       implementation: o.mutant ? `${o.implementation} (mutant ${o.mutant})` : o.implementation,
       features,
       // [RPC-1] The same profile as ProvisionSeed, code key included.
-      profile: profileToProto(ctx.profile, ctx.codeKey),
+      profile: profileToProto(ctx.profile, ctx.codeKey, ctx.codeKeyVersion),
       // [CTRL-7] The clock every rule reads, and whether SetClock froze it.
       now: timestamp(this.shownNow()),
       clockFrozen: this.shownFrozen(),
@@ -289,6 +306,35 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
     return create(SetClockResponseSchema, {
       now: timestamp(this.shownNow()),
       frozen: this.shownFrozen(),
+    });
+  }
+
+  /** IssueApiKey (feature "key-rotation"): [KEY-2] a further key; the others stay valid. */
+  async issueApiKey(req: IssueApiKeyRequest): Promise<IssueApiKeyResponse> {
+    const owner = req.owner;
+    if (owner.case === undefined) throw invalidArgument("merchant_id or terminal_id is required");
+    requireId(owner.case === "merchantId" ? "merchant_id" : "terminal_id", owner.value);
+    const { apiKey } = await this.o.keys.issueApiKey({
+      kind: owner.case === "merchantId" ? "merchant" : "terminal",
+      id: owner.value,
+    });
+    return create(IssueApiKeyResponseSchema, { apiKey });
+  }
+
+  /** RevokeApiKey (feature "key-rotation"): [KEY-1] the key is refused from now on. */
+  async revokeApiKey(req: RevokeApiKeyRequest): Promise<RevokeApiKeyResponse> {
+    if (req.apiKey === "") throw invalidArgument("api_key is required");
+    const revoked = await this.o.keys.revokeApiKeyBySecret(req.apiKey);
+    return create(RevokeApiKeyResponseSchema, { revoked });
+  }
+
+  /** RotateIssuerKey (feature "key-rotation"): [KEY-5] listed now, signing from signs_from. */
+  async rotateIssuerKey(): Promise<RotateIssuerKeyResponse> {
+    const r = await this.o.keys.rotateIssuerKey();
+    const signsFrom = r.notBefore + this.ctx.profile.certificateBackdateSeconds * 1000;
+    return create(RotateIssuerKeyResponseSchema, {
+      keyId: r.keyId,
+      signsFrom: timestamp(Math.max(signsFrom, this.ctx.clock.now())),
     });
   }
 }

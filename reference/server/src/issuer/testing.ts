@@ -82,7 +82,9 @@ export class IssuerFixture {
       profile?: ProfileOverrides;
       clockStart?: number;
       scanThrottle?: ScanThrottleConfig | null;
+      principalCacheTtlMs?: number;
       audit?: AuditLog;
+      masterKey?: Uint8Array;
     } = {},
   ): Promise<IssuerFixture> {
     let dir: string | undefined;
@@ -99,9 +101,13 @@ export class IssuerFixture {
     const issuer = await Issuer.open({
       store,
       clock: issuerClock,
-      masterKey: MASTER_KEY,
+      masterKey: o.masterKey ?? MASTER_KEY,
       profile: o.profile,
       mutant: o.mutant,
+      ...(o.principalCacheTtlMs !== undefined
+        ? { principalCacheTtlMs: o.principalCacheTtlMs }
+        : {}),
+      ...(o.audit !== undefined ? { audit: o.audit } : {}),
       advanceClock: (ms) => {
         if (issuerClock.frozen) issuerClock.advance(ms);
         clock.advance(ms);
@@ -138,10 +144,20 @@ export class IssuerFixture {
   }
 
   async terminal(merchant: TestMerchant): Promise<TerminalPrincipal> {
+    return (await this.terminalWithKey(merchant)).principal;
+  }
+
+  async terminalWithKey(
+    merchant: TestMerchant,
+  ): Promise<{ principal: TerminalPrincipal; terminalId: string; apiKey: string }> {
     const r = await this.issuer.control.createTerminal(
       create(CreateTerminalRequestSchema, { merchantId: merchant.merchantId }),
     );
-    return this.issuer.authenticateTerminal(r.apiKey);
+    return {
+      principal: await this.issuer.authenticateTerminal(r.apiKey),
+      terminalId: r.terminalId,
+      apiKey: r.apiKey,
+    };
   }
 
   async account(

@@ -10,6 +10,7 @@ export const failedPrecondition = (message: string) =>
 export const permissionDenied = (message: string) =>
   new ConnectError(message, Code.PermissionDenied);
 export const unauthenticated = (message: string) => new ConnectError(message, Code.Unauthenticated);
+export const unavailable = (message: string) => new ConnectError(message, Code.Unavailable);
 
 /** Longest code accepted (an offline QR is ~600 characters; this leaves room, and bounds work). */
 export const MAX_CODE_LENGTH = 2048;

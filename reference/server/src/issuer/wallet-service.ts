@@ -24,6 +24,7 @@ import type { WalletPrincipal } from "./issuer-api.js";
 import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferPayment } from "./ledger.js";
 import { limitsToProto } from "./limits.js";
+import { sealGuard } from "./master-key-rotation.js";
 import { beginPasswordAttempt, passwordWasRight, passwordWasWrong } from "./password-throttle.js";
 import { burnPasswordTime, verifyPassword } from "./passwords.js";
 import { lazyClose, setStatus } from "./payment-transitions.js";
@@ -80,7 +81,11 @@ export class WalletService {
     // [LIMIT-6] Limits stored unset take the issuer's defaults.
     const limits = account.limits ?? ctx.profile.defaultLimits;
 
+    // [QR-7] [KEY-5] Sign with the key in force now, re-read if a rotation may have changed it.
+    await ctx.freshKeys();
     const made = await ctx.store.transaction(async (tx) => {
+      // [KEY-8] Nothing is sealed under a master key that was rotated away.
+      const sealer = await sealGuard(tx, ctx.vault);
       const now = ctx.clock.now();
       const nowSec = Math.floor(now / 1000);
       // [SEC-3] The right password clears the count in the transaction that acts on it.
@@ -123,7 +128,7 @@ export class WalletService {
         accountId: account.id,
         handle: 0,
         tokenHash: hashBearerKey(token),
-        seedEnvelope: ctx.vault.seal(seed, `wallet-seed:${walletId}`),
+        seedEnvelope: sealer.seal(seed, `wallet-seed:${walletId}`),
         publicKey: req.walletPublicKey,
         certificate: toBinary(WalletCertificateSchema, certificate),
         certNotAfter: notAfter * 1000,
@@ -172,7 +177,7 @@ export class WalletService {
       handle: made.record.handle,
       seed: made.seed,
       certificate: made.certificate,
-      profile: profileToProto(ctx.profile, ctx.codeKey),
+      profile: profileToProto(ctx.profile, ctx.codeKey, ctx.codeKeyVersion),
       serverTime: timestamp(made.now),
       limits: limitsToProto(limits, account.currency),
       walletToken: made.token,

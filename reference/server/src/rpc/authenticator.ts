@@ -12,10 +12,12 @@ import { parseBearer } from "./bearer.js";
 
 export interface AuthenticatorOptions {
   /**
-   * How long a successful merchant or terminal key lookup is reused. v1 has
-   * no way to revoke or rotate those keys, so a short cache cannot grant
-   * access that the issuer would refuse; 0 turns it off. Wallet tokens are
-   * never cached: a revoked or replaced wallet must be seen at once.
+   * How long a successful merchant or terminal key lookup is reused; 0 (the
+   * default) turns it off. Keys can be revoked and rotated ([KEY-1],
+   * [KEY-3]): a revoked or expired key then keeps working here for up to
+   * this long on top of the issuer's own principal cache, also on the
+   * server that revoked it, so keep it off or short. Wallet tokens are never
+   * cached: a revoked or replaced wallet must be seen at once.
    */
   cacheTtlMs?: number;
   /** Entries kept at most; the cache is dropped whole when full. */

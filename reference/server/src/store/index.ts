@@ -4,6 +4,8 @@ export { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";
 export type {
   AccountKind,
   AccountRecord,
+  ApiKeyPrincipal,
+  ApiKeyRecord,
   AuditEventRecord,
   AuditQuery,
   BatchResultRecord,

@@ -247,6 +247,31 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    // Issue 9 part 3: a merchant or terminal holds several API keys during a
+    // rotation ([KEY-2]), each revocable ([KEY-1]) or expiring at a grace
+    // deadline ([KEY-3]). Every existing key moves here with the id
+    // "ak-<owner id>"; the api_key_hash columns of migration 1 stay, holding
+    // each owner's first key, and are no longer read.
+    version: 6,
+    name: "api_keys: several revocable API keys per merchant and terminal",
+    statements: ({ int, bytes }) => [
+      `CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        key_hash ${bytes} NOT NULL UNIQUE,
+        owner_kind TEXT NOT NULL CHECK (owner_kind IN ('merchant', 'terminal')),
+        owner_id TEXT NOT NULL,
+        created_at ${int} NOT NULL,
+        expires_at ${int},
+        revoked_at ${int}
+      )`,
+      "CREATE INDEX api_keys_owner ON api_keys (owner_kind, owner_id)",
+      `INSERT INTO api_keys (key_id, key_hash, owner_kind, owner_id, created_at)
+         SELECT 'ak-' || id, api_key_hash, 'merchant', id, created_at FROM merchants`,
+      `INSERT INTO api_keys (key_id, key_hash, owner_kind, owner_id, created_at)
+         SELECT 'ak-' || id, api_key_hash, 'terminal', id, created_at FROM terminals`,
+    ],
+  },
+  {
     // The audit log's queryable sink (issue 9 part 4): security events as
     // rows, written after the decision they report, in their own transaction
     // (see store-audit-log.ts). Ids and counts only, never a secret. `detail`

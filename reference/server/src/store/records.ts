@@ -56,6 +56,27 @@ export interface TerminalRecord {
   createdAt: number;
 }
 
+/** One merchant or terminal API key ([KEY-1]..[KEY-3]); only its SHA-256 is stored. */
+export interface ApiKeyRecord {
+  keyId: string;
+  keyHash: Uint8Array;
+  ownerKind: "merchant" | "terminal";
+  ownerId: string;
+  createdAt: number;
+  /** The grace deadline after a rotation: the key is refused from this instant on; null = none. */
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+/** What authenticating a key needs: the key, and the principal it names. */
+export interface ApiKeyPrincipal {
+  key: ApiKeyRecord;
+  /** The merchant (the terminal's merchant for a terminal key). */
+  merchantId: string;
+  /** The merchant's settlement account; null for a terminal key. */
+  merchantAccountId: string | null;
+}
+
 export interface WalletRecord {
   id: string;
   accountId: string;

@@ -1,6 +1,8 @@
 import type {
   AccountKind,
   AccountRecord,
+  ApiKeyPrincipal,
+  ApiKeyRecord,
   AuditEventRecord,
   AuditQuery,
   BatchResultRecord,
@@ -102,6 +104,35 @@ function passwordFailuresFromRow(r: Row): PasswordFailuresRecord {
     failures: num(r.failures),
     retryAt: num(r.retry_at),
     updatedAt: num(r.updated_at),
+  };
+}
+
+function apiKeyFromRow(r: Row): ApiKeyRecord {
+  return {
+    keyId: String(r.key_id),
+    keyHash: bytes(r.key_hash),
+    ownerKind: String(r.owner_kind) as "merchant" | "terminal",
+    ownerId: String(r.owner_id),
+    createdAt: num(r.created_at),
+    expiresAt: optNum(r.expires_at),
+    revokedAt: optNum(r.revoked_at),
+  };
+}
+
+function firstKey(
+  ownerKind: "merchant" | "terminal",
+  ownerId: string,
+  keyHash: Uint8Array,
+  createdAt: number,
+): ApiKeyRecord {
+  return {
+    keyId: `ak-${ownerId}`,
+    keyHash,
+    ownerKind,
+    ownerId,
+    createdAt,
+    expiresAt: null,
+    revokedAt: null,
   };
 }
 
@@ -374,6 +405,8 @@ export class SqlTx implements Tx {
       "INSERT INTO merchants (id, name, account_id, api_key_hash, created_at) VALUES (?, ?, ?, ?, ?)",
       [m.id, m.name, m.accountId, bin(m.apiKeyHash), m.createdAt],
     );
+    // The first key, named as migration 6 names the keys it moved.
+    await this.insertApiKey(firstKey("merchant", m.id, m.apiKeyHash, m.createdAt));
   }
 
   async getMerchant(id: string): Promise<MerchantRecord | undefined> {
@@ -381,8 +414,14 @@ export class SqlTx implements Tx {
     return r ? merchantFromRow(r) : undefined;
   }
 
+  /** Any key of the merchant, whatever its state; apiKeyHash is the key found. */
   async getMerchantByKeyHash(hash: Uint8Array): Promise<MerchantRecord | undefined> {
-    const r = await this.one("SELECT * FROM merchants WHERE api_key_hash = ?", [bin(hash)]);
+    const r = await this.one(
+      `SELECT m.id, m.name, m.account_id, k.key_hash AS api_key_hash, m.created_at
+         FROM api_keys k JOIN merchants m ON m.id = k.owner_id
+        WHERE k.key_hash = ? AND k.owner_kind = 'merchant'`,
+      [bin(hash)],
+    );
     return r ? merchantFromRow(r) : undefined;
   }
 
@@ -391,11 +430,102 @@ export class SqlTx implements Tx {
       "INSERT INTO terminals (id, merchant_id, api_key_hash, created_at) VALUES (?, ?, ?, ?)",
       [t.id, t.merchantId, bin(t.apiKeyHash), t.createdAt],
     );
+    await this.insertApiKey(firstKey("terminal", t.id, t.apiKeyHash, t.createdAt));
   }
 
+  /** Any key of the terminal, whatever its state; apiKeyHash is the key found. */
   async getTerminalByKeyHash(hash: Uint8Array): Promise<TerminalRecord | undefined> {
-    const r = await this.one("SELECT * FROM terminals WHERE api_key_hash = ?", [bin(hash)]);
+    const r = await this.one(
+      `SELECT t.id, t.merchant_id, k.key_hash AS api_key_hash, t.created_at
+         FROM api_keys k JOIN terminals t ON t.id = k.owner_id
+        WHERE k.key_hash = ? AND k.owner_kind = 'terminal'`,
+      [bin(hash)],
+    );
     return r ? terminalFromRow(r) : undefined;
+  }
+
+  async getTerminal(id: string): Promise<TerminalRecord | undefined> {
+    const r = await this.one("SELECT * FROM terminals WHERE id = ?", [id]);
+    return r ? terminalFromRow(r) : undefined;
+  }
+
+  // ---- API keys
+
+  async insertApiKey(k: ApiKeyRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO api_keys (key_id, key_hash, owner_kind, owner_id, created_at, expires_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        k.keyId,
+        bin(k.keyHash),
+        k.ownerKind,
+        k.ownerId,
+        k.createdAt,
+        k.expiresAt ?? null,
+        k.revokedAt ?? null,
+      ],
+    );
+  }
+
+  async findApiKey(hash: Uint8Array): Promise<ApiKeyPrincipal | undefined> {
+    // One read: the key and, by its owner kind, the merchant or the terminal.
+    const r = await this.one(
+      `SELECT k.*, m.account_id AS m_account_id, t.merchant_id AS t_merchant_id
+         FROM api_keys k
+         LEFT JOIN merchants m ON k.owner_kind = 'merchant' AND m.id = k.owner_id
+         LEFT JOIN terminals t ON k.owner_kind = 'terminal' AND t.id = k.owner_id
+        WHERE k.key_hash = ?`,
+      [bin(hash)],
+    );
+    if (!r) return undefined;
+    const key = apiKeyFromRow(r);
+    if (key.ownerKind === "merchant") {
+      if (r.m_account_id === null || r.m_account_id === undefined) return undefined;
+      return { key, merchantId: key.ownerId, merchantAccountId: String(r.m_account_id) };
+    }
+    if (r.t_merchant_id === null || r.t_merchant_id === undefined) return undefined;
+    return { key, merchantId: String(r.t_merchant_id), merchantAccountId: null };
+  }
+
+  async getApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
+    const r = await this.one("SELECT * FROM api_keys WHERE key_id = ?", [keyId]);
+    return r ? apiKeyFromRow(r) : undefined;
+  }
+
+  async listApiKeys(ownerKind: "merchant" | "terminal", ownerId: string): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.query(
+      "SELECT * FROM api_keys WHERE owner_kind = ? AND owner_id = ? ORDER BY created_at, key_id",
+      [ownerKind, ownerId],
+    );
+    return rows.map(apiKeyFromRow);
+  }
+
+  async revokeApiKey(keyId: string, at: number): Promise<boolean> {
+    const changed = await this.db.run(
+      "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+      [at, keyId],
+    );
+    return changed > 0;
+  }
+
+  async expireApiKeys(
+    ownerKind: "merchant" | "terminal",
+    ownerId: string,
+    at: number,
+    exceptKeyId: string,
+  ): Promise<string[]> {
+    const rows = await this.db.query(
+      `SELECT key_id FROM api_keys
+        WHERE owner_kind = ? AND owner_id = ? AND key_id <> ? AND revoked_at IS NULL
+          AND (expires_at IS NULL OR expires_at > ?)
+        ORDER BY key_id`,
+      [ownerKind, ownerId, exceptKeyId, at],
+    );
+    const ids = rows.map((r) => String(r.key_id));
+    for (const id of ids) {
+      await this.db.run("UPDATE api_keys SET expires_at = ? WHERE key_id = ?", [at, id]);
+    }
+    return ids;
   }
 
   // ---- wallets
@@ -504,6 +634,39 @@ export class SqlTx implements Tx {
       [name, bin(value)],
     );
     return (await this.getSetting(name))!;
+  }
+
+  async putSetting(name: string, value: Uint8Array): Promise<void> {
+    await this.db.run(
+      `INSERT INTO issuer_settings (name, value) VALUES (?, ?)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+      [name, bin(value)],
+    );
+  }
+
+  // ---- sealed secrets (master-key rotation)
+
+  async listWalletSeedEnvelopes(): Promise<{ id: string; seedEnvelope: Uint8Array }[]> {
+    const rows = await this.db.query("SELECT id, seed_envelope FROM wallets ORDER BY id");
+    return rows.map((r) => ({ id: String(r.id), seedEnvelope: bytes(r.seed_envelope) }));
+  }
+
+  async setWalletSeedEnvelope(walletId: string, envelope: Uint8Array): Promise<void> {
+    await this.db.run("UPDATE wallets SET seed_envelope = ? WHERE id = ?", [
+      bin(envelope),
+      walletId,
+    ]);
+  }
+
+  async setIssuerKeyEnvelope(keyId: string, envelope: Uint8Array): Promise<void> {
+    await this.db.run("UPDATE issuer_keys SET private_key_envelope = ? WHERE key_id = ?", [
+      bin(envelope),
+      keyId,
+    ]);
+  }
+
+  async setIssuerKeyNotAfter(keyId: string, notAfter: number): Promise<void> {
+    await this.db.run("UPDATE issuer_keys SET not_after = ? WHERE key_id = ?", [notAfter, keyId]);
   }
 
   // ---- burns: [SEC-9] kept for good (no pruning yet), which is at least the

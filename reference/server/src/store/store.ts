@@ -1,5 +1,7 @@
 import type {
   AccountRecord,
+  ApiKeyPrincipal,
+  ApiKeyRecord,
   AuditEventRecord,
   AuditQuery,
   BatchResultRecord,
@@ -73,6 +75,23 @@ export interface Tx {
   getMerchantByKeyHash(hash: Uint8Array): Promise<MerchantRecord | undefined>;
   insertTerminal(terminal: TerminalRecord): Promise<void>;
   getTerminalByKeyHash(hash: Uint8Array): Promise<TerminalRecord | undefined>;
+  getTerminal(id: string): Promise<TerminalRecord | undefined>;
+
+  // API keys (issue 9 part 3): several per merchant or terminal.
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The key with this hash and its principal, whatever its state (the caller checks revoked/expired). */
+  findApiKey(hash: Uint8Array): Promise<ApiKeyPrincipal | undefined>;
+  getApiKey(keyId: string): Promise<ApiKeyRecord | undefined>;
+  listApiKeys(ownerKind: "merchant" | "terminal", ownerId: string): Promise<ApiKeyRecord[]>;
+  /** Sets revoked_at unless already revoked; false when there is no such key or it was revoked. */
+  revokeApiKey(keyId: string, at: number): Promise<boolean>;
+  /** Sets the grace deadline of every unrevoked key of the owner except `exceptKeyId` to min(its own, `at`); returns the keys it changed. */
+  expireApiKeys(
+    ownerKind: "merchant" | "terminal",
+    ownerId: string,
+    at: number,
+    exceptKeyId: string,
+  ): Promise<string[]>;
 
   // Wallets and revocation.
   /** False when the handle (or token hash) is taken; pick another and retry. */
@@ -96,6 +115,16 @@ export interface Tx {
   getSetting(name: string): Promise<Uint8Array | undefined>;
   /** Stores `value` unless the setting exists; returns the value in force. */
   putSettingIfAbsent(name: string, value: Uint8Array): Promise<Uint8Array>;
+  /** Stores `value`, replacing any earlier one. */
+  putSetting(name: string, value: Uint8Array): Promise<void>;
+
+  // Sealed secrets, for master-key rotation (issue 9 part 3).
+  /** Every wallet's sealed seed, revoked wallets included, by wallet id. */
+  listWalletSeedEnvelopes(): Promise<{ id: string; seedEnvelope: Uint8Array }[]>;
+  setWalletSeedEnvelope(walletId: string, envelope: Uint8Array): Promise<void>;
+  setIssuerKeyEnvelope(keyId: string, envelope: Uint8Array): Promise<void>;
+  /** Changes an issuer key's validity end (signing-key rotation retires a key). */
+  setIssuerKeyNotAfter(keyId: string, notAfter: number): Promise<void>;
 
   // Code burns.
   /** Records a usage key; false when it was burned before (REUSED). */

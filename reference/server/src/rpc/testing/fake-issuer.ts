@@ -16,6 +16,7 @@ import {
   GetPaymentResponseSchema,
   GetSettlementReportResponseSchema,
   GetWalletResponseSchema,
+  IssueApiKeyResponseSchema,
   MoneySchema,
   type Payment,
   PaymentSchema,
@@ -23,7 +24,9 @@ import {
   ProvisionSeedResponseSchema,
   RecordOutcome,
   RefundPaymentResponseSchema,
+  RevokeApiKeyResponseSchema,
   RevokeSeedResponseSchema,
+  RotateIssuerKeyResponseSchema,
   type ScanRequest,
   ScanResponseSchema,
   SetClockResponseSchema,
@@ -167,6 +170,10 @@ export class FakeIssuer implements IssuerApi {
       create(GetLedgerTotalResponseSchema, { total: { currency: "CNY", amountMinor: 0n } }),
     advanceClock: async () => create(AdvanceClockResponseSchema, { now: timestampFromMs(0) }),
     setClock: async () => create(SetClockResponseSchema, { now: timestampFromMs(0) }),
+    issueApiKey: async () => create(IssueApiKeyResponseSchema, { apiKey: FAKE_KEYS.merchant }),
+    revokeApiKey: async () => create(RevokeApiKeyResponseSchema, { revoked: true }),
+    rotateIssuerKey: async () =>
+      create(RotateIssuerKeyResponseSchema, { keyId: "ik-fake", signsFrom: timestampFromMs(0) }),
   };
 
   async sweepExpired(): Promise<number> {

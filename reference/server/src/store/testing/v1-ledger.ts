@@ -57,8 +57,20 @@ export async function seedV1Ledger(exec: SqlExecutor, dialect: SqlDialect): Prom
   await move("issuer-x", "m-x", 40n, "XTS");
   await exec.run("UPDATE accounts SET balance = balance + 7 WHERE id = 'm-x'");
   balances.set("m-x", 47n);
+  // A v1 merchant and terminal, whose one key migration 6 moves to api_keys.
+  await exec.run(
+    "INSERT INTO merchants (id, name, account_id, api_key_hash, created_at) VALUES ('mer1', 'shop', 'm1', ?, 0)",
+    [V1_MERCHANT_KEY_HASH],
+  );
+  await exec.run(
+    "INSERT INTO terminals (id, merchant_id, api_key_hash, created_at) VALUES ('ter1', 'mer1', ?, 0)",
+    [V1_TERMINAL_KEY_HASH],
+  );
   return { balances, broken: { accountId: "m-x", balance: 47n, fromTransfers: 40n } };
 }
+
+const V1_MERCHANT_KEY_HASH = new Uint8Array(32).fill(1);
+const V1_TERMINAL_KEY_HASH = new Uint8Array(32).fill(2);
 
 /** After migration 2: every balance reads as before and the audit sees the same mismatch. */
 export async function expectMigratedLedger(store: Store, v1: V1Ledger): Promise<void> {
@@ -83,5 +95,16 @@ export async function expectMigratedLedger(store: Store, v1: V1Ledger): Promise<
     expect((await tx.getAccount("m1"))?.balance).toBe(v1.balances.get("m1")! + 10n);
     expect((await tx.getAccount("p1"))?.balance).toBe(v1.balances.get("p1")! - 10n);
     expect(await tx.ledgerTotal("CNY")).toEqual({ total: 0n, transferCount: 7 });
+    // Migration 6: the v1 keys still name their merchant and terminal.
+    expect(await tx.findApiKey(V1_MERCHANT_KEY_HASH)).toMatchObject({
+      key: { keyId: "ak-mer1", ownerKind: "merchant", revokedAt: null, expiresAt: null },
+      merchantId: "mer1",
+      merchantAccountId: "m1",
+    });
+    expect(await tx.findApiKey(V1_TERMINAL_KEY_HASH)).toMatchObject({
+      key: { keyId: "ak-ter1", ownerKind: "terminal" },
+      merchantId: "mer1",
+      merchantAccountId: null,
+    });
   });
 }

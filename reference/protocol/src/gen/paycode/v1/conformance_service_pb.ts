@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file paycode/v1/conformance_service.proto.
  */
 export const file_paycode_v1_conformance_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRwYXljb2RlL3YxL2NvbmZvcm1hbmNlX3NlcnZpY2UucHJvdG8SCnBheWNvZGUudjEiGAoWR2V0Q2FwYWJpbGl0aWVzUmVxdWVzdCKuAQoXR2V0Q2FwYWJpbGl0aWVzUmVzcG9uc2USFgoOaW1wbGVtZW50YXRpb24YASABKAkSEAoIZmVhdHVyZXMYAiADKAkSKgoHcHJvZmlsZRgDIAEoCzIZLnBheWNvZGUudjEuSXNzdWVyUHJvZmlsZRInCgNub3cYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGNsb2NrX2Zyb3plbhgFIAEoCCJ2ChRDcmVhdGVBY2NvdW50UmVxdWVzdBIQCghwYXNzd29yZBgBIAEoCRIiCgdiYWxhbmNlGAIgASgLMhEucGF5Y29kZS52MS5Nb25leRIoCgZsaW1pdHMYAyABKAsyGC5wYXljb2RlLnYxLldhbGxldExpbWl0cyIrChVDcmVhdGVBY2NvdW50UmVzcG9uc2USEgoKYWNjb3VudF9pZBgBIAEoCSIlChVDcmVhdGVNZXJjaGFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI+ChZDcmVhdGVNZXJjaGFudFJlc3BvbnNlEhMKC21lcmNoYW50X2lkGAEgASgJEg8KB2FwaV9rZXkYAiABKAkiLAoVQ3JlYXRlVGVybWluYWxSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJIj4KFkNyZWF0ZVRlcm1pbmFsUmVzcG9uc2USEwoLdGVybWluYWxfaWQYASABKAkSDwoHYXBpX2tleRgCIAEoCSJJChFHZXRCYWxhbmNlUmVxdWVzdBIUCgphY2NvdW50X2lkGAEgASgJSAASFQoLbWVyY2hhbnRfaWQYAiABKAlIAEIHCgVvd25lciI4ChJHZXRCYWxhbmNlUmVzcG9uc2USIgoHYmFsYW5jZRgBIAEoCzIRLnBheWNvZGUudjEuTW9uZXkiKQoVR2V0TGVkZ2VyVG90YWxSZXF1ZXN0EhAKCGN1cnJlbmN5GAEgASgJIlIKFkdldExlZGdlclRvdGFsUmVzcG9uc2USIAoFdG90YWwYASABKAsyES5wYXljb2RlLnYxLk1vbmV5EhYKDnRyYW5zZmVyX2NvdW50GAIgASgEIiYKE0FkdmFuY2VDbG9ja1JlcXVlc3QSDwoHc2Vjb25kcxgBIAEoDSI/ChRBZHZhbmNlQ2xvY2tSZXNwb25zZRInCgNub3cYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkoKD1NldENsb2NrUmVxdWVzdBInCgNub3cYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmZyb3plbhgCIAEoCCJLChBTZXRDbG9ja1Jlc3BvbnNlEicKA25vdxgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGZnJvemVuGAIgASgIMrgFChJDb25mb3JtYW5jZVNlcnZpY2USWgoPR2V0Q2FwYWJpbGl0aWVzEiIucGF5Y29kZS52MS5HZXRDYXBhYmlsaXRpZXNSZXF1ZXN0GiMucGF5Y29kZS52MS5HZXRDYXBhYmlsaXRpZXNSZXNwb25zZRJUCg1DcmVhdGVBY2NvdW50EiAucGF5Y29kZS52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBohLnBheWNvZGUudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlElcKDkNyZWF0ZU1lcmNoYW50EiEucGF5Y29kZS52MS5DcmVhdGVNZXJjaGFudFJlcXVlc3QaIi5wYXljb2RlLnYxLkNyZWF0ZU1lcmNoYW50UmVzcG9uc2USVwoOQ3JlYXRlVGVybWluYWwSIS5wYXljb2RlLnYxLkNyZWF0ZVRlcm1pbmFsUmVxdWVzdBoiLnBheWNvZGUudjEuQ3JlYXRlVGVybWluYWxSZXNwb25zZRJLCgpHZXRCYWxhbmNlEh0ucGF5Y29kZS52MS5HZXRCYWxhbmNlUmVxdWVzdBoeLnBheWNvZGUudjEuR2V0QmFsYW5jZVJlc3BvbnNlElcKDkdldExlZGdlclRvdGFsEiEucGF5Y29kZS52MS5HZXRMZWRnZXJUb3RhbFJlcXVlc3QaIi5wYXljb2RlLnYxLkdldExlZGdlclRvdGFsUmVzcG9uc2USUQoMQWR2YW5jZUNsb2NrEh8ucGF5Y29kZS52MS5BZHZhbmNlQ2xvY2tSZXF1ZXN0GiAucGF5Y29kZS52MS5BZHZhbmNlQ2xvY2tSZXNwb25zZRJFCghTZXRDbG9jaxIbLnBheWNvZGUudjEuU2V0Q2xvY2tSZXF1ZXN0GhwucGF5Y29kZS52MS5TZXRDbG9ja1Jlc3BvbnNlQpsBCg5kZXYucGF5Y29kZS52MUIXQ29uZm9ybWFuY2VTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_paycode_v1_money, file_paycode_v1_profile]);
+  fileDesc("CiRwYXljb2RlL3YxL2NvbmZvcm1hbmNlX3NlcnZpY2UucHJvdG8SCnBheWNvZGUudjEiGAoWR2V0Q2FwYWJpbGl0aWVzUmVxdWVzdCKuAQoXR2V0Q2FwYWJpbGl0aWVzUmVzcG9uc2USFgoOaW1wbGVtZW50YXRpb24YASABKAkSEAoIZmVhdHVyZXMYAiADKAkSKgoHcHJvZmlsZRgDIAEoCzIZLnBheWNvZGUudjEuSXNzdWVyUHJvZmlsZRInCgNub3cYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGNsb2NrX2Zyb3plbhgFIAEoCCJ2ChRDcmVhdGVBY2NvdW50UmVxdWVzdBIQCghwYXNzd29yZBgBIAEoCRIiCgdiYWxhbmNlGAIgASgLMhEucGF5Y29kZS52MS5Nb25leRIoCgZsaW1pdHMYAyABKAsyGC5wYXljb2RlLnYxLldhbGxldExpbWl0cyIrChVDcmVhdGVBY2NvdW50UmVzcG9uc2USEgoKYWNjb3VudF9pZBgBIAEoCSIlChVDcmVhdGVNZXJjaGFudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI+ChZDcmVhdGVNZXJjaGFudFJlc3BvbnNlEhMKC21lcmNoYW50X2lkGAEgASgJEg8KB2FwaV9rZXkYAiABKAkiLAoVQ3JlYXRlVGVybWluYWxSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJIj4KFkNyZWF0ZVRlcm1pbmFsUmVzcG9uc2USEwoLdGVybWluYWxfaWQYASABKAkSDwoHYXBpX2tleRgCIAEoCSJJChFHZXRCYWxhbmNlUmVxdWVzdBIUCgphY2NvdW50X2lkGAEgASgJSAASFQoLbWVyY2hhbnRfaWQYAiABKAlIAEIHCgVvd25lciI4ChJHZXRCYWxhbmNlUmVzcG9uc2USIgoHYmFsYW5jZRgBIAEoCzIRLnBheWNvZGUudjEuTW9uZXkiKQoVR2V0TGVkZ2VyVG90YWxSZXF1ZXN0EhAKCGN1cnJlbmN5GAEgASgJIlIKFkdldExlZGdlclRvdGFsUmVzcG9uc2USIAoFdG90YWwYASABKAsyES5wYXljb2RlLnYxLk1vbmV5EhYKDnRyYW5zZmVyX2NvdW50GAIgASgEIiYKE0FkdmFuY2VDbG9ja1JlcXVlc3QSDwoHc2Vjb25kcxgBIAEoDSI/ChRBZHZhbmNlQ2xvY2tSZXNwb25zZRInCgNub3cYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkoKD1NldENsb2NrUmVxdWVzdBInCgNub3cYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmZyb3plbhgCIAEoCCJLChBTZXRDbG9ja1Jlc3BvbnNlEicKA25vdxgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGZnJvemVuGAIgASgIIksKEklzc3VlQXBpS2V5UmVxdWVzdBIVCgttZXJjaGFudF9pZBgBIAEoCUgAEhUKC3Rlcm1pbmFsX2lkGAIgASgJSABCBwoFb3duZXIiJgoTSXNzdWVBcGlLZXlSZXNwb25zZRIPCgdhcGlfa2V5GAEgASgJIiYKE1Jldm9rZUFwaUtleVJlcXVlc3QSDwoHYXBpX2tleRgBIAEoCSInChRSZXZva2VBcGlLZXlSZXNwb25zZRIPCgdyZXZva2VkGAEgASgIIhgKFlJvdGF0ZUlzc3VlcktleVJlcXVlc3QiWQoXUm90YXRlSXNzdWVyS2V5UmVzcG9uc2USDgoGa2V5X2lkGAEgASgJEi4KCnNpZ25zX2Zyb20YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMrcHChJDb25mb3JtYW5jZVNlcnZpY2USWgoPR2V0Q2FwYWJpbGl0aWVzEiIucGF5Y29kZS52MS5HZXRDYXBhYmlsaXRpZXNSZXF1ZXN0GiMucGF5Y29kZS52MS5HZXRDYXBhYmlsaXRpZXNSZXNwb25zZRJUCg1DcmVhdGVBY2NvdW50EiAucGF5Y29kZS52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBohLnBheWNvZGUudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlElcKDkNyZWF0ZU1lcmNoYW50EiEucGF5Y29kZS52MS5DcmVhdGVNZXJjaGFudFJlcXVlc3QaIi5wYXljb2RlLnYxLkNyZWF0ZU1lcmNoYW50UmVzcG9uc2USVwoOQ3JlYXRlVGVybWluYWwSIS5wYXljb2RlLnYxLkNyZWF0ZVRlcm1pbmFsUmVxdWVzdBoiLnBheWNvZGUudjEuQ3JlYXRlVGVybWluYWxSZXNwb25zZRJLCgpHZXRCYWxhbmNlEh0ucGF5Y29kZS52MS5HZXRCYWxhbmNlUmVxdWVzdBoeLnBheWNvZGUudjEuR2V0QmFsYW5jZVJlc3BvbnNlElcKDkdldExlZGdlclRvdGFsEiEucGF5Y29kZS52MS5HZXRMZWRnZXJUb3RhbFJlcXVlc3QaIi5wYXljb2RlLnYxLkdldExlZGdlclRvdGFsUmVzcG9uc2USUQoMQWR2YW5jZUNsb2NrEh8ucGF5Y29kZS52MS5BZHZhbmNlQ2xvY2tSZXF1ZXN0GiAucGF5Y29kZS52MS5BZHZhbmNlQ2xvY2tSZXNwb25zZRJFCghTZXRDbG9jaxIbLnBheWNvZGUudjEuU2V0Q2xvY2tSZXF1ZXN0GhwucGF5Y29kZS52MS5TZXRDbG9ja1Jlc3BvbnNlEk4KC0lzc3VlQXBpS2V5Eh4ucGF5Y29kZS52MS5Jc3N1ZUFwaUtleVJlcXVlc3QaHy5wYXljb2RlLnYxLklzc3VlQXBpS2V5UmVzcG9uc2USUQoMUmV2b2tlQXBpS2V5Eh8ucGF5Y29kZS52MS5SZXZva2VBcGlLZXlSZXF1ZXN0GiAucGF5Y29kZS52MS5SZXZva2VBcGlLZXlSZXNwb25zZRJaCg9Sb3RhdGVJc3N1ZXJLZXkSIi5wYXljb2RlLnYxLlJvdGF0ZUlzc3VlcktleVJlcXVlc3QaIy5wYXljb2RlLnYxLlJvdGF0ZUlzc3VlcktleVJlc3BvbnNlQpsBCg5kZXYucGF5Y29kZS52MUIXQ29uZm9ybWFuY2VTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9wYXljb2RlL3BheWNvZGUvZ2VuL2dvL3BheWNvZGUvdjE7cGF5Y29kZXYxogIDUENYqgIKUGF5Y29kZS5WMboCB1BheWNvZGXKAgpQYXljb2RlXFYx6gILUGF5Y29kZTo6VjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_paycode_v1_money, file_paycode_v1_profile]);
 
 /**
  * Request of ConformanceService.GetCapabilities.
@@ -48,7 +48,8 @@ export type GetCapabilitiesResponse = Message<"paycode.v1.GetCapabilitiesRespons
 
   /**
    * Claimed optional features, for example "controllable-clock",
-   * "settable-clock", "refunds", "offline-settlement", "settlement-report".
+   * "settable-clock", "refunds", "offline-settlement", "settlement-report",
+   * "key-rotation".
    *
    * @generated from field: repeated string features = 2;
    */
@@ -444,6 +445,149 @@ export const SetClockResponseSchema: GenMessage<SetClockResponse> = /*@__PURE__*
   messageDesc(file_paycode_v1_conformance_service, 15);
 
 /**
+ * Request of ConformanceService.IssueApiKey.
+ *
+ * @generated from message paycode.v1.IssueApiKeyRequest
+ */
+export type IssueApiKeyRequest = Message<"paycode.v1.IssueApiKeyRequest"> & {
+  /**
+   * Whose key.
+   *
+   * @generated from oneof paycode.v1.IssueApiKeyRequest.owner
+   */
+  owner: {
+    /**
+     * A merchant, from CreateMerchant.
+     *
+     * @generated from field: string merchant_id = 1;
+     */
+    value: string;
+    case: "merchantId";
+  } | {
+    /**
+     * A terminal, from CreateTerminal.
+     *
+     * @generated from field: string terminal_id = 2;
+     */
+    value: string;
+    case: "terminalId";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message paycode.v1.IssueApiKeyRequest.
+ * Use `create(IssueApiKeyRequestSchema)` to create a new message.
+ */
+export const IssueApiKeyRequestSchema: GenMessage<IssueApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 16);
+
+/**
+ * Response of ConformanceService.IssueApiKey.
+ *
+ * @generated from message paycode.v1.IssueApiKeyResponse
+ */
+export type IssueApiKeyResponse = Message<"paycode.v1.IssueApiKeyResponse"> & {
+  /**
+   * The new key, returned only here.
+   *
+   * @generated from field: string api_key = 1;
+   */
+  apiKey: string;
+};
+
+/**
+ * Describes the message paycode.v1.IssueApiKeyResponse.
+ * Use `create(IssueApiKeyResponseSchema)` to create a new message.
+ */
+export const IssueApiKeyResponseSchema: GenMessage<IssueApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 17);
+
+/**
+ * Request of ConformanceService.RevokeApiKey.
+ *
+ * @generated from message paycode.v1.RevokeApiKeyRequest
+ */
+export type RevokeApiKeyRequest = Message<"paycode.v1.RevokeApiKeyRequest"> & {
+  /**
+   * The merchant or terminal API key to revoke.
+   *
+   * @generated from field: string api_key = 1;
+   */
+  apiKey: string;
+};
+
+/**
+ * Describes the message paycode.v1.RevokeApiKeyRequest.
+ * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
+ */
+export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 18);
+
+/**
+ * Response of ConformanceService.RevokeApiKey.
+ *
+ * @generated from message paycode.v1.RevokeApiKeyResponse
+ */
+export type RevokeApiKeyResponse = Message<"paycode.v1.RevokeApiKeyResponse"> & {
+  /**
+   * False when the key was already revoked.
+   *
+   * @generated from field: bool revoked = 1;
+   */
+  revoked: boolean;
+};
+
+/**
+ * Describes the message paycode.v1.RevokeApiKeyResponse.
+ * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
+ */
+export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 19);
+
+/**
+ * Request of ConformanceService.RotateIssuerKey.
+ *
+ * @generated from message paycode.v1.RotateIssuerKeyRequest
+ */
+export type RotateIssuerKeyRequest = Message<"paycode.v1.RotateIssuerKeyRequest"> & {
+};
+
+/**
+ * Describes the message paycode.v1.RotateIssuerKeyRequest.
+ * Use `create(RotateIssuerKeyRequestSchema)` to create a new message.
+ */
+export const RotateIssuerKeyRequestSchema: GenMessage<RotateIssuerKeyRequest> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 20);
+
+/**
+ * Response of ConformanceService.RotateIssuerKey.
+ *
+ * @generated from message paycode.v1.RotateIssuerKeyResponse
+ */
+export type RotateIssuerKeyResponse = Message<"paycode.v1.RotateIssuerKeyResponse"> & {
+  /**
+   * The new issuer key, listed by GetIssuerKeys from now on.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * The issuer clock from which new certificates are signed with it.
+   *
+   * @generated from field: google.protobuf.Timestamp signs_from = 2;
+   */
+  signsFrom?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message paycode.v1.RotateIssuerKeyResponse.
+ * Use `create(RotateIssuerKeyResponseSchema)` to create a new message.
+ */
+export const RotateIssuerKeyResponseSchema: GenMessage<RotateIssuerKeyResponse> = /*@__PURE__*/
+  messageDesc(file_paycode_v1_conformance_service, 21);
+
+/**
  * Test control for the conformance harness. An implementation MUST NOT
  * serve it unless explicitly enabled, and never in production.
  *
@@ -530,6 +674,38 @@ export const ConformanceService: GenService<{
     methodKind: "unary";
     input: typeof SetClockRequestSchema;
     output: typeof SetClockResponseSchema;
+  },
+  /**
+   * Issues a further API key for a merchant or terminal; its other keys
+   * stay valid (feature "key-rotation").
+   *
+   * @generated from rpc paycode.v1.ConformanceService.IssueApiKey
+   */
+  issueApiKey: {
+    methodKind: "unary";
+    input: typeof IssueApiKeyRequestSchema;
+    output: typeof IssueApiKeyResponseSchema;
+  },
+  /**
+   * Revokes one merchant or terminal API key (feature "key-rotation").
+   *
+   * @generated from rpc paycode.v1.ConformanceService.RevokeApiKey
+   */
+  revokeApiKey: {
+    methodKind: "unary";
+    input: typeof RevokeApiKeyRequestSchema;
+    output: typeof RevokeApiKeyResponseSchema;
+  },
+  /**
+   * Publishes the next issuer signing key, which signs certificates from
+   * signs_from on (feature "key-rotation").
+   *
+   * @generated from rpc paycode.v1.ConformanceService.RotateIssuerKey
+   */
+  rotateIssuerKey: {
+    methodKind: "unary";
+    input: typeof RotateIssuerKeyRequestSchema;
+    output: typeof RotateIssuerKeyResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_paycode_v1_conformance_service, 0);
