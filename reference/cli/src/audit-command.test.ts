@@ -48,7 +48,9 @@ describe("paycode serve --audit-log and paycode audit", () => {
     const t = testTransport(proc.url, "connect-h1");
     try {
       await unauthenticated(
-        t.client(MerchantService, "pk_merchant_nope").getPayment({ paymentId: "p" }),
+        t
+          .client(MerchantService, "pk_merchant_nope")
+          .getPayment({ lookup: { case: "paymentId", value: "p" } }),
       );
       await unauthenticated(t.client(WalletService).getWallet({}));
     } finally {

@@ -53,7 +53,7 @@ describe("paycode account", () => {
     const unlocked = await paycode("account", "unlock", accountId, "--store", store);
     expect(unlocked.status).toBe(0);
     expect(unlocked.stdout).toMatch(/unlocked \(was locked after 10 consecutive wrong passwords\)/);
-    const event = JSON.parse(unlocked.stderr.replace(/^paycode: audit /, ""));
+    const event = JSON.parse(unlocked.stderr.replace(/^paycode audit: /, ""));
     expect(event).toMatchObject({
       type: "account.unlocked",
       subject: { kind: "account", id: accountId },
@@ -93,7 +93,7 @@ describe("paycode account", () => {
       `sqlite:${join(dir, "missing", "x.db")}`,
     );
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/cannot open store/);
+    expect(bad.stderr).toMatch(/no store at .*x\.db/);
   });
 });
 

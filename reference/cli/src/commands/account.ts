@@ -1,19 +1,10 @@
 // `paycode account ...`: operator actions on payer accounts, straight on the store.
 import { systemClock } from "@paycode/protocol";
-import { CliError, UsageError } from "@paycode/sdk/cli";
-import {
-  type AuditLog,
-  auditJson,
-  auditRow,
-  openStore,
-  PASSWORD_LOCK_FAILURES,
-  parseStoreUrl,
-  redactStoreUrl,
-  type Store,
-  unlockAccount,
-} from "@paycode/server";
+import { UsageError } from "@paycode/sdk/cli";
+import { PASSWORD_LOCK_FAILURES, unlockAccount } from "@paycode/server";
 import type { Command } from "commander";
 import { run, toJson } from "./client-common.js";
+import { operatorAudit, withStore } from "./operator-store.js";
 
 export const ACCOUNT_SUMMARY =
   "operator actions on the store: list accounts locked by wrong passwords, unlock one";
@@ -24,38 +15,7 @@ Exit status:
   1  the store could not be opened or the command failed (one line on stderr)
   2  the command line is wrong: unknown option, missing account id, bad --store`;
 
-/**
- * The unlock's audit event goes where the server's events are queried
- * (`paycode audit`, the store's audit_events table) and, as one JSON line,
- * to stderr for whoever ran the command.
- */
-function unlockAudit(store: Store): AuditLog {
-  return {
-    record: async (event) => {
-      await store.transaction((tx) => tx.insertAuditEvents([auditRow(event)]));
-      process.stderr.write(`paycode: audit ${auditJson(event)}\n`);
-    },
-  };
-}
-
 const STORE_HELP = "sqlite:FILE or postgres://USER@HOST/DB (the server's --store)";
-
-async function withStore<T>(url: string, body: (store: Store) => Promise<T>): Promise<T> {
-  const location = parseStoreUrl(url);
-  let store: Store;
-  try {
-    store = await openStore(location.url);
-  } catch (err) {
-    throw new CliError(
-      `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,
-    );
-  }
-  try {
-    return await body(store);
-  } finally {
-    await store.close().catch(() => {});
-  }
-}
 
 export function registerAccount(program: Command): void {
   const account = program.command("account").description(ACCOUNT_SUMMARY);
@@ -80,7 +40,7 @@ export function registerAccount(program: Command): void {
         }
         const failures = await withStore(opts.store, (store) =>
           unlockAccount(
-            { store, clock: systemClock, audit: unlockAudit(store) },
+            { store, clock: systemClock, audit: operatorAudit(store) },
             accountId,
             opts.operator,
           ),

@@ -1,16 +1,10 @@
 // `paycode audit`: query the security audit log a server keeps in its store.
 
-import { existsSync } from "node:fs";
 import { CliError, UsageError } from "@paycode/sdk/cli";
-import {
-  type AuditQuery,
-  auditJson,
-  openStore,
-  parseStoreUrl,
-  redactStoreUrl,
-} from "@paycode/server";
+import { type AuditQuery, auditJson } from "@paycode/server";
 import { type Command, InvalidArgumentError } from "commander";
 import { run } from "./client-common.js";
+import { withStore } from "./operator-store.js";
 
 interface AuditOptions {
   store: string;
@@ -98,58 +92,41 @@ async function audit(opts: AuditOptions): Promise<void> {
     if (i >= 0) query.subjectId = opts.subject.slice(i + 1);
   }
   if (opts.afterId !== undefined) query.afterId = opts.afterId;
-  let location: ReturnType<typeof parseStoreUrl>;
-  try {
-    location = parseStoreUrl(opts.store);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (location.kind === "sqlite" && !existsSync(location.file)) {
-    throw new CliError(`no store at ${location.file}`);
-  }
-  let store: Awaited<ReturnType<typeof openStore>>;
-  try {
-    store = await openStore(location.url);
-  } catch (err) {
-    throw new CliError(
-      `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,
-    );
-  }
-  try {
-    // Pages of 1000 by id, so a long log streams out in bounded memory.
-    let left = opts.limit ?? Number.POSITIVE_INFINITY;
-    let after = query.afterId;
-    while (left > 0) {
-      const page = await store.read((tx) =>
-        tx.listAuditEvents({
-          ...query,
-          ...(after !== undefined ? { afterId: after } : {}),
-          limit: Math.min(1000, left),
-        }),
-      );
-      for (const r of page) {
-        const line = auditJson(
-          {
-            type: r.type,
-            at: r.at,
-            ...(r.subjectKind !== null && r.subjectId !== null
-              ? { subject: { kind: r.subjectKind, id: r.subjectId } }
-              : {}),
-            ...(r.detail !== null ? { detail: r.detail } : {}),
-          },
-          r.id,
+  await withStore(opts.store, async (store) => {
+    try {
+      // Pages of 1000 by id, so a long log streams out in bounded memory.
+      let left = opts.limit ?? Number.POSITIVE_INFINITY;
+      let after = query.afterId;
+      while (left > 0) {
+        const page = await store.read((tx) =>
+          tx.listAuditEvents({
+            ...query,
+            ...(after !== undefined ? { afterId: after } : {}),
+            limit: Math.min(1000, left),
+          }),
         );
-        if (!process.stdout.write(`${line}\n`)) {
-          await new Promise((resolve) => process.stdout.once("drain", resolve));
+        for (const r of page) {
+          const line = auditJson(
+            {
+              type: r.type,
+              at: r.at,
+              ...(r.subjectKind !== null && r.subjectId !== null
+                ? { subject: { kind: r.subjectKind, id: r.subjectId } }
+                : {}),
+              ...(r.detail !== null ? { detail: r.detail } : {}),
+            },
+            r.id,
+          );
+          if (!process.stdout.write(`${line}\n`)) {
+            await new Promise((resolve) => process.stdout.once("drain", resolve));
+          }
         }
+        left -= page.length;
+        if (page.length < 1000) break;
+        after = page.at(-1)!.id;
       }
-      left -= page.length;
-      if (page.length < 1000) break;
-      after = page.at(-1)!.id;
+    } catch (err) {
+      throw new CliError(`cannot read the audit log: ${(err as Error).message}`);
     }
-  } catch (err) {
-    throw new CliError(`cannot read the audit log: ${(err as Error).message}`);
-  } finally {
-    await store.close();
-  }
+  });
 }

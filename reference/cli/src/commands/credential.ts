@@ -14,8 +14,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import {
   addStoreOption,
   EXIT_STATUS_HELP,
+  operatorAudit,
   operatorClock,
-  stderrAudit,
   withStore,
 } from "./operator-store.js";
 
@@ -90,7 +90,7 @@ export function registerCredential(program: Command): void {
     .action(async (opts: OwnerOptions) => {
       const owner = ownerOf(opts);
       const issued = await withStore(opts.store, (store) =>
-        issueApiKey(store, owner, operatorClock.now(), stderrAudit),
+        issueApiKey(store, owner, operatorClock.now(), operatorAudit(store)),
       );
       const shown = deliverSecret(issued.apiKey, opts.keyFile);
       if (opts.json) console.log(JSON.stringify({ keyId: issued.keyId, apiKey: shown }));
@@ -117,7 +117,7 @@ keys from the grace deadline on, exactly (default grace: 24h).`,
     .action(async (opts: OwnerOptions & { grace: number }) => {
       const owner = ownerOf(opts);
       const rotated = await withStore(opts.store, (store) =>
-        rotateApiKey(store, owner, operatorClock.now(), opts.grace, stderrAudit),
+        rotateApiKey(store, owner, operatorClock.now(), opts.grace, operatorAudit(store)),
       );
       const shown = deliverSecret(rotated.apiKey, opts.keyFile);
       const deadline = new Date(rotated.graceDeadline).toISOString();
@@ -147,7 +147,7 @@ keys from the grace deadline on, exactly (default grace: 24h).`,
     )
     .action(async (keyId: string, opts: { store: string }) => {
       const { key, revoked } = await withStore(opts.store, (store) =>
-        revokeApiKey(store, keyId, operatorClock.now(), stderrAudit),
+        revokeApiKey(store, keyId, operatorClock.now(), operatorAudit(store)),
       );
       console.log(
         revoked

@@ -18,8 +18,8 @@ import { type Command, InvalidArgumentError } from "commander";
 import {
   addStoreOption,
   EXIT_STATUS_HELP,
+  operatorAudit,
   operatorClock,
-  stderrAudit,
   withStore,
 } from "./operator-store.js";
 
@@ -88,7 +88,7 @@ A server holding only the old key refuses to provision after step 2.`,
       const r = await withStore(opts.store, async (store) => {
         try {
           return await rotateMasterKey(store, oldKey, newKey, operatorClock.now(), {
-            audit: stderrAudit,
+            audit: operatorAudit(store),
           });
         } catch (err) {
           throw new CliError(`master key not rotated, nothing changed: ${(err as Error).message}`);
@@ -153,7 +153,7 @@ the certificates they signed expire.`,
     .action(async (opts: { store: string; masterKeyFile?: string; lead: number }) => {
       const vault = new SeedVault(currentMasterKey(opts.store, opts.masterKeyFile));
       const r = await withStore(opts.store, (store) =>
-        rotateIssuerKey(store, vault, operatorClock.now(), opts.lead, stderrAudit),
+        rotateIssuerKey(store, vault, operatorClock.now(), opts.lead, operatorAudit(store)),
       );
       console.log(
         `issuer key ${r.keyId} listed now, signs from ${new Date(r.notBefore).toISOString()} (+ certificate back-dating)`,
@@ -209,7 +209,7 @@ guessed code can hit (spec §12.2). Running servers switch within 60 s.`,
     )
     .action(async (opts: { store: string; transition: number }) => {
       const r = await withStore(opts.store, (store) =>
-        rotateCodeKey(store, operatorClock.now(), opts.transition, stderrAudit),
+        rotateCodeKey(store, operatorClock.now(), opts.transition, operatorAudit(store)),
       );
       console.log(
         `code_key_version ${r.version}; codes under version ${r.version - 1} accepted until ${new Date(r.previousUntil).toISOString()}`,

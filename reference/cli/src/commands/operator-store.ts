@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
 import { systemClock } from "@paycode/protocol";
-import { CliError } from "@paycode/sdk/cli";
+import { CliError, UsageError } from "@paycode/sdk/cli";
 import {
   type AuditEvent,
   type AuditLog,
+  auditJson,
+  auditRow,
   openStore,
   parseStoreUrl,
   redactStoreUrl,
@@ -27,10 +30,19 @@ export function addStoreOption(cmd: Command): Command {
 /**
  * Operator commands work on the store directly (not over RPC): servers
  * sharing it see the change within their cache bounds. Runs `fn` and closes
- * the store whatever happens.
+ * the store whatever happens. A SQLite file that does not exist is an error,
+ * not a new empty store: a mistyped path must not look like an empty issuer.
  */
 export async function withStore<T>(url: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const location = parseStoreUrl(url);
+  let location: ReturnType<typeof parseStoreUrl>;
+  try {
+    location = parseStoreUrl(url);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (location.kind === "sqlite" && location.file !== ":memory:" && !existsSync(location.file)) {
+    throw new CliError(`no store at ${location.file}`);
+  }
   let store: Store;
   try {
     store = await openStore(location.url);
@@ -47,14 +59,18 @@ export async function withStore<T>(url: string, fn: (store: Store) => Promise<T>
 }
 
 /**
- * Operator commands report their security events (ids only, never key
- * material) as JSON lines on stderr, "paycode audit: {...}", for the
- * operator's log collector.
+ * Where an operator command reports its security events (ids only, never key
+ * material): the store's audit log, which `paycode audit` queries with the
+ * servers' events, and a JSON line on stderr, "paycode audit: {...}", for
+ * whoever ran the command.
  */
-export const stderrAudit: AuditLog = {
-  async record(event: AuditEvent): Promise<void> {
-    process.stderr.write(`paycode audit: ${JSON.stringify(event)}\n`);
-  },
-};
+export function operatorAudit(store: Store): AuditLog {
+  return {
+    async record(event: AuditEvent): Promise<void> {
+      await store.transaction((tx) => tx.insertAuditEvents([auditRow(event)]));
+      process.stderr.write(`paycode audit: ${auditJson(event)}\n`);
+    },
+  };
+}
 
 export const operatorClock = systemClock;

@@ -1,8 +1,10 @@
 // `paycode prune`: the retention of spec §12.3 ([SEC-14]) run by hand or from cron.
 
-import { CliError, UsageError } from "@paycode/sdk/cli";
-import { DEFAULT_SCAN_THROTTLE, openStore, parseStoreUrl, redactStoreUrl } from "@paycode/server";
+import { UsageError } from "@paycode/sdk/cli";
+import { DEFAULT_SCAN_THROTTLE } from "@paycode/server";
 import type { Command } from "commander";
+import { run } from "./client-common.js";
+import { EXIT_STATUS_HELP, withStore } from "./operator-store.js";
 
 const DAY_MS = 86_400_000;
 const BATCH = 10_000;
@@ -32,11 +34,10 @@ Junk declines are Scan payments declined CODE_INVALID or CODE_MALFORMED (spec
 §12.3, [SEC-14]); the per-merchant failure counts stay.
 \`paycode serve\` prunes with the same rule every few seconds; this command is
 for stores whose servers are stopped, or to prune from a scheduler. Times are
-the system clock, which is the issuer clock of a production server.`,
+the system clock, which is the issuer clock of a production server.
+${EXIT_STATUS_HELP}`,
     )
-    .action(async (opts: PruneOptions) => {
-      await prune(opts);
-    });
+    .action(run(prune));
 }
 
 async function prune(opts: PruneOptions): Promise<void> {
@@ -45,16 +46,7 @@ async function prune(opts: PruneOptions): Promise<void> {
   if (!Number.isFinite(days) || days < 1) {
     throw new UsageError("--retention-days must be a number of days, at least 1");
   }
-  const location = parseStoreUrl(opts.store);
-  let store: Awaited<ReturnType<typeof openStore>>;
-  try {
-    store = await openStore(location.url);
-  } catch (err) {
-    throw new CliError(
-      `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,
-    );
-  }
-  try {
+  await withStore(opts.store, async (store) => {
     const before = Date.now() - days * DAY_MS;
     let deleted = 0;
     for (;;) {
@@ -63,7 +55,5 @@ async function prune(opts: PruneOptions): Promise<void> {
       if (n < BATCH) break;
     }
     console.log(opts.json ? JSON.stringify({ deleted }) : `deleted ${deleted} junk declines`);
-  } finally {
-    await store.close();
-  }
+  });
 }
