@@ -322,7 +322,10 @@ export class MemoryAudit implements AuditLog {
   async record(event: AuditEvent): Promise<void> {
     this.events.push(event);
   }
-  types(): string[] {
-    return this.events.map((e) => e.type);
+  /** The types recorded, in order; with `families` ("throttle."), only those starting so. */
+  types(...families: string[]): string[] {
+    return this.events
+      .map((e) => e.type)
+      .filter((t) => families.length === 0 || families.some((f) => t.startsWith(f)));
   }
 }
