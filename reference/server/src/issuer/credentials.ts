@@ -60,6 +60,24 @@ async function requireOwner(store: Store, owner: CredentialOwner): Promise<void>
   if (!found) throw notFound(`${owner.kind} ${owner.id} not found`);
 }
 
+/** A usable key of `owner`, as stored: only the key's hash. */
+function newKeyRecord(
+  owner: CredentialOwner,
+  keyId: string,
+  apiKey: string,
+  now: number,
+): ApiKeyRecord {
+  return {
+    keyId,
+    keyHash: hashBearerKey(apiKey),
+    ownerKind: owner.kind,
+    ownerId: owner.id,
+    createdAt: now,
+    expiresAt: null,
+    revokedAt: null,
+  };
+}
+
 /** [KEY-2] A further key for the owner; its other keys stay valid. */
 export async function issueApiKey(
   store: Store,
@@ -70,17 +88,7 @@ export async function issueApiKey(
   await requireOwner(store, owner);
   const apiKey = newBearerKey(owner.kind);
   const keyId = newId("ak");
-  await store.transaction((tx) =>
-    tx.insertApiKey({
-      keyId,
-      keyHash: hashBearerKey(apiKey),
-      ownerKind: owner.kind,
-      ownerId: owner.id,
-      createdAt: now,
-      expiresAt: null,
-      revokedAt: null,
-    }),
-  );
+  await store.transaction((tx) => tx.insertApiKey(newKeyRecord(owner, keyId, apiKey, now)));
   await audit.record({
     type: "credential.issued",
     at: now,
@@ -109,15 +117,7 @@ export async function rotateApiKey(
   const keyId = newId("ak");
   const graceDeadline = now + graceMs;
   const retiring = await store.transaction(async (tx) => {
-    await tx.insertApiKey({
-      keyId,
-      keyHash: hashBearerKey(apiKey),
-      ownerKind: owner.kind,
-      ownerId: owner.id,
-      createdAt: now,
-      expiresAt: null,
-      revokedAt: null,
-    });
+    await tx.insertApiKey(newKeyRecord(owner, keyId, apiKey, now));
     return tx.expireApiKeys(owner.kind, owner.id, graceDeadline, keyId);
   });
   await audit.record({

@@ -88,6 +88,7 @@ export async function transferOffline(
   amount: bigint,
   currency: string,
   now: number,
+  kind: "offline" | "offline_issuer_liable" = "offline",
 ): Promise<void> {
   await tx.transfer({
     id: newId("tr"),
@@ -95,7 +96,7 @@ export async function transferOffline(
     creditAccountId: merchantAccount,
     amount,
     currency,
-    kind: "offline",
+    kind,
     paymentId,
     refundId: null,
     createdAt: now,
@@ -106,7 +107,7 @@ export async function transferOffline(
  * [SETTLE-20] A duplicate offline record the issuer is liable for: the
  * merchant is paid from the issuer loss account, the payer is not debited.
  */
-export async function transferIssuerLiable(
+export function transferIssuerLiable(
   tx: Tx,
   paymentId: string,
   merchantAccount: string,
@@ -114,17 +115,17 @@ export async function transferIssuerLiable(
   currency: string,
   now: number,
 ): Promise<void> {
-  await tx.transfer({
-    id: newId("tr"),
-    debitAccountId: issuerLossAccountId(currency),
-    creditAccountId: merchantAccount,
+  const loss = issuerLossAccountId(currency);
+  return transferOffline(
+    tx,
+    paymentId,
+    loss,
+    merchantAccount,
     amount,
     currency,
-    kind: "offline_issuer_liable",
-    paymentId,
-    refundId: null,
-    createdAt: now,
-  });
+    now,
+    "offline_issuer_liable",
+  );
 }
 
 /** [CTRL-3] A test account's opening balance, from the issuer funding account. */

@@ -32,6 +32,7 @@ import type {
   TransferRecord,
   WalletRecord,
 } from "./records.js";
+import { ADD_MAC_FAILURE_SQL, ADD_MERCHANT_FAILURE_SQL } from "./scan-throttle-sql.js";
 import type { SqlDialect } from "./sql-dialect.js";
 import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
 import type { ReadOptions, Tx } from "./store.js";
@@ -903,13 +904,7 @@ export class SqlTx implements Tx {
     windowStart: number,
     limit: number | null,
   ): Promise<number | undefined> {
-    const r = await this.one(
-      `INSERT INTO scan_failures (merchant_id, window_start, failures) VALUES (?, ?, 1)
-       ON CONFLICT (merchant_id, window_start) DO UPDATE SET failures = scan_failures.failures + 1
-       WHERE scan_failures.failures < ?
-       RETURNING failures`,
-      [merchantId, windowStart, limit ?? 2 ** 31],
-    );
+    const r = await this.one(ADD_MERCHANT_FAILURE_SQL, [merchantId, windowStart, limit ?? 2 ** 31]);
     return r ? num(r.failures) : undefined;
   }
 
@@ -919,17 +914,7 @@ export class SqlTx implements Tx {
     stepUpAt: number,
     stepUpUntil: number,
   ): Promise<{ today: number; total: number } | undefined> {
-    const r = await this.one(
-      `UPDATE wallets SET
-         mac_failures = CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END,
-         mac_failure_day = ?,
-         mac_failures_total = mac_failures_total + 1,
-         step_up_until = CASE WHEN (CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END) >= ?
-           THEN ? ELSE step_up_until END
-       WHERE id = ?
-       RETURNING mac_failures, mac_failures_total`,
-      [day, day, day, stepUpAt, stepUpUntil, walletId],
-    );
+    const r = await this.one(ADD_MAC_FAILURE_SQL, [day, day, day, stepUpAt, stepUpUntil, walletId]);
     return r ? { today: num(r.mac_failures), total: num(r.mac_failures_total) } : undefined;
   }
 

@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import type { DeclineReasonName, PaymentRecord } from "./records.js";
+import { ADD_MAC_FAILURE_SQL, ADD_MERCHANT_FAILURE_SQL } from "./scan-throttle-sql.js";
 import type { OneCallScan, ScanOnceResult } from "./store.js";
 
 /** Thrown inside a group member when the order was inserted under it: roll the member back, replay. */
@@ -37,26 +38,8 @@ export class SqliteScan {
     this.failuresOf = db
       .prepare("SELECT failures FROM scan_failures WHERE merchant_id = ? AND window_start = ?")
       .pluck();
-    this.addFailure = db
-      .prepare(
-        `INSERT INTO scan_failures (merchant_id, window_start, failures) VALUES (?, ?, 1)
-         ON CONFLICT (merchant_id, window_start) DO UPDATE SET failures = scan_failures.failures + 1
-         WHERE scan_failures.failures < ?
-         RETURNING failures`,
-      )
-      .pluck();
-    this.addMacFailure = db
-      .prepare(
-        `UPDATE wallets SET
-           mac_failures = CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END,
-           mac_failure_day = ?,
-           mac_failures_total = mac_failures_total + 1,
-           step_up_until = CASE WHEN (CASE WHEN mac_failure_day = ? THEN mac_failures + 1 ELSE 1 END) >= ?
-             THEN ? ELSE step_up_until END
-         WHERE id = ?
-         RETURNING mac_failures, mac_failures_total`,
-      )
-      .raw();
+    this.addFailure = db.prepare(ADD_MERCHANT_FAILURE_SQL).pluck();
+    this.addMacFailure = db.prepare(ADD_MAC_FAILURE_SQL).raw();
     this.revoke = db.prepare(
       "UPDATE wallets SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
     );
