@@ -293,6 +293,14 @@ console.log("loaded", ${specifiers.length});`;
     for (const [cmd, args] of [
       ["paycode", ["--help"]],
       ["paycode", ["serve", "--help"]],
+      // Operator commands load their modules lazily: each must be in the package.
+      ["paycode", ["account", "--help"]],
+      ["paycode", ["audit", "--help"]],
+      ["paycode", ["prune", "--help"]],
+      ["paycode", ["credential", "--help"]],
+      ["paycode", ["issuer-key", "--help"]],
+      ["paycode", ["code-key", "--help"]],
+      ["paycode", ["master-key", "--help"]],
       ["paycode-conformance", ["--help"]],
       ["paycode-conformance", ["run", "--help"]],
       ["paycode-bench", ["--help"]],
