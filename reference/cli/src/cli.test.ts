@@ -44,6 +44,7 @@ describe("paycode CLI", () => {
       "--master-key-file",
       "--mutant",
       "--pg-pool-size",
+      "--pg-batches",
       "--reflection",
     ]) {
       expect(serveHelp.stdout).toContain(flag);
@@ -99,6 +100,12 @@ describe("paycode CLI", () => {
       "a pool size for a SQLite store",
       ["serve", "--store", "sqlite:x.db", "--pg-pool-size", "4", "--port", "0"],
       /--pg-pool-size needs a postgres:\/\/ store/,
+    ],
+    ["no batches", ["serve", "--pg-batches", "0"], /--pg-batches/],
+    [
+      "batches for a SQLite store",
+      ["serve", "--store", "sqlite:x.db", "--pg-batches", "4", "--port", "0"],
+      /--pg-batches needs a postgres:\/\/ store/,
     ],
   ])("rejects %s with exit code 2 and one line", async (_name, args, pattern) => {
     const r = await runPaycode(args, { env: noKey, cwd: dir });

@@ -37,6 +37,7 @@ export interface ServeOptions {
   extraMasterKeyFile?: string;
   mutant?: string;
   pgPoolSize?: number;
+  pgBatches?: number;
   corsOrigin?: string[];
   clockStart?: number;
   auditLog?: string;
@@ -76,6 +77,13 @@ function parsePort(value: string): number {
 function parsePoolSize(value: string): number {
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
     throw new InvalidArgumentError("expected a number of connections from 1 to 1000");
+  }
+  return Number(value);
+}
+
+function parseBatches(value: string): number {
+  if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+    throw new InvalidArgumentError("expected a number of batches from 1 to 1000");
   }
   return Number(value);
 }
@@ -163,6 +171,11 @@ export function registerServe(program: Command): void {
       "PostgreSQL store: connections in the pool (default: 10)",
       parsePoolSize,
     )
+    .option(
+      "--pg-batches <n>",
+      "PostgreSQL store: Scan batches in flight at once; Scans arriving meanwhile share the next batch's call and commit (default: a quarter of --pg-pool-size, at least 1)",
+      parseBatches,
+    )
     .addHelpText(
       "after",
       `
@@ -195,6 +208,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (opts.pgPoolSize !== undefined && location.kind !== "postgres") {
     throw new UsageError("--pg-pool-size needs a postgres:// store");
   }
+  if (opts.pgBatches !== undefined && location.kind !== "postgres") {
+    throw new UsageError("--pg-batches needs a postgres:// store");
+  }
   if (opts.auditFsync && (opts.auditLog === undefined || opts.auditLog === "-")) {
     throw new UsageError("--audit-fsync needs --audit-log <file>");
   }
@@ -226,10 +242,10 @@ async function serve(opts: ServeOptions): Promise<void> {
 
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openStore(
-      location.url,
-      opts.pgPoolSize !== undefined ? { maxConnections: opts.pgPoolSize } : {},
-    );
+    store = await openStore(location.url, {
+      ...(opts.pgPoolSize !== undefined ? { maxConnections: opts.pgPoolSize } : {}),
+      ...(opts.pgBatches !== undefined ? { batchesInFlight: opts.pgBatches } : {}),
+    });
   } catch (err) {
     throw new CliError(
       `cannot open store ${redactStoreUrl(location.url)}: ${(err as Error).message}`,

@@ -179,7 +179,7 @@ export class IssuerContext implements IssuerDeps {
     const cached = this.walletSecrets.get(handle);
     if (cached) return cached;
     // A plain read: on a cache miss (every first code of a wallet) the Scan pays one lookup, not a write transaction.
-    const w = await this.store.read((tx) => tx.getWalletSeedByHandle(handle));
+    const w = await this.store.walletSeed(handle);
     if (!w) return undefined;
     const secret = { walletId: w.id, seed: this.vault.open(w.seedEnvelope, `wallet-seed:${w.id}`) };
     this.walletSecrets.set(handle, secret);

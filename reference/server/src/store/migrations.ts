@@ -1,4 +1,8 @@
-import { PAYCODE_SCAN_V1, PAYCODE_SCAN_V2 } from "./postgres-scan-function.js";
+import {
+  PAYCODE_SCAN_BATCH_V1,
+  PAYCODE_SCAN_V1,
+  PAYCODE_SCAN_V2,
+} from "./postgres-scan-function.js";
 import type { SqlDialect } from "./sql-dialect.js";
 
 /** One schema change. `statements` are run in order inside one transaction. */
@@ -326,6 +330,14 @@ export const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX offline_issuer_liable_wallet ON offline_issuer_liable (wallet_id)",
       "CREATE INDEX offline_issuer_liable_merchant ON offline_issuer_liable (merchant_id, settled_at)",
     ],
+  },
+  {
+    // Issue 10: concurrent Scans of one server share one call and one commit
+    // on PostgreSQL (postgres-store.ts `scanBatch`). SQLite already shares
+    // commits among concurrent transactions in the server process.
+    version: 9,
+    name: "batched one-call Scan function (PostgreSQL)",
+    statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_BATCH_V1] : []),
   },
 ];
 

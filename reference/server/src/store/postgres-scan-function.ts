@@ -327,3 +327,45 @@ BEGIN
     0, v_failures, v_mac_today, v_mac_total, v_blocked;
 END
 $fn$`;
+
+/**
+ * `paycode_scan_batch_v1` (migration 9): several Scans in one call and one
+ * transaction, each decided by `paycode_scan_v2` in a subtransaction of
+ * its own, in array order. A Scan whose order a concurrent Scan inserted
+ * first (PC001) is rolled back alone, burn included, and reported with
+ * `o_conflict = 1`; a Scan that found its order reports no row at all.
+ * Any other error rolls back the whole batch (the caller then runs its
+ * Scans one by one). One call serves many Scans with one round trip and
+ * one commit, i.e. one WAL flush: group commit for a pool of connections.
+ */
+export const PAYCODE_SCAN_BATCH_V1 = `CREATE FUNCTION paycode_scan_batch_v1(
+    p_id TEXT[], p_merchant_id TEXT[], p_out_trade_no TEXT[], p_amount BIGINT[], p_currency TEXT[],
+    p_code_kind TEXT[], p_code_digest BYTEA[], p_subject TEXT[], p_now BIGINT[],
+    p_declined TEXT[], p_wallet_id TEXT[], p_usage_key TEXT[], p_offline_refusal TEXT[],
+    p_merchant_account TEXT[], p_transfer_id TEXT[], p_day TEXT[],
+    p_default_per_payment BIGINT[], p_default_daily_amount BIGINT[], p_default_daily_count BIGINT[],
+    p_confirm_deadline BIGINT[],
+    p_fail_window BIGINT[], p_fail_limit BIGINT[], p_mac_wallet TEXT[], p_step_up_at BIGINT[],
+    p_step_up_until BIGINT[], p_block_at BIGINT[], p_revoke_reason TEXT[])
+  RETURNS TABLE (o_index INT, o_conflict INT, o_status TEXT, o_decline_reason TEXT, o_wallet_id TEXT,
+    o_payer_account_id TEXT, o_password_free INT, o_confirm_deadline BIGINT,
+    o_throttled INT, o_merchant_failures BIGINT, o_mac_today BIGINT, o_mac_total BIGINT,
+    o_blocked INT)
+  LANGUAGE plpgsql AS $fn$
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_id, 1), 0) LOOP
+    BEGIN
+      RETURN QUERY SELECT i, 0, s.* FROM paycode_scan_v2(p_id[i], p_merchant_id[i],
+        p_out_trade_no[i], p_amount[i], p_currency[i], p_code_kind[i], p_code_digest[i],
+        p_subject[i], p_now[i], p_declined[i], p_wallet_id[i], p_usage_key[i],
+        p_offline_refusal[i], p_merchant_account[i], p_transfer_id[i], p_day[i],
+        p_default_per_payment[i], p_default_daily_amount[i], p_default_daily_count[i],
+        p_confirm_deadline[i], p_fail_window[i], p_fail_limit[i], p_mac_wallet[i],
+        p_step_up_at[i], p_step_up_until[i], p_block_at[i], p_revoke_reason[i]) s;
+    EXCEPTION WHEN SQLSTATE 'PC001' THEN
+      RETURN QUERY SELECT i, 1, NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, 0, NULL::BIGINT,
+        0, NULL::BIGINT, NULL::BIGINT, NULL::BIGINT, 0;
+    END;
+  END LOOP;
+END
+$fn$`;

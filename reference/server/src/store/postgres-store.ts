@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { MicroBatcher } from "./micro-batcher.js";
 import { applyMigrations, currentSchemaVersion } from "./migrate.js";
 import type { PaymentRecord } from "./records.js";
 import { numberedPlaceholders, postgresDialect } from "./sql-dialect.js";
@@ -20,7 +21,16 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** Clock for `schema_migrations.applied_at`. */
   now?: () => number;
+  /**
+   * Scan batches (and seed-lookup batches) running at once: Scans that
+   * arrive meanwhile wait and leave together in the next batch, one call and
+   * one commit for all of them. Default: a quarter of the pool, at least 1.
+   */
+  batchesInFlight?: number;
 }
+
+/** Scans (or seed lookups) per batch call. */
+const MAX_BATCH = 32;
 
 /** SQLSTATEs after which re-running the whole transaction is correct. */
 const RETRYABLE = new Set(["40001", "40P01"]);
@@ -44,6 +54,26 @@ const SCAN_STATEMENT = {
     FROM paycode_scan_v2($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
       $21, $22, $23, $24, $25, $26, $27)`,
 };
+
+/** `paycode_scan_batch_v1` (migration 9): the 27 parameters of v2 as arrays, one element per Scan. */
+const SCAN_BATCH_STATEMENT = {
+  name: "pc_scan_batch_v1",
+  text: `SELECT o_index, o_conflict, o_status, o_decline_reason, o_wallet_id, o_payer_account_id,
+      o_password_free, o_confirm_deadline, o_throttled, o_merchant_failures, o_mac_today, o_mac_total, o_blocked
+    FROM paycode_scan_batch_v1($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[],
+      $7::bytea[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+      $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[],
+      $22::bigint[], $23::text[], $24::bigint[], $25::bigint[], $26::bigint[], $27::text[])`,
+};
+
+/** Seed envelopes of many wallets in one statement (the seed-cache misses of concurrent Scans). */
+const SEEDS_STATEMENT = {
+  name: "pc_wallet_seeds",
+  text: "SELECT handle, id, seed_envelope FROM wallets WHERE handle = ANY($1::bigint[])",
+};
+
+/** A wallet's id and sealed seed, as `Store.walletSeed` returns them. */
+type WalletSeed = { id: string; seedEnvelope: Uint8Array };
 
 const optNumber = (v: unknown): number | null =>
   v === null || v === undefined ? null : Number(v as string);
@@ -87,7 +117,17 @@ function executorFor(client: pg.PoolClient): SqlExecutor {
 export class PostgresStore implements Store {
   readonly kind = "postgres" as const;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private readonly scans: MicroBatcher<OneCallScan, ScanOnceResult | undefined>;
+  private readonly seeds: MicroBatcher<number, WalletSeed | undefined>;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    batchesInFlight: number,
+  ) {
+    const options = { maxBatch: MAX_BATCH, maxInFlight: batchesInFlight };
+    this.scans = new MicroBatcher((batch) => this.scanBatch(batch), options);
+    this.seeds = new MicroBatcher((handles) => this.seedBatch(handles), options);
+  }
 
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({
@@ -97,7 +137,11 @@ export class PostgresStore implements Store {
     });
     // An idle client's network error must not crash the process; the next query reconnects.
     pool.on("error", () => {});
-    const store = new PostgresStore(pool);
+    const pooled = options.maxConnections ?? 10;
+    const store = new PostgresStore(
+      pool,
+      options.batchesInFlight ?? Math.max(1, Math.floor(pooled / 4)),
+    );
     try {
       await store.run(async (client, exec) => {
         await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
@@ -125,44 +169,73 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * One statement outside any BEGIN/COMMIT: PostgreSQL runs the function in
-   * its own implicit transaction, so a Scan is one round trip, committed
-   * (with `synchronous_commit=on`, durable) when the answer arrives.
+   * One statement outside any BEGIN/COMMIT: PostgreSQL runs it in its own
+   * implicit transaction, committed (with `synchronous_commit=on`, durable)
+   * when the answer arrives. Concurrent Scans share that statement: they
+   * wait for a batch slot and leave together (`scanBatch`).
    */
-  async scanOnce(s: OneCallScan): Promise<ScanOnceResult | undefined> {
-    const p = s.payment;
-    const t = s.throttle;
-    const values = [
-      p.id,
-      p.merchantId,
-      p.outTradeNo,
-      p.amount,
-      p.currency,
-      p.codeKind,
-      p.codeDigest
-        ? Buffer.from(p.codeDigest.buffer, p.codeDigest.byteOffset, p.codeDigest.byteLength)
-        : null,
-      p.subject,
-      p.createdAt,
-      s.declined,
-      s.walletId,
-      s.usageKey,
-      s.offlineRefusal,
-      s.merchantAccountId,
-      s.transferId,
-      s.day,
-      s.defaultLimits.perPaymentPasswordFree,
-      s.defaultLimits.dailyPasswordFreeAmount,
-      s.defaultLimits.dailyPasswordFreeCount,
-      s.confirmDeadline,
-      t?.windowStart ?? null,
-      t?.merchantLimit ?? null,
-      t?.macFailureWalletId ?? null,
-      t?.stepUpAt ?? null,
-      t?.stepUpUntil ?? null,
-      t?.blockAt ?? null,
-      t?.revokeReason ?? null,
-    ];
+  scanOnce(s: OneCallScan): Promise<ScanOnceResult | undefined> {
+    return this.scans.submit(s);
+  }
+
+  /** One wallet's id and sealed seed; concurrent lookups share one statement. */
+  walletSeed(handle: number): Promise<WalletSeed | undefined> {
+    return this.seeds.submit(handle);
+  }
+
+  private async seedBatch(
+    handles: readonly number[],
+  ): Promise<PromiseSettledResult<WalletSeed | undefined>[]> {
+    const { rows } = await this.pool.query({ ...SEEDS_STATEMENT, values: [[...new Set(handles)]] });
+    const found = new Map<number, WalletSeed>();
+    for (const r of rows as Row[]) {
+      found.set(Number(r.handle), {
+        id: String(r.id),
+        seedEnvelope: r.seed_envelope as Uint8Array,
+      });
+    }
+    return handles.map((h) => ({ status: "fulfilled", value: found.get(h) }));
+  }
+
+  /**
+   * A batch of Scans as one `paycode_scan_batch_v1` call. They run in the
+   * order of their wallets, so that two batches lock shared payers in the
+   * same order instead of deadlocking. If the call fails as a whole (a
+   * deadlock after all, or one Scan's error), nothing of it was committed
+   * and each Scan runs alone, so an error reaches only its own Scan.
+   */
+  private async scanBatch(
+    batch: readonly OneCallScan[],
+  ): Promise<PromiseSettledResult<ScanOnceResult | undefined>[]> {
+    if (batch.length > 1) {
+      const order = batch.map((_, i) => i).sort((a, b) => lockOrder(batch[a]!, batch[b]!));
+      const columns = scanParameters(batch[0]!).map(() => [] as SqlValue[]);
+      for (const i of order) {
+        for (const [c, v] of scanParameters(batch[i]!).entries()) columns[c]!.push(v);
+      }
+      try {
+        const { rows } = await this.pool.query({ ...SCAN_BATCH_STATEMENT, values: columns });
+        const results: PromiseSettledResult<ScanOnceResult | undefined>[] = batch.map(() => ({
+          status: "fulfilled",
+          value: undefined,
+        }));
+        for (const r of rows as Row[]) {
+          const i = order[Number(r.o_index) - 1]!;
+          results[i] = {
+            status: "fulfilled",
+            value: Number(r.o_conflict) !== 0 ? undefined : scanResult(batch[i]!, r),
+          };
+        }
+        return results;
+      } catch {
+        // Fall through: each Scan on its own.
+      }
+    }
+    return Promise.allSettled(batch.map((s) => this.scanAlone(s)));
+  }
+
+  private async scanAlone(s: OneCallScan): Promise<ScanOnceResult | undefined> {
+    const values = scanParameters(s);
     for (let attempt = 1; ; attempt++) {
       let rows: Row[];
       try {
@@ -175,23 +248,7 @@ export class PostgresStore implements Store {
         continue;
       }
       const r = rows[0];
-      if (!r) return undefined;
-      if (Number(r.o_throttled) !== 0) return { throttled: true };
-      const today = optNumber(r.o_mac_today);
-      return {
-        payment: {
-          ...p,
-          status: r.o_status as PaymentRecord["status"],
-          declineReason: (r.o_decline_reason ?? null) as PaymentRecord["declineReason"],
-          walletId: (r.o_wallet_id ?? null) as string | null,
-          payerAccountId: (r.o_payer_account_id ?? null) as string | null,
-          passwordFree: Number(r.o_password_free) !== 0,
-          confirmDeadline: optNumber(r.o_confirm_deadline),
-        },
-        merchantFailures: optNumber(r.o_merchant_failures),
-        macFailures: today === null ? null : { today, total: optNumber(r.o_mac_total)! },
-        walletBlocked: Number(r.o_blocked) !== 0,
-      };
+      return r ? scanResult(s, r) : undefined;
     }
   }
 
@@ -229,4 +286,76 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** The parameters of `paycode_scan_v2`, in order. */
+function scanParameters(s: OneCallScan): SqlValue[] {
+  const p = s.payment;
+  const t = s.throttle;
+  return [
+    p.id,
+    p.merchantId,
+    p.outTradeNo,
+    p.amount,
+    p.currency,
+    p.codeKind,
+    p.codeDigest
+      ? Buffer.from(p.codeDigest.buffer, p.codeDigest.byteOffset, p.codeDigest.byteLength)
+      : null,
+    p.subject,
+    p.createdAt,
+    s.declined,
+    s.walletId,
+    s.usageKey,
+    s.offlineRefusal,
+    s.merchantAccountId,
+    s.transferId,
+    s.day,
+    s.defaultLimits.perPaymentPasswordFree,
+    s.defaultLimits.dailyPasswordFreeAmount,
+    s.defaultLimits.dailyPasswordFreeCount,
+    s.confirmDeadline,
+    t?.windowStart ?? null,
+    t?.merchantLimit ?? null,
+    t?.macFailureWalletId ?? null,
+    t?.stepUpAt ?? null,
+    t?.stepUpUntil ?? null,
+    t?.blockAt ?? null,
+    t?.revokeReason ?? null,
+  ];
+}
+
+/** The result of one Scan from its row of `paycode_scan_v2` / `paycode_scan_batch_v1`. */
+function scanResult(s: OneCallScan, r: Row): ScanOnceResult {
+  if (Number(r.o_throttled) !== 0) return { throttled: true };
+  const today = optNumber(r.o_mac_today);
+  return {
+    payment: {
+      ...s.payment,
+      status: r.o_status as PaymentRecord["status"],
+      declineReason: (r.o_decline_reason ?? null) as PaymentRecord["declineReason"],
+      walletId: (r.o_wallet_id ?? null) as string | null,
+      payerAccountId: (r.o_payer_account_id ?? null) as string | null,
+      passwordFree: Number(r.o_password_free) !== 0,
+      confirmDeadline: optNumber(r.o_confirm_deadline),
+    },
+    merchantFailures: optNumber(r.o_merchant_failures),
+    macFailures: today === null ? null : { today, total: optNumber(r.o_mac_total)! },
+    walletBlocked: Number(r.o_blocked) !== 0,
+  };
+}
+
+/**
+ * The order a batch runs its Scans in: by the wallet whose rows they lock
+ * (a MAC failure's wallet, else the code's), then by merchant; Scans that
+ * reach no wallet first.
+ */
+function lockOrder(a: OneCallScan, b: OneCallScan): number {
+  const key = (s: OneCallScan) => s.throttle?.macFailureWalletId ?? s.walletId ?? "";
+  return compare(key(a), key(b)) || compare(a.payment.merchantId, b.payment.merchantId);
+}
+
+/** Code-unit order: the same on every machine, whatever its locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

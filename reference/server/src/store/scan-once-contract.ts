@@ -348,6 +348,34 @@ export function describeScanOnceContract(
       expect((await readBack(w, scans[0]!)).balance).toBe(9_990n);
     });
 
+    it("concurrent Scans of many wallets are each decided as alone; one Scan's error fails it alone", async () => {
+      const worlds: World[] = [];
+      for (let i = 0; i < 6; i++) worlds.push(await newWorld(store));
+      const poor = await newWorld(store, { balance: 500n });
+      const paying = worlds.map((w) => scanOf(w, { amount: 100n }));
+      const declined = scanOf(poor, { amount: 1_000n });
+      // Its merchant account does not exist: the transfer cannot be written.
+      const broken = { ...scanOf(worlds[0]!, { amount: 100n }), merchantAccountId: id("acc") };
+      const settled = await Promise.allSettled(
+        [...paying, declined, broken].map((s) => once(store, s)),
+      );
+      expect(settled.map((r) => (r.status === "fulfilled" ? r.value?.status : "error"))).toEqual([
+        ...paying.map(() => "SUCCEEDED"),
+        "DECLINED",
+        "error",
+      ]);
+      expect(settled[6]).toMatchObject({ value: { declineReason: "INSUFFICIENT_FUNDS" } });
+      for (const [i, w] of worlds.entries()) {
+        const back = await readBack(w, paying[i]!);
+        expect(back.payment?.status).toBe("SUCCEEDED");
+        expect(back.balance).toBe(9_900n);
+        expect(back.burned).toBe(true);
+      }
+      const gone = await readBack(worlds[0]!, broken);
+      expect(gone.payment).toBeUndefined();
+      expect(gone.burned).toBe(false);
+    });
+
     describe("Scan throttles (§12.3)", () => {
       const WINDOW = T0 - (T0 % 3_600_000);
       const throttle = (over: Partial<ScanThrottleInput> = {}): ScanThrottleInput => ({

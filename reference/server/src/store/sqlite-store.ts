@@ -204,6 +204,10 @@ export class SqliteStore implements Store {
     return this.transaction(fn);
   }
 
+  walletSeed(handle: number): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined> {
+    return this.read((tx) => tx.getWalletSeedByHandle(handle));
+  }
+
   /** A member of the next commit group like any transaction, minus the `SqlTx` layers. */
   async scanOnce(s: OneCallScan): Promise<ScanOnceResult | undefined> {
     try {

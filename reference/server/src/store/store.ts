@@ -280,6 +280,12 @@ export interface Store {
    * the general path, which replays or refuses it.
    */
   scanOnce(scan: OneCallScan): Promise<ScanOnceResult | undefined>;
+  /**
+   * The id and sealed seed of the wallet with this handle (committed data),
+   * as `Tx.getWalletSeedByHandle` reads them: the seed-cache miss of a
+   * Scan. PostgreSQL answers concurrent lookups with one statement.
+   */
+  walletSeed(handle: number): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined>;
   /** The highest applied migration version. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
