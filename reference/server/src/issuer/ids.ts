@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomFillSync } from "node:crypto";
+import { ulid } from "ulid";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
@@ -26,4 +27,32 @@ function base32(bytes: Uint8Array): string {
  */
 export function newId(prefix: string): string {
   return `${prefix}_${base32(randomBytes(10))}`;
+}
+
+/**
+ * An identifier `prefix_<ulid>` (lower case) whose first 48 bits are `at`
+ * (Unix ms) and the other 80 random, for rows written on every payment
+ * (payments, transfers, refunds): ids made close in time sort close, so
+ * their primary-key inserts land on the same few B-tree pages instead of
+ * dirtying a random page each (fewer pages per commit, fewer full-page
+ * images in PostgreSQL's WAL after a checkpoint).
+ */
+export function newTimeOrderedId(prefix: string, at: number): string {
+  return `${prefix}_${ulid(at, pooledRandom).toLowerCase()}`;
+}
+
+/**
+ * Uniform in [0, 1) in steps of 1/256, from a pool of CSPRNG bytes. ulid's
+ * own source asks the CSPRNG once per character (~100 µs an id here, as
+ * much as the rest of a Scan); it takes floor(x · 32), so one byte a
+ * character is exactly uniform.
+ */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function pooledRandom(): number {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++]! / 256;
 }

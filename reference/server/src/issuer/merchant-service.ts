@@ -13,7 +13,7 @@ import {
 } from "@paycode/protocol/v1";
 import type { PaymentRecord, RefundRecord } from "../store/records.js";
 import { TransactionRetry, type Tx } from "../store/store.js";
-import { newId } from "./ids.js";
+import { newTimeOrderedId } from "./ids.js";
 import type { MerchantPrincipal } from "./issuer-api.js";
 import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferRefund } from "./ledger.js";
@@ -155,7 +155,7 @@ export class MerchantService {
         const merchantAccount = await ctx.merchantAccountId(p.merchantId, tx);
         await tx.lockAccounts([merchantAccount, p.payerAccountId!]);
         const refund: RefundRecord = {
-          id: newId("ref"),
+          id: newTimeOrderedId("ref", now),
           paymentId: p.id,
           merchantId: p.merchantId,
           outRefundNo: req.outRefundNo,
@@ -195,7 +195,7 @@ export class MerchantService {
     const merchantAccount = await ctx.merchantAccountId(p.merchantId, tx);
     await tx.lockAccounts([merchantAccount, p.payerAccountId!]);
     const refund: RefundRecord = {
-      id: newId("ref"),
+      id: newTimeOrderedId("ref", now),
       paymentId: p.id,
       merchantId: p.merchantId,
       outRefundNo: null,
