@@ -42,3 +42,21 @@ function randomIdBytes(): Uint8Array {
 export function newId(prefix: string): string {
   return `${prefix}_${base32(randomIdBytes())}`;
 }
+
+/** Crockford's base32 digits, lower case: in ASCII order, so encoded times sort as they count. */
+const ORDERED = "0123456789abcdefghjkmnpqrstvwxyz";
+
+/**
+ * `prefix_` + the creation time (ms, 10 digits that sort in time order) +
+ * the 80 random bits of `newId`: for rows inserted on every payment
+ * (payments, transfers). Their primary-key index then grows at one end, so
+ * the ids of one commit group share B-tree pages instead of each dirtying a
+ * random one: fewer WAL frames per Scan, and fewer pages to checkpoint.
+ */
+export function newTimeOrderedId(prefix: string, now: number = Date.now()): string {
+  let time = "";
+  for (let t = Math.max(0, Math.floor(now)), i = 0; i < 10; i++, t = Math.floor(t / 32)) {
+    time = ORDERED[t % 32] + time;
+  }
+  return `${prefix}_${time}${base32(randomIdBytes())}`;
+}

@@ -1,6 +1,6 @@
 import type { PaymentRecord } from "../store/records.js";
 import type { Tx } from "../store/store.js";
-import { newId } from "./ids.js";
+import { newTimeOrderedId } from "./ids.js";
 
 /**
  * Every movement of money the issuer makes, one function per kind of
@@ -45,7 +45,7 @@ export async function transferPayment(
   now: number,
 ): Promise<void> {
   await tx.transfer({
-    id: newId("tr"),
+    id: newTimeOrderedId("tr"),
     debitAccountId: payerAccount,
     creditAccountId: merchantAccount,
     amount: p.amount,
@@ -67,7 +67,7 @@ export async function transferRefund(
   now: number,
 ): Promise<void> {
   await tx.transfer({
-    id: newId("tr"),
+    id: newTimeOrderedId("tr"),
     debitAccountId: merchantAccount,
     creditAccountId: p.payerAccountId!,
     amount,
@@ -91,7 +91,7 @@ export async function transferOffline(
   kind: "offline" | "offline_issuer_liable" = "offline",
 ): Promise<void> {
   await tx.transfer({
-    id: newId("tr"),
+    id: newTimeOrderedId("tr"),
     debitAccountId: payerAccount,
     creditAccountId: merchantAccount,
     amount,
@@ -137,7 +137,7 @@ export async function transferFunding(
   now: number,
 ): Promise<void> {
   await tx.transfer({
-    id: newId("tr"),
+    id: newTimeOrderedId("tr"),
     debitAccountId: issuerAccountId(currency),
     creditAccountId: accountId,
     amount,

@@ -5,7 +5,7 @@ import type { BatchResultRecord } from "../store/records.js";
 import type { Tx } from "../store/store.js";
 import { offlineUsageKey, verifyOffline } from "./code-decoder.js";
 import { sha256 } from "./digest.js";
-import { newId } from "./ids.js";
+import { newTimeOrderedId } from "./ids.js";
 import type { TerminalPrincipal } from "./issuer-api.js";
 import { issuerLossAccountId, transferIssuerLiable, transferOffline } from "./ledger.js";
 import type { RuleSwitches } from "./rule-switches.js";
@@ -136,7 +136,7 @@ export async function settleRecord(
   }
   // [SETTLE-17] The usage key Scan burns too, so Scan and settlement see each other;
   // [SEC-9] burns are never deleted, so they outlive certificate validity + max key age.
-  const paymentId = newId("pay");
+  const paymentId = newTimeOrderedId("pay");
   const usageKey = breaks.settleOwnUsageKeys
     ? `settle:${wallet.id}:${check.counter}`
     : offlineUsageKey(wallet.id, check.counter);

@@ -14,7 +14,7 @@ import {
 } from "../store/store.js";
 import { type DecodedCode, decodeScannedCode } from "./code-decoder.js";
 import { bytesEqual, sha256 } from "./digest.js";
-import { newId } from "./ids.js";
+import { newTimeOrderedId } from "./ids.js";
 import type { MerchantPrincipal } from "./issuer-api.js";
 import type { Decision, IssuerContext } from "./issuer-context.js";
 import { transferPayment } from "./ledger.js";
@@ -79,7 +79,7 @@ export class ScanService {
 
     // [SCAN-14] created_at is the issuer clock at the Scan.
     const fresh: PaymentRecord = {
-      id: newId("pay"),
+      id: newTimeOrderedId("pay"),
       merchantId: merchant.merchantId,
       outTradeNo: req.outTradeNo,
       amount,
@@ -153,7 +153,7 @@ export class ScanService {
         if (refused) return { error: this.refuse(now) };
       }
       // A fresh id per attempt: a retry must not collide with what the last attempt tried.
-      const p: PaymentRecord = { ...fresh, id: newId("pay") };
+      const p: PaymentRecord = { ...fresh, id: newTimeOrderedId("pay") };
       if (throttle?.macFailureWalletId) {
         await this.macFailure(tx, throttle.macFailureWalletId, throttle, now, counts);
       }
@@ -319,7 +319,7 @@ export class ScanService {
       usageKey: usable?.usageKey ?? null,
       offlineRefusal: usable?.offlineRefusal ?? null,
       merchantAccountId,
-      transferId: newId("tr"),
+      transferId: newTimeOrderedId("tr"),
       day: utcDay(now),
       defaultLimits: profile.defaultLimits,
       confirmDeadline: now + profile.confirmationTimeoutSeconds * 1000,
