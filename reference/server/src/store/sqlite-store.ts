@@ -6,6 +6,7 @@ import { applyMigrations, currentSchemaVersion } from "./migrate.js";
 import { sqliteDialect } from "./sql-dialect.js";
 import type { Row, SqlExecutor, SqlValue } from "./sql-executor.js";
 import { SqlTx } from "./sql-tx.js";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 import { ScanReplay, SqliteScan } from "./sqlite-scan.js";
 import {
   MAX_TRANSACTION_ATTEMPTS,
@@ -18,6 +19,18 @@ import {
 
 const SYNC_BUSY_WAIT_MS = 10;
 
+/**
+ * How long a group stays open for more members while a WAL flush is running.
+ * Its members wait for the next flush anyway, so joining them costs no one
+ * latency, and one COMMIT writes each page they share once.
+ */
+export const GROUP_WINDOW_MS = 2;
+
+/** Commits between two checkpoint passes in the worker (a Scan writes 8–20 WAL frames). */
+export const CHECKPOINT_EVERY_COMMITS = 32;
+/** WAL frames (4 KiB each) after which the store lets the checkpointer catch up, so the WAL starts over. */
+export const RESTART_WAL_AT_FRAMES = 16_000;
+
 /** Most logical transactions one SQLite transaction (one commit, one fsync) carries. */
 export const MAX_GROUP_SIZE = 64;
 
@@ -27,6 +40,8 @@ interface Job {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   attempts: number;
+  /** A `read`: its COMMIT writes nothing, so it needs no WAL flush of its own. */
+  readOnly: boolean;
 }
 
 type Outcome = { job: Job; ok: true; value: unknown } | { job: Job; ok: false; error: unknown };
@@ -62,6 +77,10 @@ export interface SqliteStoreOptions {
    * default `fs.fdatasync` on libuv's thread pool.
    */
   syncWal?: (fd: number) => Promise<void>;
+  /** Commits between two checkpoint passes (tests make it small); default `CHECKPOINT_EVERY_COMMITS`. */
+  checkpointEveryCommits?: number;
+  /** WAL length that triggers the catch-up and restart of the WAL; default `RESTART_WAL_AT_FRAMES`. */
+  restartWalAtFrames?: number;
 }
 
 /**
@@ -94,10 +113,13 @@ function createPrivately(file: string): void {
  * to its savepoint alone, and later ones read what earlier ones wrote (one
  * connection). The group then commits once, and only after that COMMIT (the
  * fsync covering every member) does any member's promise settle; if it
- * fails, every member rejects. A group never waits for more work: with
- * nothing queued it is a plain transaction, so latency at concurrency 1 is
- * unchanged. `TransactionRetry` rolls the member back and re-runs it in the
- * next group, after this one's commit, in a fresh transaction as before.
+ * fails, every member rejects. A group waits for more work only while a WAL
+ * flush is running (at most `GROUP_WINDOW_MS`): its members could not be
+ * answered before the next flush anyway, and one COMMIT writes the pages
+ * they share once. With no flush running it commits at once, so latency at
+ * concurrency 1 is unchanged. `TransactionRetry` rolls the member back and
+ * re-runs it in the next group, after this one's commit, in a fresh
+ * transaction as before.
  *
  * The fsync, off the event loop: a file store runs with `synchronous=NORMAL`,
  * so COMMIT writes the group's WAL frames without waiting for the disk, and
@@ -108,9 +130,24 @@ function createPrivately(file: string): void {
  * running the next group meanwhile. A group that read data not yet on disk
  * waits for it too: outcomes are released in commit order, and WAL recovery
  * keeps a prefix of the commits, so a later group never survives a crash
- * without the earlier ones. Checkpoints are still synced by SQLite itself
- * (WAL before, database file after). If a flush fails, its members reject
- * and the store refuses all further work: what reached the disk is unknown.
+ * without the earlier ones. A group of lookups only (`read`) writes no WAL
+ * frame and needs no flush of its own: it is answered once the flushes of
+ * the groups before it are done. If a flush fails, its members reject and
+ * the store refuses all further work: what reached the disk is unknown.
+ *
+ * Checkpoints, off the event loop: SQLite's automatic checkpoint runs inside
+ * a COMMIT, copying ~1,000 pages and syncing the WAL and the database file
+ * while the event loop waits (the 10–40 ms COMMITs behind the Scan tail of
+ * docs/benchmarks.md). Here a worker thread with its own connection runs
+ * PASSIVE checkpoints every `CHECKPOINT_EVERY_COMMITS` commits
+ * (`SqliteCheckpointer`, synced there by SQLite: WAL before, database file
+ * after). SQLite starts the WAL over only when a checkpoint has copied every
+ * frame, which under steady load never happens by itself; so once the WAL
+ * is `RESTART_WAL_AT_FRAMES` long, the next group waits for one short pass
+ * (`finishCheckpoint`), and its BEGIN starts the WAL over. A WAL that keeps
+ * growing would make every flush extend the file (an fdatasync that must
+ * also write metadata): that is what an earlier worker without the restart
+ * cost.
  */
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -132,6 +169,15 @@ export class SqliteStore implements Store {
   private draining = false;
   private closing = false;
   private closed: Promise<void> | undefined;
+  /** Set while an open group waits: called when a job arrives or a flush ends. */
+  private wake: (() => void) | undefined;
+  private readonly totalChanges: Database.Statement;
+  /** Checkpoints the WAL off the event loop (file stores only). */
+  private checkpointer: SqliteCheckpointer | undefined;
+  private commitsSinceCheckpoint = 0;
+  /** The WAL is long and the checkpointer nearly caught up: the next group waits for one more pass. */
+  private restartDue = false;
+  private catchingUp = false;
 
   private constructor(
     private readonly db: Database.Database,
@@ -139,6 +185,8 @@ export class SqliteStore implements Store {
     /** The WAL file to flush after each COMMIT; undefined when SQLite syncs (or nothing is durable). */
     private readonly walFile: string | undefined,
     private readonly syncWal: (fd: number) => Promise<void>,
+    private readonly checkpointEveryCommits: number,
+    private readonly restartWalAtFrames: number,
   ) {
     this.control = {
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -149,6 +197,7 @@ export class SqliteStore implements Store {
       rollbackTo: db.prepare("ROLLBACK TO member"),
     };
     this.executor = sqliteExecutor(db);
+    this.totalChanges = db.prepare("SELECT total_changes()").pluck();
   }
 
   static async open(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -161,6 +210,12 @@ export class SqliteStore implements Store {
       // the class comment). Anything else keeps SQLite's own syncing.
       const walFile = wal && !db.memory ? `${resolve(db.name)}-wal` : undefined;
       db.pragma(walFile !== undefined ? "synchronous = NORMAL" : "synchronous = FULL");
+      // Checkpoints run in a worker (`checkpoint`); SQLite's own, inside a
+      // COMMIT on the event loop, stays only as a backstop should it fail.
+      if (walFile !== undefined) {
+        const backstop = 2 * (options.restartWalAtFrames ?? RESTART_WAL_AT_FRAMES);
+        db.pragma(`wal_autocheckpoint = ${backstop}`);
+      }
       // 32 MiB of page cache instead of 2 MiB: the B-tree pages a Scan touches
       // (payments, transfers and their indexes) stay in memory instead of
       // being read back from the WAL or the file one pread at a time.
@@ -179,6 +234,8 @@ export class SqliteStore implements Store {
         Math.max(0, options.busyTimeoutMs ?? 5000),
         walFile,
         options.syncWal ?? fdatasyncOffLoop,
+        options.checkpointEveryCommits ?? CHECKPOINT_EVERY_COMMITS,
+        options.restartWalAtFrames ?? RESTART_WAL_AT_FRAMES,
       );
       await store.enqueue(() =>
         applyMigrations(store.executor, sqliteDialect, (options.now ?? Date.now)()),
@@ -195,13 +252,13 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * A queued transaction like any other: a second, read-only connection
-   * (tried) made every lookup start with a cold page cache, as SQLite drops
-   * a connection's cache whenever another one committed, which cost more
-   * than the wait in the queue.
+   * A queued transaction like any other, but one that needs no WAL flush of
+   * its own. A second, read-only connection (tried) made every lookup start
+   * with a cold page cache, as SQLite drops a connection's cache whenever
+   * another one committed, which cost more than the wait in the queue.
    */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.transaction(fn);
+    return this.enqueue(() => fn(new SqlTx(this.executor, sqliteDialect)), true);
   }
 
   walletSeed(handle: number): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined> {
@@ -226,11 +283,18 @@ export class SqliteStore implements Store {
     return this.enqueue(() => currentSchemaVersion(this.executor));
   }
 
-  private enqueue<T>(body: () => Promise<T>): Promise<T> {
+  private enqueue<T>(body: () => Promise<T>, readOnly = false): Promise<T> {
     if (this.closing) return Promise.reject(new Error("store is closed"));
     if (this.failed) return Promise.reject(this.failed.error);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, resolve: resolve as (value: unknown) => void, reject, attempts: 0 });
+      this.queue.push({
+        body,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        attempts: 0,
+        readOnly,
+      });
+      this.wake?.();
       if (!this.draining) {
         this.draining = true;
         this.drained = this.drain();
@@ -241,7 +305,10 @@ export class SqliteStore implements Store {
   /** Runs groups until the queue is empty; never rejects (`runGroup` settles every job it takes). */
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.runGroup();
+      while (this.queue.length > 0) {
+        if (this.restartDue) await this.finishCheckpoint();
+        await this.runGroup();
+      }
     } finally {
       this.draining = false;
     }
@@ -260,48 +327,66 @@ export class SqliteStore implements Store {
     const retry: Job[] = [];
     /** Set when the group ends without COMMIT: `error` is what the successful members get. */
     let abort: { error: unknown } | undefined;
-    while (outcomes.length + retry.length < MAX_GROUP_SIZE && this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      job.attempts++;
-      // The first member runs without a savepoint: if it fails, rolling back the
-      // whole transaction undoes exactly it. So a transaction that finds no
-      // company costs what it did before grouping.
-      const first = outcomes.length + retry.length === 0;
-      let failure: { error: unknown } | undefined;
-      let value: unknown;
-      try {
-        if (!first) this.control.savepoint.run();
-        value = await job.body();
-        if (!first) this.control.release.run();
-      } catch (e) {
-        failure = { error: e };
+    /** Whether COMMIT writes WAL frames: lookups (`read`) alone write none, checked by the row count. */
+    let wrote = false;
+    let changesBefore: unknown;
+    const deadline = performance.now() + GROUP_WINDOW_MS;
+    for (;;) {
+      while (outcomes.length + retry.length < MAX_GROUP_SIZE && this.queue.length > 0) {
+        const job = this.queue.shift()!;
+        job.attempts++;
+        // The first member runs without a savepoint: if it fails, rolling back the
+        // whole transaction undoes exactly it. So a transaction that finds no
+        // company costs what it did before grouping.
+        const first = outcomes.length + retry.length === 0;
+        if (!job.readOnly) wrote = true;
+        else if (first) changesBefore = this.totalChanges.get();
+        let failure: { error: unknown } | undefined;
+        let value: unknown;
+        try {
+          if (!first) this.control.savepoint.run();
+          value = await job.body();
+          if (!first) this.control.release.run();
+        } catch (e) {
+          failure = { error: e };
+        }
+        if (!failure) {
+          outcomes.push({ job, ok: true, value });
+          continue;
+        }
+        if (failure.error instanceof TransactionRetry && job.attempts < MAX_TRANSACTION_ATTEMPTS) {
+          retry.push(job);
+        } else {
+          outcomes.push({ job, ok: false, error: failure.error });
+        }
+        if (first) {
+          abort = { error: failure.error }; // nobody else is in the group
+          break;
+        }
+        try {
+          this.control.rollbackTo.run();
+          this.control.release.run();
+        } catch (fatal) {
+          // SQLite already rolled the whole transaction back (I/O error, disk full, ...).
+          abort = { error: fatal };
+          break;
+        }
       }
-      if (!failure) {
-        outcomes.push({ job, ok: true, value });
-        continue;
-      }
-      if (failure.error instanceof TransactionRetry && job.attempts < MAX_TRANSACTION_ATTEMPTS) {
-        retry.push(job);
-      } else {
-        outcomes.push({ job, ok: false, error: failure.error });
-      }
-      if (first) {
-        abort = { error: failure.error }; // nobody else is in the group
+      if (abort || outcomes.length + retry.length >= MAX_GROUP_SIZE || this.syncing === undefined) {
         break;
       }
-      try {
-        this.control.rollbackTo.run();
-        this.control.release.run();
-      } catch (fatal) {
-        // SQLite already rolled the whole transaction back (I/O error, disk full, ...).
-        abort = { error: fatal };
-        break;
-      }
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      await this.arrivalOrFlushEnd(left);
     }
+    if (!wrote && !abort && this.totalChanges.get() !== changesBefore) wrote = true;
     if (!abort) {
       try {
         this.control.commit.run();
-        this.dirty = true;
+        if (wrote) {
+          this.dirty = true;
+          this.afterCommit();
+        }
       } catch (e) {
         abort = { error: e };
       }
@@ -325,7 +410,58 @@ export class SqliteStore implements Store {
     this.unsynced.push({ outcomes, abort });
     this.syncing ??= this.flushLoop().finally(() => {
       this.syncing = undefined;
+      this.wake?.();
     });
+  }
+
+  /** Resolves when a job is queued, the running flush ends, or after `ms`. */
+  private arrivalOrFlushEnd(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Starts a checkpoint pass every `checkpointEveryCommits` commits of a file store. */
+  private afterCommit(): void {
+    if (this.walFile === undefined || this.checkpointer?.busy) return;
+    if (++this.commitsSinceCheckpoint < this.checkpointEveryCommits) return;
+    this.commitsSinceCheckpoint = 0;
+    // Started on first use: a short-lived store (an operator command) never needs one.
+    this.checkpointer ??= new SqliteCheckpointer(resolve(this.db.name));
+    void this.checkpoint();
+  }
+
+  /**
+   * One pass in the worker. Under steady load a pass never ends with every
+   * frame copied (commits keep arriving), and SQLite starts the WAL over
+   * only then; so once the WAL is long, one more pass runs at once, copying
+   * what arrived during the last one, and then the next group waits for a
+   * final short pass with no commit in between (`finishCheckpoint`).
+   */
+  private async checkpoint(): Promise<void> {
+    const r = await this.checkpointer!.run();
+    if (!r || r.log < this.restartWalAtFrames) {
+      this.catchingUp = false;
+      return;
+    }
+    if (this.catchingUp) {
+      this.catchingUp = false;
+      this.restartDue = true;
+      return;
+    }
+    this.catchingUp = true;
+    return this.checkpoint();
+  }
+
+  /** Between groups: the last frames into the database file, so the next BEGIN starts the WAL over. */
+  private async finishCheckpoint(): Promise<void> {
+    this.restartDue = false;
+    await this.checkpointer?.run();
   }
 
   /**
@@ -384,6 +520,7 @@ export class SqliteStore implements Store {
       .then(async () => {
         while (this.syncing) await this.syncing;
       })
+      .then(() => this.checkpointer?.close())
       .then(() => {
         if (this.walFd !== undefined) closeSync(this.walFd);
         this.db.close();
