@@ -64,6 +64,16 @@ describe("MicroBatcher", () => {
     expect(await Promise.all(all)).toEqual(["r1", "r2", "r3", "r4", "r5"]);
   });
 
+  it("shares what waits among the free slots instead of sending it as one batch", async () => {
+    const { batches, run } = heldRunner();
+    const b = new MicroBatcher(run, { maxBatch: 32, maxInFlight: 4 });
+    const all = Array.from({ length: 14 }, (_, i) => b.submit(i));
+    await turn();
+    expect(batches.map((x) => x.requests.length)).toEqual([4, 4, 3, 3]);
+    for (const x of batches) x.finish();
+    expect(await Promise.all(all)).toEqual(Array.from({ length: 14 }, (_, i) => `r${i}`));
+  });
+
   it("fails one request alone when its outcome is an error, all of a batch when the batch fails", async () => {
     const { batches, run } = heldRunner();
     const b = new MicroBatcher(run, { maxBatch: 4, maxInFlight: 1 });

@@ -1,7 +1,7 @@
 /**
  * Group commit for a database reached over a socket: requests that arrive
  * while `maxInFlight` batches are already running wait and leave together in
- * the next batch (at most `maxBatch` each), so under load one round trip,
+ * the next batches (at most `maxBatch` each), so under load one round trip,
  * one backend wake-up and one WAL flush serve many requests, while a lone
  * request leaves at once (after the current event-loop turn, which gathers
  * what arrived in the same turn).
@@ -58,9 +58,17 @@ export class MicroBatcher<I, O> {
     });
   }
 
+  /**
+   * Shares what waits among the free slots: if it all left as one batch,
+   * the calls in flight would fall into step (one batch out, its callers
+   * answered, their next requests all back as one batch) and one database
+   * backend would do the work of all while the others idle.
+   */
   private dispatch(): void {
     while (this.waiting.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const batch = this.waiting.splice(0, this.options.maxBatch);
+      const free = this.options.maxInFlight - this.inFlight;
+      const size = Math.min(this.options.maxBatch, Math.ceil(this.waiting.length / free));
+      const batch = this.waiting.splice(0, size);
       this.inFlight++;
       void this.run(batch);
     }
