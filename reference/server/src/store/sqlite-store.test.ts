@@ -345,6 +345,71 @@ describe("SQLite store specifics", () => {
     }
   });
 
+  it("off-loop flush: a Scan's seed lookup is answered before the flush it waits behind, a read after it", async () => {
+    const dir = tempDir();
+    const file = join(dir, "seed.db");
+    const flushes: (() => void)[] = [];
+    let holding = false;
+    const store = await SqliteStore.open(file, {
+      syncWal: () =>
+        holding ? new Promise<void>((release) => flushes.push(release)) : Promise.resolve(),
+    });
+    try {
+      await store.transaction(async (tx) => {
+        await tx.insertAccount({
+          id: "acc_s",
+          kind: "payer",
+          currency: "CNY",
+          passwordHash: null,
+          limits: null,
+          createdAt: 0,
+        });
+        await tx.insertWallet({
+          id: "w_s",
+          accountId: "acc_s",
+          handle: 77,
+          tokenHash: new Uint8Array(32).fill(7),
+          seedEnvelope: new Uint8Array([1, 2, 3]),
+          publicKey: new Uint8Array(32),
+          certificate: new Uint8Array([2]),
+          certNotAfter: 1,
+          deviceLabel: "phone",
+          createdAt: 0,
+          revokedAt: null,
+          revokeReason: null,
+        });
+      });
+      holding = true;
+      const write = store.transaction((tx) =>
+        tx.burn({ usageKey: "k", walletId: "w_s", paymentId: null, createdAt: 0 }),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      expect(flushes).toHaveLength(1);
+      // Held flush: the lookup answers anyway, a read (which may answer a client) does not.
+      expect(await store.walletSeed(77)).toEqual({
+        id: "w_s",
+        seedEnvelope: new Uint8Array([1, 2, 3]),
+      });
+      let readAnswered = false;
+      const read = store
+        .read((tx) => tx.getWalletSeedByHandle(77))
+        .then((v) => {
+          readAnswered = true;
+          return v;
+        });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(readAnswered).toBe(false);
+      flushes[0]!();
+      expect((await read)?.id).toBe("w_s");
+      expect(await write).toBe(true);
+    } finally {
+      holding = false;
+      for (const release of flushes) release();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("off-loop flush: a failed flush rejects its members and the store refuses further work", async () => {
     const dir = tempDir();
     const file = join(dir, "eio.db");
