@@ -209,10 +209,9 @@ export class PostgresStore implements Store {
   ): Promise<PromiseSettledResult<ScanOnceResult | undefined>[]> {
     if (batch.length > 1) {
       const order = batch.map((_, i) => i).sort((a, b) => lockOrder(batch[a]!, batch[b]!));
-      const columns = scanParameters(batch[0]!).map(() => [] as SqlValue[]);
-      for (const i of order) {
-        for (const [c, v] of scanParameters(batch[i]!).entries()) columns[c]!.push(v);
-      }
+      // One array per parameter of paycode_scan_v2, one element per Scan.
+      const rows = order.map((i) => scanParameters(batch[i]!));
+      const columns = rows[0]!.map((_, c) => rows.map((r) => r[c]!));
       try {
         const { rows } = await this.pool.query({ ...SCAN_BATCH_STATEMENT, values: columns });
         const results: PromiseSettledResult<ScanOnceResult | undefined>[] = batch.map(() => ({
