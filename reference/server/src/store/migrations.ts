@@ -2,6 +2,7 @@ import {
   PAYCODE_SCAN_BATCH_V1,
   PAYCODE_SCAN_V1,
   PAYCODE_SCAN_V2,
+  PAYCODE_SCAN_V2_ORDER_ON_INSERT,
 } from "./postgres-scan-function.js";
 import type { SqlDialect } from "./sql-dialect.js";
 
@@ -338,6 +339,16 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 9,
     name: "batched one-call Scan function (PostgreSQL)",
     statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_BATCH_V1] : []),
+  },
+  {
+    // Issue 10: paycode_scan_v2 finds an order that exists by the payment's
+    // INSERT instead of a lookup whose plan, cached per connection, could
+    // scan all of a merchant's payments (postgres-scan-function.ts). Same
+    // parameters, results and outcomes, so servers of either version share
+    // the database during a rolling upgrade.
+    version: 10,
+    name: "Scan finds an existing order by its insert (PostgreSQL)",
+    statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_V2_ORDER_ON_INSERT] : []),
   },
 ];
 

@@ -130,6 +130,15 @@ BEGIN
 END
 $fn$`;
 
+const LOOKUP_ORDER = `PERFORM 1 FROM payments WHERE merchant_id = p_merchant_id AND out_trade_no = p_out_trade_no;
+IF FOUND THEN
+  RETURN;
+END IF;
+`;
+
+/** Indents each line of a PL/pgSQL fragment by `n` spaces. */
+const indent = (n: number, text: string): string => text.replace(/^(?=.)/gm, " ".repeat(n));
+
 /**
  * `paycode_scan_v2` (migration 4): v1 plus the Scan throttles of §12.3 in
  * the same call, so throttling costs no extra round trip. Before anything is
@@ -142,7 +151,48 @@ $fn$`;
  * bound the wallet is revoked ([SEC-13]). `p_fail_window` NULL turns every
  * throttle off (and then no count is written).
  */
-export const PAYCODE_SCAN_V2 = `CREATE FUNCTION paycode_scan_v2(
+export const PAYCODE_SCAN_V2 = scanV2("lookup-first");
+
+/**
+ * `paycode_scan_v2` as migration 10 replaces it: the same parameters,
+ * results and outcomes, but an order that exists is found by the payment's
+ * INSERT (PC001, everything rolled back: nothing written) instead of by a
+ * lookup before anything else. The lookup's plan was the planner's choice:
+ * on a `payments` table not yet analysed it scanned the merchant's
+ * `(merchant_id, created_at)` index with a filter, and PL/pgSQL kept that
+ * plan for the connection's life or until the first autoanalyze, so each
+ * Scan read every payment of its merchant (51 M index tuples for 10,000
+ * Scans in one benchmark). The INSERT's arbiter is the unique index, whatever
+ * the statistics. Only a Scan the merchant throttle refuses still looks its
+ * order up, so that a retry of an order that exists is replayed [SCAN-2].
+ */
+export const PAYCODE_SCAN_V2_ORDER_ON_INSERT = scanV2("on-insert");
+
+function scanV2(orderCheck: "lookup-first" | "on-insert"): string {
+  const first = orderCheck === "lookup-first";
+  const create = first ? "CREATE FUNCTION" : "CREATE OR REPLACE FUNCTION";
+  const lookupFirst = first
+    ? indent(
+        2,
+        `-- [AUTH-3] [SCAN-2] [SCAN-3] An order of this merchant exists: the caller replays or refuses it.\n${LOOKUP_ORDER}`,
+      )
+    : "";
+  const lookupBeforeRefusal = first
+    ? ""
+    : indent(
+        8,
+        `-- [SCAN-2] A refused Scan of an order that exists replays it instead.\n${LOOKUP_ORDER}`,
+      );
+  const conflictMessage = first
+    ? "concurrent Scan with the same out_trade_no"
+    : "an order with this out_trade_no exists";
+  const conflictComment = first
+    ? ""
+    : indent(
+        4,
+        "-- [AUTH-3] [SCAN-2] [SCAN-3] The order exists (from before or a concurrent Scan): the burn\n-- rolls back with everything else, and the caller replays or refuses it.\n",
+      );
+  return `${create} paycode_scan_v2(
     p_id TEXT, p_merchant_id TEXT, p_out_trade_no TEXT, p_amount BIGINT, p_currency TEXT,
     p_code_kind TEXT, p_code_digest BYTEA, p_subject TEXT, p_now BIGINT,
     p_declined TEXT, p_wallet_id TEXT, p_usage_key TEXT, p_offline_refusal TEXT,
@@ -177,12 +227,7 @@ DECLARE
   v_mac_total BIGINT;
   v_blocked INT := 0;
 BEGIN
-  -- [AUTH-3] [SCAN-2] [SCAN-3] An order of this merchant exists: the caller replays or refuses it.
-  PERFORM 1 FROM payments WHERE merchant_id = p_merchant_id AND out_trade_no = p_out_trade_no;
-  IF FOUND THEN
-    RETURN;
-  END IF;
-  -- [SEC-4] [SEC-11] The merchant throttle, before anything is revealed, burned or stored.
+${lookupFirst}  -- [SEC-4] [SEC-11] The merchant throttle, before anything is revealed, burned or stored.
   IF p_fail_window IS NOT NULL THEN
     IF p_declined IN ('CODE_INVALID', 'CODE_MALFORMED') THEN
       INSERT INTO scan_failures (merchant_id, window_start, failures)
@@ -191,7 +236,7 @@ BEGIN
         SET failures = scan_failures.failures + 1 WHERE scan_failures.failures < p_fail_limit
         RETURNING failures INTO v_failures;
       IF NOT FOUND THEN
-        RETURN QUERY SELECT NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, 0, NULL::BIGINT,
+${lookupBeforeRefusal}        RETURN QUERY SELECT NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, 0, NULL::BIGINT,
           1, p_fail_limit, NULL::BIGINT, NULL::BIGINT, 0;
         RETURN;
       END IF;
@@ -199,7 +244,7 @@ BEGIN
       SELECT failures INTO v_failures FROM scan_failures
         WHERE merchant_id = p_merchant_id AND window_start = p_fail_window;
       IF FOUND AND v_failures >= p_fail_limit THEN
-        RETURN QUERY SELECT NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, 0, NULL::BIGINT,
+${lookupBeforeRefusal}        RETURN QUERY SELECT NULL::TEXT, NULL::TEXT, NULL::TEXT, NULL::TEXT, 0, NULL::BIGINT,
           1, v_failures, NULL::BIGINT, NULL::BIGINT, 0;
         RETURN;
       END IF;
@@ -301,7 +346,7 @@ BEGIN
       v_deadline, 'scan', NULL, NULL, p_now, p_now)
     ON CONFLICT DO NOTHING;
   IF NOT FOUND THEN
-    RAISE SQLSTATE 'PC001' USING MESSAGE = 'concurrent Scan with the same out_trade_no';
+${conflictComment}    RAISE SQLSTATE 'PC001' USING MESSAGE = '${conflictMessage}';
   END IF;
   IF v_status = 'SUCCEEDED' THEN
     -- [SCAN-11] [PAY-5] Exactly one transfer, in the transaction that records the payment.
@@ -327,6 +372,7 @@ BEGIN
     0, v_failures, v_mac_today, v_mac_total, v_blocked;
 END
 $fn$`;
+}
 
 /**
  * `paycode_scan_batch_v1` (migration 9): several Scans in one call and one

@@ -462,6 +462,40 @@ export function describeScanOnceContract(
         });
       });
 
+      it("[SCAN-2] a retry of an existing order counts nothing, and is replayed even when the merchant is refused", async () => {
+        const w = await newWorld(store);
+        const mac = { macFailureWalletId: w.walletId };
+        const declined = failure(w, mac);
+        expect(await store.scanOnce(declined)).toMatchObject({
+          merchantFailures: 1,
+          macFailures: { today: 1, total: 1 },
+        });
+        const paid = scanOf(w, { throttle: throttle() });
+        expect((await once(store, paid))?.status).toBe("SUCCEEDED");
+        const retry = (s: OneCallScan, over: Partial<ScanThrottleInput> = {}): OneCallScan => ({
+          ...s,
+          payment: { ...s.payment, id: id("pay") },
+          transferId: id("tr"),
+          throttle: throttle(over),
+        });
+        // Retries while the window has room: nothing counted, burned or paid again.
+        expect(await store.scanOnce(retry(declined, mac))).toBeUndefined();
+        expect(await store.scanOnce(retry(paid))).toBeUndefined();
+        expect(await store.read((tx) => tx.merchantFailures(w.merchantId, WINDOW))).toBe(1);
+        expect((await readBack(w, paid)).balance).toBe(9_000n);
+        // The next MAC failure is the wallet's second: the retry's was not counted.
+        expect(await store.scanOnce(failure(w, mac))).toMatchObject({
+          merchantFailures: 2,
+          macFailures: { today: 2, total: 2 },
+        });
+        // The window full: a new Scan is refused, a retry of either order still replayed.
+        await store.scanOnce(failure(w));
+        expect(await store.scanOnce(failure(w))).toEqual({ throttled: true });
+        expect(await store.scanOnce(retry(declined, mac))).toBeUndefined();
+        expect(await store.scanOnce(retry(paid))).toBeUndefined();
+        expect(await store.read((tx) => tx.merchantFailures(w.merchantId, WINDOW))).toBe(3);
+      });
+
       it("[SEC-14] pruneJunkPayments deletes old CODE_INVALID / CODE_MALFORMED declines only", async () => {
         const w = await newWorld(store);
         const junk = failure(w);
