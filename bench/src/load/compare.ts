@@ -25,9 +25,9 @@ export interface CompareReport {
   };
 }
 
-const r3 = (x: number) => Math.round(x * 1000) / 1000;
+// Unrounded, like the run's own ratios: reports round once, when they print.
 const div = (b: number | undefined, a: number | undefined) =>
-  a !== undefined && b !== undefined && a > 0 ? r3(b / a) : undefined;
+  a !== undefined && b !== undefined && a > 0 ? b / a : undefined;
 
 /**
  * The same load against two targets in one process and one run, back to
