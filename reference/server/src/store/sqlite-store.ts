@@ -264,10 +264,9 @@ export class SqliteStore implements Store {
 
   /**
    * A Scan's seed-cache miss: one prepared SELECT on the store's connection
-   * at once, outside the commit queue. Through the queue it waited for the
-   * group being run (and a Scan then made two trips through it), which with
-   * 10^6 wallets, where nearly every Scan misses, doubled a Scan's latency
-   * while the event loop idled. Safe without a flush because nobody outside
+   * at once, outside the commit queue, where it waited for the group being
+   * run (with 10^6 wallets nearly every Scan misses, and each then made two
+   * trips through the queue). Safe without a flush because nobody outside
    * learns what it read: the Scan built on it is answered only after its own
    * flush, which covers every frame committed before it; and if it runs
    * inside an open group and sees a wallet that is then rolled back, the
