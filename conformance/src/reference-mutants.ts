@@ -369,6 +369,12 @@ export const REFERENCE_MUTANTS: readonly MutantSpec[] = [
       "A throttled Scan is decided, stored and burned before resource_exhausted is returned.",
   },
   {
+    name: "throttle-before-idempotency",
+    breaks: ["SCAN-2"],
+    summary:
+      "While the merchant is throttled, a retry of a stored order fails resource_exhausted instead of returning the payment.",
+  },
+  {
     name: "throttle-without-retry-after",
     breaks: ["SEC-12"],
     summary: "A throttled Scan carries no retry-after delay.",

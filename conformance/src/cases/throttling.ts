@@ -123,6 +123,42 @@ export const throttlingCases: Case[] = [
     },
   }),
   defineCase({
+    id: "throttling/retry-answered-while-throttled",
+    title:
+      "While the merchant is throttled, a retry of a stored order (paid or declined) still returns the stored payment",
+    requirements: ["SCAN-2", "SEC-4"],
+    features: SETTABLE,
+    async run(ctx: CaseContext) {
+      // Frozen mid-window, so that no window ends between the failures and the retries.
+      await ctx.clock.set(await dayTime(ctx, 1, 10 * HOUR_MS + 10 * 60_000));
+      const { wallet, merchant } = await walletAndMerchant(ctx, { balance: 10_000n });
+      const code = wallet.onlineCode();
+      const paidOrder = ctx.fixtures.orderNo();
+      const paid = await merchant.scan(code, 100n, { outTradeNo: paidOrder });
+      ctx.expect.succeeded(paid, "the Scan before the throttle");
+      const declinedOrder = ctx.fixtures.orderNo();
+      const declined = await merchant.scan("not a code 0", 100n, { outTradeNo: declinedOrder });
+      ctx.expect.declined(declined, DeclineReason.CODE_MALFORMED, "a verification failure");
+      await exhaust(ctx, merchant);
+      // "A retry of a stored order is answered as below, throttled or not" (§7.3.1).
+      const paidAgain = await merchant.scan(code, 100n, { outTradeNo: paidOrder });
+      ctx.expect.succeeded(paidAgain, "retry of the paid order while throttled");
+      ctx.expect.equal(paidAgain.paymentId, paid.paymentId, "payment_id of that retry");
+      const declinedAgain = await merchant.scan("not a code 0", 100n, {
+        outTradeNo: declinedOrder,
+      });
+      ctx.expect.declined(
+        declinedAgain,
+        DeclineReason.CODE_MALFORMED,
+        "retry of the declined order while throttled",
+      );
+      ctx.expect.equal(declinedAgain.paymentId, declined.paymentId, "payment_id of that retry");
+      await balances(ctx, wallet, merchant, 9_900n, 100n, "after the retries");
+      // A new order is still refused: the retries did not lift the throttle.
+      await throttledScan(ctx, merchant, wallet.onlineCode(), "a new Scan after the retries");
+    },
+  }),
+  defineCase({
     id: "throttling/refusal-writes-nothing",
     title:
       "A throttled Scan of a genuine code records no payment, burns nothing and moves no money: the code then pays at another merchant",

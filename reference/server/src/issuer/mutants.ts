@@ -323,6 +323,11 @@ export const ISSUER_MUTANTS = {
     summary:
       "A throttled Scan is decided, stored and burned before resource_exhausted is returned.",
   },
+  "throttle-before-idempotency": {
+    breaks: ["SCAN-2"],
+    summary:
+      "While the merchant is throttled, a retry of a stored order fails resource_exhausted instead of returning the payment.",
+  },
   "throttle-without-retry-after": {
     breaks: ["SEC-12"],
     summary: "A throttled Scan carries no retry-after delay.",

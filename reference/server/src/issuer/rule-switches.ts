@@ -144,6 +144,8 @@ export interface RuleSwitches {
   readonly noMerchantThrottle: boolean;
   /** [SEC-11] A throttled Scan is decided, recorded and burned before it is refused. */
   readonly throttleAfterDecide: boolean;
+  /** [SCAN-2] A retry of a stored order meets the merchant throttle as a new Scan does. */
+  readonly throttleBeforeIdempotency: boolean;
   /** [SEC-12] A throttled Scan carries no retry delay. */
   readonly noRetryAfter: boolean;
   /** [SEC-5] Every CODE_INVALID of a held handle counts as a MAC failure, whatever its step4. */
@@ -233,6 +235,7 @@ export const SWITCH_OF_MUTANT: Readonly<Record<MutantName, keyof RuleSwitches>> 
   "issuer-liable-refund-to-payer": "issuerLiableRefundToPayer",
   "no-merchant-throttle": "noMerchantThrottle",
   "throttle-after-decide": "throttleAfterDecide",
+  "throttle-before-idempotency": "throttleBeforeIdempotency",
   "throttle-without-retry-after": "noRetryAfter",
   "mac-failure-any-step": "macFailureAnyStep",
   "no-mac-step-up": "noMacStepUp",

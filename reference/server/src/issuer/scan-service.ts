@@ -119,6 +119,15 @@ export class ScanService {
       walletBlocked: false,
     };
     const payment = await ctx.decide(async (tx): Promise<Decision<PaymentRecord>> => {
+      // [SCAN-2] The throttle-before-idempotency mutant refuses retries of stored orders too.
+      if (
+        throttle &&
+        ctx.breaks.throttleBeforeIdempotency &&
+        (await tx.merchantFailures(merchant.merchantId, throttle.windowStart)) >=
+          throttle.merchantLimit
+      ) {
+        return { error: this.refuse(now) };
+      }
       // [AUTH-3] out_trade_no is looked up in the calling merchant's namespace only.
       if (!ctx.breaks.noIdempotency) {
         const existing = await tx.getPaymentByOutTradeNo(merchant.merchantId, req.outTradeNo);
