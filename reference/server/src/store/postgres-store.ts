@@ -191,7 +191,7 @@ export class PostgresStore implements Store {
     for (const r of rows as Row[]) {
       found.set(Number(r.handle), {
         id: String(r.id),
-        seedEnvelope: r.seed_envelope as Uint8Array,
+        seedEnvelope: new Uint8Array(r.seed_envelope as Uint8Array),
       });
     }
     return handles.map((h) => ({ status: "fulfilled", value: found.get(h) }));

@@ -564,13 +564,6 @@ export class SqlTx implements Tx {
     return r ? walletFromRow(r) : undefined;
   }
 
-  async getWalletSeedByHandle(
-    handle: number,
-  ): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined> {
-    const r = await this.one("SELECT id, seed_envelope FROM wallets WHERE handle = ?", [handle]);
-    return r ? { id: String(r.id), seedEnvelope: bytes(r.seed_envelope) } : undefined;
-  }
-
   async getWalletByTokenHash(hash: Uint8Array): Promise<WalletRecord | undefined> {
     const r = await this.one("SELECT * FROM wallets WHERE token_hash = ?", [bin(hash)]);
     return r ? walletFromRow(r) : undefined;

@@ -392,7 +392,7 @@ describe("SQLite store specifics", () => {
       });
       let readAnswered = false;
       const read = store
-        .read((tx) => tx.getWalletSeedByHandle(77))
+        .read((tx) => tx.getWalletByHandle(77))
         .then((v) => {
           readAnswered = true;
           return v;

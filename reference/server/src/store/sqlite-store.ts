@@ -352,8 +352,6 @@ export class SqliteStore implements Store {
     /** Whether COMMIT writes WAL frames: lookups (`read`) alone write none, checked by the row count. */
     let wrote = false;
     let changesBefore: unknown;
-    /** Members taken so far. */
-    let taken = 0;
     const deadline = performance.now() + GROUP_WINDOW_MS;
     for (;;) {
       while (outcomes.length + retry.length < MAX_GROUP_SIZE && this.queue.length > 0) {
@@ -362,7 +360,7 @@ export class SqliteStore implements Store {
         // The first member runs without a savepoint: if it fails, rolling back the
         // whole transaction undoes exactly it. So a transaction that finds no
         // company costs what it did before grouping.
-        const first = taken++ === 0;
+        const first = outcomes.length + retry.length === 0;
         if (!job.readOnly) wrote = true;
         else if (first) changesBefore = this.totalChanges.get();
         let failure: { error: unknown } | undefined;

@@ -98,10 +98,6 @@ export interface Tx {
   insertWallet(wallet: WalletRecord): Promise<boolean>;
   getWallet(id: string): Promise<WalletRecord | undefined>;
   getWalletByHandle(handle: number): Promise<WalletRecord | undefined>;
-  /** Only what decoding a code needs (the Scan hot path on a seed-cache miss). */
-  getWalletSeedByHandle(
-    handle: number,
-  ): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined>;
   getWalletByTokenHash(hash: Uint8Array): Promise<WalletRecord | undefined>;
   listActiveWallets(accountId: string): Promise<WalletRecord[]>;
   /** Revokes the wallet and bumps the revocation list version; false if it was already revoked. */
@@ -281,9 +277,11 @@ export interface Store {
    */
   scanOnce(scan: OneCallScan): Promise<ScanOnceResult | undefined>;
   /**
-   * The id and sealed seed of the wallet with this handle (committed data),
-   * as `Tx.getWalletSeedByHandle` reads them: the seed-cache miss of a
-   * Scan. PostgreSQL answers concurrent lookups with one statement.
+   * The id and sealed seed of the wallet with this handle, only what
+   * decoding a code needs: the seed-cache miss of a Scan. PostgreSQL answers
+   * concurrent lookups with one statement; SQLite reads at once on its
+   * connection, inside a group if one is open (the Scan is answered only
+   * after its own flush either way).
    */
   walletSeed(handle: number): Promise<{ id: string; seedEnvelope: Uint8Array } | undefined>;
   /** The highest applied migration version. */
