@@ -247,6 +247,13 @@ export class TestControl implements Readonly<IssuerApi["control"]> {
     requireCurrency("currency", req.currency);
     // [CTRL-5] All balances of the currency, the funding account included.
     const t = await this.ctx.store.transaction((tx) => tx.ledgerTotal(req.currency));
+    if (t.total >= 2n ** 63n || t.total < -(2n ** 63n)) {
+      // Only balances a test control created out of range can get here: Money is int64.
+      throw new ConnectError(
+        `the ledger total of ${req.currency} (${t.total}) does not fit in int64`,
+        Code.OutOfRange,
+      );
+    }
     return create(GetLedgerTotalResponseSchema, {
       total: money(t.total, req.currency),
       transferCount: BigInt(t.transferCount),

@@ -366,19 +366,33 @@ export class SqlTx implements Tx {
 
   async ledgerTotal(currency: string): Promise<LedgerTotal> {
     // One statement, so PostgreSQL sums payer rows and transfers in one snapshot.
+    // Each int64 is summed as its high and low 32 bits: the payer balances
+    // (or the issuer's funding debits) of a consistent ledger can pass 2^63
+    // before the other side cancels them, and SQLite's SUM then fails with
+    // "integer overflow" instead of answering.
+    const split = (value: string, name: string) =>
+      `COALESCE(SUM((${value}) >> 32), 0) AS ${name}_hi, ` +
+      `COALESCE(SUM((${value}) & 4294967295), 0) AS ${name}_lo`;
     const r = await this.one(
-      `SELECT
-         (SELECT COALESCE(SUM(balance), 0) FROM accounts WHERE currency = ?)
-         + (SELECT COALESCE(SUM(CASE WHEN c.kind <> 'payer' THEN t.amount ELSE 0 END), 0)
-                 - COALESCE(SUM(CASE WHEN d.kind <> 'payer' THEN t.amount ELSE 0 END), 0)
-            FROM transfers t
-            JOIN accounts c ON c.id = t.credit_account_id
-            JOIN accounts d ON d.id = t.debit_account_id
-            WHERE t.currency = ?) AS total,
-         (SELECT COUNT(*) FROM transfers WHERE currency = ?) AS n`,
-      [currency, currency, currency],
+      `SELECT b.*, m.*
+       FROM (SELECT ${split("balance", "balance")} FROM accounts WHERE currency = ?) b,
+            (SELECT ${split("CASE WHEN c.kind <> 'payer' THEN t.amount ELSE 0 END", "credit")},
+                    ${split("CASE WHEN d.kind <> 'payer' THEN t.amount ELSE 0 END", "debit")},
+                    COUNT(*) AS n
+               FROM transfers t
+               JOIN accounts c ON c.id = t.credit_account_id
+               JOIN accounts d ON d.id = t.debit_account_id
+              WHERE t.currency = ?) m`,
+      [currency, currency],
     );
-    return { total: big(r?.total ?? 0), transferCount: num(r?.n ?? 0) };
+    const part = (hi: string, lo: string) => big(r?.[hi] ?? 0) * 2n ** 32n + big(r?.[lo] ?? 0);
+    return {
+      total:
+        part("balance_hi", "balance_lo") +
+        part("credit_hi", "credit_lo") -
+        part("debit_hi", "debit_lo"),
+      transferCount: num(r?.n ?? 0),
+    };
   }
 
   async ledgerAudit(): Promise<LedgerMismatch[]> {

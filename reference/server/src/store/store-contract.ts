@@ -237,6 +237,22 @@ export function describeStoreContract(
       });
     });
 
+    it("sums the ledger exactly when its parts pass 64 bits", async () => {
+      const cur = freshCurrency();
+      const max = 2n ** 63n - 1n;
+      await store.transaction(async (tx) => {
+        // Two funding accounts, so that every account's own sums stay in int64
+        // (the store is shared with the other cases, whose audits sum per account).
+        const [i1, i2] = [await newAccount(tx, cur, "issuer"), await newAccount(tx, cur, "issuer")];
+        const a = await newAccount(tx, cur);
+        const b = await newAccount(tx, cur);
+        // The payers hold 2^64 - 2 together, as the funding debits do; they cancel.
+        await tx.transfer(transfer(i1, a, max, cur));
+        await tx.transfer(transfer(i2, b, max, cur));
+        expect(await tx.ledgerTotal(cur)).toEqual({ total: 0n, transferCount: 2 });
+      });
+    });
+
     it("rejects a transfer to an account of another currency and rolls the transaction back", async () => {
       const cur = freshCurrency();
       const other = freshCurrency() === cur ? "ZZZ" : freshCurrency();
