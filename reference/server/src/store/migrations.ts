@@ -2,6 +2,7 @@ import {
   PAYCODE_SCAN_BATCH_V1,
   PAYCODE_SCAN_V1,
   PAYCODE_SCAN_V2,
+  PAYCODE_SCAN_V2_JOINED_READS,
   PAYCODE_SCAN_V2_ORDER_ON_INSERT,
 } from "./postgres-scan-function.js";
 import type { SqlDialect } from "./sql-dialect.js";
@@ -349,6 +350,13 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 10,
     name: "Scan finds an existing order by its insert (PostgreSQL)",
     statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_V2_ORDER_ON_INSERT] : []),
+  },
+  {
+    // Issue 10: two statements fewer per paid Scan in paycode_scan_v2
+    // (postgres-scan-function.ts); same parameters, results and outcomes.
+    version: 11,
+    name: "Scan reads payer and usage in one statement (PostgreSQL)",
+    statements: (d) => (d.name === "postgres" ? [PAYCODE_SCAN_V2_JOINED_READS] : []),
   },
 ];
 

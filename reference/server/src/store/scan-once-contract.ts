@@ -329,6 +329,32 @@ export function describeScanOnceContract(
       expect(results.filter((p) => p?.declineReason === "CODE_REUSED")).toHaveLength(11);
     });
 
+    it("[SCAN-10] [SCAN-11] concurrent scans of one payer's codes through two stores never overdraw it, and each success counts once today", async () => {
+      // Two stores on one database, as two servers: their Scans run in transactions
+      // of their own at once, so only the payer's row lock orders them.
+      const other = await opened.harness.open();
+      try {
+        // The profile's defaults: far above three payments of 100 today.
+        const w = await newWorld(store, { balance: 300n, limits: null });
+        // Both connected and warm, so that their transactions overlap.
+        await Promise.all([store, other].map((s) => s.read((tx) => tx.getAccount(w.payer))));
+        const results = await Promise.all(
+          Array.from({ length: 16 }, (_, i) =>
+            once(i % 2 === 0 ? store : other, scanOf(w, { amount: 100n })),
+          ),
+        );
+        expect(results.filter((p) => p?.status === "SUCCEEDED")).toHaveLength(3);
+        expect(results.filter((p) => p?.declineReason === "INSUFFICIENT_FUNDS")).toHaveLength(13);
+        expect(await readBack(w, scanOf(w))).toMatchObject({
+          balance: 0n,
+          merchantBalance: 300n,
+          usage: { amount: 300n, count: 3 },
+        });
+      } finally {
+        await other.close();
+      }
+    });
+
     it("concurrent scans of one order: one payment, the others told to replay, one burn", async () => {
       const w = await newWorld(store);
       const outTradeNo = id("order");

@@ -3,7 +3,7 @@ import type { DeclineReasonName, PaymentRecord } from "./records.js";
 import { ADD_MAC_FAILURE_SQL, ADD_MERCHANT_FAILURE_SQL } from "./scan-throttle-sql.js";
 import type { OneCallScan, ScanOnceResult } from "./store.js";
 
-/** Thrown inside a group member when the order was inserted under it: roll the member back, replay. */
+/** Thrown inside a group member whose order exists (from before, or a member just ahead): roll the member back, replay. */
 export class ScanReplay extends Error {
   constructor() {
     super("concurrent Scan with the same out_trade_no");
@@ -12,7 +12,7 @@ export class ScanReplay extends Error {
 }
 
 /**
- * `Store.scanOnce` on SQLite: the steps of `paycode_scan_v1` (migrations.ts)
+ * `Store.scanOnce` on SQLite: the steps of `paycode_scan_v2` (postgres-scan-function.ts)
  * as one synchronous run of prepared statements inside the caller's group
  * member. Compared with the general path through `SqlTx` it reads only the
  * columns it needs (no `SELECT *` of a wallet with its seed envelope and
@@ -87,16 +87,16 @@ export class SqliteScan {
   }
 
   /**
-   * Decides and records a new Scan inside the current transaction; undefined
-   * when the order exists (nothing written). The database holds the write
+   * Decides and records a new Scan inside the current transaction. An order
+   * that exists is found by the payment's INSERT, as on PostgreSQL, and
+   * throws `ScanReplay`, so its member's writes roll back; undefined when
+   * the merchant throttle refuses a Scan whose order exists (nothing written). The database holds the write
    * lock (BEGIN IMMEDIATE), so what is read here cannot change before COMMIT.
    */
   run(s: OneCallScan): ScanOnceResult | undefined {
     const p = s.payment;
     const now = p.createdAt;
     const t = s.throttle;
-    // [AUTH-3] [SCAN-2] [SCAN-3] An order of this merchant exists: the caller replays or refuses it.
-    if (this.existing.get(p.merchantId, p.outTradeNo) !== undefined) return undefined;
     let merchantFailures: number | null = null;
     let macFailures: { today: number; total: number } | null = null;
     let walletBlocked = false;
@@ -106,11 +106,11 @@ export class SqliteScan {
         const n = this.addFailure.get(p.merchantId, t.windowStart, t.merchantLimit) as
           | bigint
           | undefined;
-        if (n === undefined) return { throttled: true };
+        if (n === undefined) return this.refused(s);
         merchantFailures = Number(n);
       } else {
         const n = this.failuresOf.get(p.merchantId, t.windowStart) as bigint | undefined;
-        if (n !== undefined && Number(n) >= t.merchantLimit) return { throttled: true };
+        if (n !== undefined && Number(n) >= t.merchantLimit) return this.refused(s);
       }
       // [SEC-5] A MAC failure counts on the wallet; [SEC-6] step-up; [SEC-13] block.
       if (t.macFailureWalletId !== null) {
@@ -194,6 +194,8 @@ export class SqliteScan {
       now,
       now,
     );
+    // [AUTH-3] [SCAN-2] [SCAN-3] The order exists: the member rolls back (burn, counts and
+    // all), and the caller replays or refuses it.
     if (inserted.changes !== 1) throw new ScanReplay();
     if (status === "SUCCEEDED") {
       // [SCAN-11] [PAY-5] Exactly one transfer, in the transaction that records the payment.
@@ -231,6 +233,12 @@ export class SqliteScan {
       macFailures,
       walletBlocked,
     };
+  }
+
+  /** [SEC-4] The merchant is throttled; [SCAN-2] a retry of an order that exists is replayed instead. */
+  private refused(s: OneCallScan): ScanOnceResult | undefined {
+    const exists = this.existing.get(s.payment.merchantId, s.payment.outTradeNo) !== undefined;
+    return exists ? undefined : { throttled: true };
   }
 
   /** Steps [SCAN-8] to [SCAN-10], then whether the payment needs the password. */
