@@ -161,27 +161,38 @@ function postgresFloorSection(dir: string): string[] {
   }
   const a = read<LoadReport>(dir, "pg-two-a.json");
   const b = read<LoadReport>(dir, "pg-two-b.json");
+  // One server under the same two load generators (runs of this script since
+  // issue 10's fourth round); older runs compare with the 16-in-flight run.
+  const oneA = read<LoadReport>(dir, "pg-one-a.json");
+  const oneB = read<LoadReport>(dir, "pg-one-b.json");
   if (one && a && b) {
-    const rows = [a, b].map((x) => [
+    const sameShape = oneA && oneB ? [oneA, oneB] : [];
+    const rows = [...sameShape, a, b].map((x) => [
       x.storeLabel ?? "?",
       formatCount(x.phases.work.throughput),
       formatMicros(x.phases.work.latency.p50Us),
       formatMicros(x.phases.work.latency.p99Us),
-      x.phases.work.cpu?.serverUsPerCall !== undefined
+      // Each generator divides its server's CPU by its own calls: shared by two, that is no figure.
+      x.phases.work.cpu?.serverUsPerCall !== undefined && !sameShape.includes(x)
         ? formatMicros(x.phases.work.cpu.serverUsPerCall)
         : "-",
       Object.entries(x.outcomes)
         .map(([k, v]) => `${k} ${formatCount(v)}`)
         .join(", "),
     ]);
-    const together = a.phases.work.throughput + b.phases.work.throughput;
-    const r = together / one.phases.work.throughput;
+    const sum = (xs: LoadReport[]) => xs.reduce((n, x) => n + x.phases.work.throughput, 0);
+    const together = sum([a, b]);
+    const sixteen = one.phases.work.throughput;
+    const verdictLine =
+      sameShape.length > 0
+        ? `Two servers together ${formatCount(together)} scans/s; one server under the same two load generators ${formatCount(sum(sameShape))}: **${formatRatio(together / sum(sameShape))}** (target ≥ 1×: ${verdict(together / sum(sameShape), 1)}). Against one server at 16 in flight from one generator (${formatCount(sixteen)}): ${formatRatio(together / sixteen)}.`
+        : `Together ${formatCount(together)} scans/s; one server at 16 in flight ${formatCount(sixteen)}: **${formatRatio(together / sixteen)}** (target ≥ 1×: ${verdict(together / sixteen, 1)}).`;
     out.push(
       "### PostgreSQL: two servers on one database, 8 + 8 in flight",
       "",
       md(["server", "Scan ok/s", "p50 µs", "p99 µs", "server CPU µs/scan", "outcomes"], rows),
       "",
-      `Together ${formatCount(together)} scans/s; one server at 16 in flight ${formatCount(one.phases.work.throughput)}: **${formatRatio(r)}** (target ≥ 1×: ${verdict(r, 1)}).`,
+      verdictLine,
       "",
     );
   }
