@@ -90,8 +90,9 @@ export class SqliteScan {
    * Decides and records a new Scan inside the current transaction. An order
    * that exists is found by the payment's INSERT, as on PostgreSQL, and
    * throws `ScanReplay`, so its member's writes roll back; undefined when
-   * the merchant throttle refuses a Scan whose order exists (nothing written). The database holds the write
-   * lock (BEGIN IMMEDIATE), so what is read here cannot change before COMMIT.
+   * the merchant throttle refuses a Scan whose order exists (nothing
+   * written). The database holds the write lock (BEGIN IMMEDIATE), so what
+   * is read here cannot change before COMMIT.
    */
   run(s: OneCallScan): ScanOnceResult | undefined {
     const p = s.payment;
