@@ -22,7 +22,7 @@ SKIP_1M=${2:-}
 PAYCODE=(node reference/cli/bin/paycode.js)
 DURATION=${PAYCODE_BENCH_DURATION:-10}
 WARMUP=${PAYCODE_BENCH_WARMUP:-3}
-MICRO=(--time 1000 --rounds 3)
+MICRO=(--time 250 --rounds 11)
 DIV=1
 if [[ -n "${PAYCODE_BENCH_QUICK:-}" ]]; then
   DURATION=1 WARMUP=0 MICRO=(--time 100) DIV=10 SKIP_1M=--skip-1m

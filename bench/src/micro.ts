@@ -15,6 +15,7 @@ import speakeasy from "speakeasy";
 import { Bench } from "tinybench";
 import { formatCount, formatMicros, formatRatio, formatTable } from "./format.js";
 import { type MachineInfo, machineInfo } from "./machine.js";
+import { adjacentRatio, median, type RoundRun, roundOrder } from "./micro-schedule.js";
 
 /** Which side of a comparison a task stands on. */
 export type MicroGroup = "floor" | "peer" | "ours";
@@ -43,12 +44,19 @@ export interface MicroTaskResult {
   rmePercent: number;
   samples: number;
   floor?: string;
-  /** opsPerSec / floor's opsPerSec; missing when the floor was not run. */
+  /**
+   * Median over rounds of this task's ops/s divided by those of the floor's
+   * run right before it (micro-schedule.ts); missing when the floor was not run.
+   */
   floorRatio?: number;
+  /** The ratio to the floor in each round. */
+  floorRatioRounds?: number[];
   peer?: string;
-  /** opsPerSec / peer's opsPerSec. */
+  /** Median over rounds of the ratio to the peer's run right before this one. */
   peerRatio?: number;
-  /** With several rounds: ops/s of each round (the row shows the median round). */
+  /** The ratio to the peer in each round. */
+  peerRatioRounds?: number[];
+  /** With several runs: ops/s of each (the row shows the median run). */
   opsPerSecRounds?: number[];
 }
 
@@ -68,7 +76,7 @@ export interface MicroOptions {
   warmupMs?: number;
   /** Run only tasks whose id contains one of these strings. */
   tasks?: string[];
-  /** Runs of every task; the median (by ops/s) is reported. Default 1. */
+  /** Rounds over every task; the median run (by ops/s) and the median ratios are reported. Default 1. */
   rounds?: number;
   /** Called before each task starts (progress). */
   onTask?: (id: string) => void;
@@ -314,13 +322,20 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
   }
   const warmupMs = options.warmupMs ?? Math.min(options.timeMs / 4, 250);
   const rounds = Math.max(1, options.rounds ?? 1);
+  const byDef = new Map(selected.map((d) => [d.id, d]));
+  const order = roundOrder(selected);
   const runs = new Map<string, MicroTaskResult[]>();
+  const floorRatios = new Map<string, number[]>();
+  const peerRatios = new Map<string, number[]>();
   // Rounds go over every task in turn, so a burst of noise from elsewhere
   // on the machine hits one round of each task rather than all rounds of
-  // one; the median round is reported. One Bench per task so each task's
-  // warm-up sits right before its own run.
+  // one; within a round each task runs right after its floor and peer
+  // (micro-schedule.ts). One Bench per run so each run's warm-up sits right
+  // before it.
   for (let round = 0; round < rounds; round++) {
-    for (const def of selected) {
+    const thisRound: RoundRun[] = [];
+    for (const id of order) {
+      const def = byDef.get(id)!;
       options.onTask?.(rounds > 1 ? `${def.id} (round ${round + 1}/${rounds})` : def.id);
       const bench = new Bench({ time: options.timeMs, warmupTime: warmupMs, throws: true });
       bench.add(def.id, def.fn);
@@ -342,23 +357,35 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
         ...(def.peer ? { peer: def.peer } : {}),
       };
       runs.set(def.id, [...(runs.get(def.id) ?? []), one]);
+      thisRound.push({ id: def.id, opsPerSec: one.opsPerSec });
+    }
+    for (const def of selected) {
+      for (const [ref, into] of [
+        [def.floor, floorRatios],
+        [def.peer, peerRatios],
+      ] as const) {
+        const ratio = ref === undefined ? undefined : adjacentRatio(thisRound, def.id, ref);
+        if (ratio !== undefined) into.set(def.id, [...(into.get(def.id) ?? []), ratio]);
+      }
     }
   }
   const results = selected.map((def) => {
     const all = runs.get(def.id)!;
     const sorted = [...all].sort((a, b) => a.opsPerSec - b.opsPerSec);
-    const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-    return rounds > 1
-      ? { ...median, opsPerSecRounds: all.map((r) => Math.round(r.opsPerSec)) }
-      : median;
+    const result: MicroTaskResult = { ...sorted[Math.floor((sorted.length - 1) / 2)]! };
+    if (all.length > 1) result.opsPerSecRounds = all.map((r) => Math.round(r.opsPerSec));
+    const floors = floorRatios.get(def.id) ?? [];
+    const peers = peerRatios.get(def.id) ?? [];
+    if (floors.length > 0) {
+      result.floorRatio = median(floors);
+      result.floorRatioRounds = floors.map(round3);
+    }
+    if (peers.length > 0) {
+      result.peerRatio = median(peers);
+      result.peerRatioRounds = peers.map(round3);
+    }
+    return result;
   });
-  const byId = new Map(results.map((r) => [r.id, r]));
-  for (const r of results) {
-    const floor = r.floor ? byId.get(r.floor) : undefined;
-    if (floor) r.floorRatio = r.opsPerSec / floor.opsPerSec;
-    const peer = r.peer ? byId.get(r.peer) : undefined;
-    if (peer) r.peerRatio = r.opsPerSec / peer.opsPerSec;
-  }
   return {
     kind: "paycode-bench-micro",
     version: 1,
@@ -368,6 +395,8 @@ export async function runMicro(options: MicroOptions): Promise<MicroReport> {
     tasks: results,
   };
 }
+
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 const SHORT: Record<string, string> = {
   "floor.hmac-sha256": "hmac",

@@ -47,7 +47,8 @@ function microSection(r: MicroReport): string {
     ];
   });
   return [
-    `Median of ${r.options.rounds} interleaved rounds of ${r.options.timeMs} ms per task.`,
+    `${r.options.rounds} rounds of ${r.options.timeMs} ms per run, each task right after a run of its floor and peer; ` +
+      "ops/s is the median run, each ratio the median over rounds of the adjacent pairs' ratios.",
     "",
     md(["task", "ops/s", "p50 µs", "p99 µs", "vs floor", "vs peer", "target"], rows),
   ].join("\n");

@@ -95,7 +95,7 @@ export function addBenchCommands(bench: Command): void {
     .option("--tasks <list>", "only tasks whose id contains one of these (comma-separated)")
     .option(
       "--rounds <n>",
-      "run every task n times, interleaved; report the median",
+      "n rounds over every task, each task right after its floor and peer; report medians",
       positiveInt,
       1,
     )
