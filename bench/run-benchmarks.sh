@@ -43,7 +43,10 @@ PG_DB=""
 cleanup() {
   for pid in "${SERVERS[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [[ -n "$PG_DB" ]]; then psql "$PAYCODE_BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB" || true; fi
+  if [[ -n "$PG_DB" ]]; then
+    psql "$PAYCODE_BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS $PG_DB" || true
+    psql "$PAYCODE_BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS ${PG_DB}_layers" || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -110,6 +113,12 @@ load sqlite-open --target http://127.0.0.1:18090 --rate "$RATE" --wallet-file "$
   --svg "$OUT/sqlite-open.svg"
 stop "$SERVER_PID"
 
+echo "== SQLite: a Scan in-process through the store and the issuer"
+# What the store and the issuer cost without HTTP, by Scans per commit group;
+# the load run's server CPU per Scan minus the issuer layer is the transport.
+"${PAYCODE[@]}" bench scan-layers --store "sqlite:$WORK/layers.db" --wallets $((10000 / DIV)) \
+  --scans $((6000 / DIV)) --groups 1,4,16 --json "$OUT/scan-layers-sqlite.json" | tee "$OUT/scan-layers-sqlite.txt"
+
 echo "== scale: 10^3 vs 10^6 wallets (SQLite)"
 "${PAYCODE[@]}" bench seed-wallets --store "sqlite:$WORK/w1k.db" --count 1000 --out "$WORK/w1k.wallets"
 serve "sqlite:$WORK/w1k.db" 18091
@@ -169,6 +178,13 @@ if [[ -n "${PAYCODE_BENCH_PG:-}" ]]; then
   # generators: on two vCPUs a second generator process alone costs
   # throughput (one server, 8 + 8: 0.75-0.89x of one generator at 16 in
   # flight, stand-alone), which would be charged to the second server.
+  echo "== PostgreSQL: a Scan in-process through the store and the issuer"
+  LAYERS_DB="${PG_DB}_layers"
+  psql "$PAYCODE_BENCH_PG/postgres" -qc "CREATE DATABASE $LAYERS_DB"
+  "${PAYCODE[@]}" bench scan-layers --store "$PAYCODE_BENCH_PG/$LAYERS_DB" --wallets $((10000 / DIV)) \
+    --scans $((6000 / DIV)) --groups 1,4,16 --json "$OUT/scan-layers-pg.json" | tee "$OUT/scan-layers-pg.txt"
+  psql "$PAYCODE_BENCH_PG/postgres" -qc "DROP DATABASE $LAYERS_DB"
+
   echo "== PostgreSQL: one server, two load generators of 8 in flight at once"
   psql "$PG_URL" -qc "CHECKPOINT"
   serve "$PG_URL" 18094 --pg-pool-size 16

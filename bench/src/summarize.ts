@@ -204,6 +204,48 @@ function postgresFloorSection(dir: string): string[] {
  * Markdown tables of one `bench/run-benchmarks.sh` output directory, for
  * docs/benchmarks.md: every figure comes from the JSON the tools wrote.
  */
+/** What `summarize` reads of `paycode bench scan-layers --json` (written by the reference CLI). */
+interface ScanLayersJson {
+  kind: "paycode-bench-scan-layers";
+  store: string;
+  options: { wallets: number };
+  results: {
+    layer: string;
+    group: number;
+    scans: number;
+    scansPerSec: number;
+    cpuUsPerScan: number;
+  }[];
+}
+
+function scanLayersSection(r: ScanLayersJson, load: LoadReport | undefined): string {
+  const rows = r.results.map((x) => [
+    x.layer,
+    String(x.group),
+    formatCount(x.scans),
+    formatCount(Math.round(x.scansPerSec)),
+    formatMicros(x.cpuUsPerScan),
+  ]);
+  const lines = [
+    `\`paycode bench scan-layers\`, ${formatCount(r.options.wallets)} wallets on a new ${r.store} store, no HTTP: ` +
+      "`store` is `Store.scanOnce` alone, `issuer` is `Issuer.scan` (API key, code, seed, store, audit); " +
+      "each round submits that many Scans at once. CPU is this process's, all threads" +
+      (r.store === "postgres" ? " (PostgreSQL's own is not in it)." : "."),
+    "",
+    md(["layer", "Scans per group", "Scans", "Scans/s", "CPU µs/Scan"], rows),
+  ];
+  const server = load?.phases.work.cpu?.serverUsPerCall;
+  const ping = load?.phases.ping?.cpu?.serverUsPerCall;
+  if (server !== undefined) {
+    lines.push(
+      "",
+      `Server CPU per Scan in the load run at 16 in flight: ${formatMicros(server)} µs` +
+        (ping !== undefined ? `; per Ping: ${formatMicros(ping)} µs.` : "."),
+    );
+  }
+  return lines.join("\n");
+}
+
 export function summarizeResults(dir: string): string {
   const out: string[] = [];
   const micro = read<MicroReport>(dir, "micro.json");
@@ -227,6 +269,21 @@ export function summarizeResults(dir: string): string {
     if (r) out.push(`### ${title}`, "", loadSection(r), "");
   }
   out.push(...postgresFloorSection(dir));
+  for (const [file, title, load] of [
+    [
+      "scan-layers-sqlite.json",
+      "In-process: a Scan through the store and the issuer (SQLite)",
+      "sqlite-c16.json",
+    ],
+    [
+      "scan-layers-pg.json",
+      "In-process: a Scan through the store and the issuer (PostgreSQL)",
+      "pg-c16.json",
+    ],
+  ] as const) {
+    const r = read<ScanLayersJson>(dir, file);
+    if (r) out.push(`### ${title}`, "", scanLayersSection(r, read<LoadReport>(dir, load)), "");
+  }
   const s1k = read<LoadReport>(dir, "scale-1k.json");
   const s1m = read<LoadReport>(dir, "scale-1m.json");
   if (s1k) {

@@ -195,3 +195,52 @@ describe("bench seed-wallets + load", () => {
     expect(r.outcomes["SUCCEEDED"]).toBeGreaterThan(0);
   });
 });
+
+describe("bench scan-layers", () => {
+  it("times the store and the issuer layer for each group size, every Scan succeeding", async () => {
+    const out = join(dir, "layers.json");
+    await paycode(
+      "bench",
+      "scan-layers",
+      "--store",
+      `sqlite:${join(dir, "layers.db")}`,
+      "--wallets",
+      "60",
+      "--scans",
+      "40",
+      "--groups",
+      "1,4",
+      "--json",
+      out,
+    );
+    const r = readJson<{
+      kind: string;
+      store: string;
+      results: {
+        layer: string;
+        group: number;
+        scans: number;
+        scansPerSec: number;
+        cpuUsPerScan: number;
+      }[];
+    }>(out);
+    expect(r.kind).toBe("paycode-bench-scan-layers");
+    expect(r.store).toBe("sqlite");
+    expect(r.results.map((x) => `${x.layer}/${x.group}/${x.scans}`)).toEqual([
+      "store/1/40",
+      "store/4/40",
+      "issuer/1/40",
+      "issuer/4/40",
+    ]);
+    for (const x of r.results) {
+      expect(x.scansPerSec).toBeGreaterThan(0);
+      expect(x.cpuUsPerScan).toBeGreaterThan(0);
+    }
+  });
+
+  it("refuses a group size it cannot submit as one commit group", async () => {
+    await expect(
+      paycode("bench", "scan-layers", "--store", `sqlite:${join(dir, "x.db")}`, "--groups", "0,4"),
+    ).rejects.toThrow(/integers from 1 to 64/);
+  });
+});

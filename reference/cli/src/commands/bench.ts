@@ -7,9 +7,18 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function groupSizes(value: string): number[] {
+  const sizes = value.split(",").map((v) => Number(v.trim()));
+  if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n <= 0 || n > 64)) {
+    throw new InvalidArgumentError("must be a comma-separated list of integers from 1 to 64");
+  }
+  return sizes;
+}
+
 /**
  * `paycode bench micro|load|floor-http|summarize` from @paycode/bench, plus
- * `seed-wallets`, which writes straight into a reference store.
+ * `seed-wallets`, which writes straight into a reference store, and
+ * `scan-layers`, which times a Scan in-process through the store and the issuer.
  */
 export function registerBench(program: Command): void {
   const bench = program
@@ -52,6 +61,53 @@ export function registerBench(program: Command): void {
         process.stdout.write(
           `seeded ${r.count} wallets in ${r.seconds.toFixed(1)} s (${Math.round(r.count / r.seconds)}/s); list in ${o.out}\n`,
         );
+      },
+    );
+
+  bench
+    .command("scan-layers")
+    .description(
+      "time a Scan in this process (no HTTP) through the store alone and through the issuer, by Scans submitted together, on a new store",
+    )
+    .requiredOption(
+      "--store <url>",
+      "a new store, as for `paycode serve --store` (wallets are made here)",
+    )
+    .option("--wallets <n>", "funded wallets the Scans are spread over", positiveInt, 5000)
+    .option("--scans <n>", "measured Scans per layer and group size", positiveInt, 8000)
+    .option(
+      "--groups <list>",
+      "Scans submitted together, comma-separated (1-64)",
+      groupSizes,
+      [1, 4, 16],
+    )
+    .option(
+      "--master-key-file <file>",
+      "master key file (else PAYCODE_MASTER_KEY, or a SQLite store's own key file)",
+    )
+    .option("--json <file>", "also write the report as JSON")
+    .action(
+      async (o: {
+        store: string;
+        wallets: number;
+        scans: number;
+        groups: number[];
+        masterKeyFile?: string;
+        json?: string;
+      }) => {
+        const { formatScanLayersReport, scanLayersBench, writeScanLayersJson } = await import(
+          "../scan-layers-bench.js"
+        );
+        const r = await scanLayersBench({
+          store: o.store,
+          wallets: o.wallets,
+          scans: o.scans,
+          groups: o.groups,
+          ...(o.masterKeyFile ? { masterKeyFile: o.masterKeyFile } : {}),
+          onProgress: (line) => process.stderr.write(`  ${line}\n`),
+        });
+        if (o.json) await writeScanLayersJson(o.json, r);
+        process.stdout.write(`${formatScanLayersReport(r)}\n`);
       },
     );
 }

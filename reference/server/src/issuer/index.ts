@@ -7,6 +7,7 @@ export {
 } from "@paycode/protocol";
 export { bearerHashesEqual, hashBearerKey, newBearerKey } from "./api-keys.js";
 export { type AuditEvent, type AuditLog, discardAudit } from "./audit-log.js";
+export { onlineUsageKey } from "./code-decoder.js";
 export {
   type CodeKeyRotation,
   type CodeKeyState,
@@ -26,7 +27,7 @@ export {
   revokeApiKey,
   rotateApiKey,
 } from "./credentials.js";
-export { newId } from "./ids.js";
+export { newId, newTimeOrderedId } from "./ids.js";
 export { Issuer, type IssuerOpenOptions } from "./issuer.js";
 export type {
   IssuerApi,

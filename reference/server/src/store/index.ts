@@ -36,7 +36,10 @@ export type {
 export { SqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 export {
   MAX_TRANSACTION_ATTEMPTS,
+  type OneCallScan,
   type ReadOptions,
+  type ScanOnceResult,
+  type ScanThrottleInput,
   type Store,
   TransactionRetry,
   type Tx,
