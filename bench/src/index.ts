@@ -21,4 +21,12 @@ export {
   microTasks,
   runMicro,
 } from "./micro.js";
+export {
+  describeScanLayers,
+  formatScanLayersReport,
+  type ScanLayer,
+  type ScanLayerResult,
+  type ScanLayersReport,
+  scanLayersRows,
+} from "./scan-layers-report.js";
 export { summarizeResults } from "./summarize.js";

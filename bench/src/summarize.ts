@@ -6,6 +6,12 @@ import type { LoadReport } from "./load/load-report.js";
 import { describeMode } from "./load/report.js";
 import { describeMachine } from "./machine.js";
 import type { MicroReport } from "./micro.js";
+import {
+  describeScanLayers,
+  SCAN_LAYERS_HEADERS,
+  type ScanLayersReport,
+  scanLayersRows,
+} from "./scan-layers-report.js";
 
 function md(headers: string[], rows: string[][]): string {
   return [
@@ -204,35 +210,11 @@ function postgresFloorSection(dir: string): string[] {
  * Markdown tables of one `bench/run-benchmarks.sh` output directory, for
  * docs/benchmarks.md: every figure comes from the JSON the tools wrote.
  */
-/** What `summarize` reads of `paycode bench scan-layers --json` (written by the reference CLI). */
-interface ScanLayersJson {
-  kind: "paycode-bench-scan-layers";
-  store: string;
-  options: { wallets: number };
-  results: {
-    layer: string;
-    group: number;
-    scans: number;
-    scansPerSec: number;
-    cpuUsPerScan: number;
-  }[];
-}
-
-function scanLayersSection(r: ScanLayersJson, load: LoadReport | undefined): string {
-  const rows = r.results.map((x) => [
-    x.layer,
-    String(x.group),
-    formatCount(x.scans),
-    formatCount(Math.round(x.scansPerSec)),
-    formatMicros(x.cpuUsPerScan),
-  ]);
+function scanLayersSection(r: ScanLayersReport, load: LoadReport | undefined): string {
   const lines = [
-    `\`paycode bench scan-layers\`, ${formatCount(r.options.wallets)} wallets on a new ${r.store} store, no HTTP: ` +
-      "`store` is `Store.scanOnce` alone, `issuer` is `Issuer.scan` (API key, code, seed, store, audit); " +
-      "each round submits that many Scans at once. CPU is this process's, all threads" +
-      (r.store === "postgres" ? " (PostgreSQL's own is not in it)." : "."),
+    `\`paycode bench scan-layers\`. ${describeScanLayers(r)}`,
     "",
-    md(["layer", "Scans per group", "Scans", "Scans/s", "CPU µs/Scan"], rows),
+    md(SCAN_LAYERS_HEADERS, scanLayersRows(r)),
   ];
   const server = load?.phases.work.cpu?.serverUsPerCall;
   const ping = load?.phases.ping?.cpu?.serverUsPerCall;
@@ -281,7 +263,7 @@ export function summarizeResults(dir: string): string {
       "pg-c16.json",
     ],
   ] as const) {
-    const r = read<ScanLayersJson>(dir, file);
+    const r = read<ScanLayersReport>(dir, file);
     if (r) out.push(`### ${title}`, "", scanLayersSection(r, read<LoadReport>(dir, load)), "");
   }
   const s1k = read<LoadReport>(dir, "scale-1k.json");

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LoadReport, MicroReport } from "@paycode/bench";
+import type { LoadReport, MicroReport, ScanLayersReport } from "@paycode/bench";
 import { systemClock } from "@paycode/protocol";
 import type { Store } from "@paycode/server";
 import { Issuer, openStore, type PaycodeServer, silentLogger, startServer } from "@paycode/server";
@@ -213,17 +213,7 @@ describe("bench scan-layers", () => {
       "--json",
       out,
     );
-    const r = readJson<{
-      kind: string;
-      store: string;
-      results: {
-        layer: string;
-        group: number;
-        scans: number;
-        scansPerSec: number;
-        cpuUsPerScan: number;
-      }[];
-    }>(out);
+    const r = readJson<ScanLayersReport>(out);
     expect(r.kind).toBe("paycode-bench-scan-layers");
     expect(r.store).toBe("sqlite");
     expect(r.results.map((x) => `${x.layer}/${x.group}/${x.scans}`)).toEqual([

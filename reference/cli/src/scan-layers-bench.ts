@@ -5,12 +5,10 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { create } from "@bufbuild/protobuf";
 import {
-  formatCount,
-  formatMicros,
-  formatTable,
-  type MachineInfo,
   machineInfo,
   readWalletFile,
+  type ScanLayerResult,
+  type ScanLayersReport,
   type WalletSecret,
 } from "@paycode/bench";
 import { OnlineCodec, stepOf, systemClock } from "@paycode/protocol";
@@ -59,33 +57,6 @@ export interface ScanLayersOptions {
   groups: readonly number[];
   masterKeyFile?: string;
   onProgress?: (line: string) => void;
-}
-
-export type ScanLayer = "store" | "issuer";
-
-export interface ScanLayerResult {
-  layer: ScanLayer;
-  /** Scans submitted together. */
-  group: number;
-  scans: number;
-  seconds: number;
-  scansPerSec: number;
-  /**
-   * CPU of this whole process per Scan (all threads: the WAL flush on
-   * libuv's pool and SQLite's checkpoint worker count), µs. PostgreSQL's own
-   * CPU is not in it.
-   */
-  cpuUsPerScan: number;
-}
-
-export interface ScanLayersReport {
-  kind: "paycode-bench-scan-layers";
-  version: 1;
-  startedAt: string;
-  machine: MachineInfo;
-  store: "sqlite" | "postgres";
-  options: { wallets: number; scans: number; groups: number[] };
-  results: ScanLayerResult[];
 }
 
 const AMOUNT = 100n;
@@ -355,26 +326,6 @@ function expectSucceeded(outcome: string): void {
   if (outcome !== "SUCCEEDED") {
     throw new Error(`bench scan-layers: a Scan ended ${outcome}, not SUCCEEDED`);
   }
-}
-
-export function formatScanLayersReport(r: ScanLayersReport): string {
-  const rows = r.results.map((x) => [
-    x.layer,
-    String(x.group),
-    formatCount(x.scans),
-    formatCount(Math.round(x.scansPerSec)),
-    formatMicros(x.cpuUsPerScan),
-  ]);
-  return [
-    `A Scan in-process (no HTTP) on ${r.store}, ${formatCount(r.options.wallets)} wallets: store = Store.scanOnce; issuer = Issuer.scan (auth, code, seed, store, audit).`,
-    formatTable(["layer", "Scans per group", "Scans", "Scans/s", "CPU µs/Scan"], rows, [
-      false,
-      true,
-      true,
-      true,
-      true,
-    ]),
-  ].join("\n");
 }
 
 export async function writeScanLayersJson(file: string, r: ScanLayersReport): Promise<void> {

@@ -95,9 +95,8 @@ export function registerBench(program: Command): void {
         masterKeyFile?: string;
         json?: string;
       }) => {
-        const { formatScanLayersReport, scanLayersBench, writeScanLayersJson } = await import(
-          "../scan-layers-bench.js"
-        );
+        const { scanLayersBench, writeScanLayersJson } = await import("../scan-layers-bench.js");
+        const { formatScanLayersReport } = await import("@paycode/bench");
         const r = await scanLayersBench({
           store: o.store,
           wallets: o.wallets,
