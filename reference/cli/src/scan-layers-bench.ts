@@ -41,10 +41,11 @@ import { seedWallets } from "./seed-wallets.js";
  *   store, then its envelope opened), the store call, the audit of the
  *   outcome and the response message.
  *
- * A load run's server CPU per Scan minus the issuer layer's is what HTTP/2
- * and the Connect protocol cost; the issuer layer minus the store layer is
- * what the issuer and codec cost. Each round submits `group` Scans at once
- * and awaits them all.
+ * The issuer layer minus the store layer is what the issuer and the codec
+ * cost. A load run's server CPU per Scan minus the issuer layer's at the
+ * group size the load forms is what HTTP/2 and Connect cost; under load the
+ * groups are smaller than the calls in flight (docs/benchmarks.md, fifth
+ * round). Each round submits `group` Scans at once and awaits them all.
  */
 export interface ScanLayersOptions {
   /** A new store, as `paycode serve --store` takes it; its wallets are made here. */
