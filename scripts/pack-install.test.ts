@@ -311,6 +311,41 @@ console.log("loaded", ${specifiers.length});`;
     }
   });
 
+  it("the installed paycode bench scan-layers runs a Scan through the store and the issuer", async () => {
+    const report = join(appDir!, "scan-layers.json");
+    const r = await run(
+      bin("paycode"),
+      [
+        "bench",
+        "scan-layers",
+        "--store",
+        `sqlite:${join(appDir!, "layers.db")}`,
+        "--wallets",
+        "40",
+        "--scans",
+        "16",
+        "--groups",
+        "1,4",
+        "--json",
+        report,
+      ],
+      appDir!,
+    );
+    expect(r.code, describeRun("paycode bench scan-layers", r)).toBe(0);
+    const j = JSON.parse(readFileSync(report, "utf8")) as {
+      kind: string;
+      results: { layer: string; group: number }[];
+    };
+    expect(j.kind).toBe("paycode-bench-scan-layers");
+    expect(j.results.map((x) => `${x.layer}/${x.group}`)).toEqual([
+      "store/1",
+      "store/4",
+      "issuer/1",
+      "issuer/4",
+    ]);
+    expect(r.stdout).toMatch(/^layer +Scans per group/m);
+  });
+
   it("paycode serve starts on a free port with test control", async () => {
     server = await startServeProcess(
       bin("paycode"),

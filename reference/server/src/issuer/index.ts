@@ -67,6 +67,7 @@ export {
 export { hashPassword, verifyPassword } from "./passwords.js";
 export { canTransition, isFinal } from "./payment-state.js";
 export { type RuleSwitches, ruleSwitches } from "./rule-switches.js";
+export { type NewScanPayment, newScanPayment } from "./scan-payment.js";
 export {
   DEFAULT_SCAN_THROTTLE,
   expectedInsiderForgeryDays,

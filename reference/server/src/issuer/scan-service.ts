@@ -22,6 +22,7 @@ import { stepUpReason } from "./limits.js";
 import { lazyClose } from "./payment-transitions.js";
 import { raceWindow } from "./race-window.js";
 import type { RuleSwitches } from "./rule-switches.js";
+import { newScanPayment } from "./scan-payment.js";
 import {
   isVerificationFailure,
   MAC_FAILURE_REVOKE_REASON,
@@ -77,30 +78,18 @@ export class ScanService {
       await raceWindow();
     }
 
-    // [SCAN-14] created_at is the issuer clock at the Scan.
-    const fresh: PaymentRecord = {
-      id: newTimeOrderedId("pay", now),
-      merchantId: merchant.merchantId,
-      outTradeNo: req.outTradeNo,
-      amount,
-      currency,
-      status: "DECLINED",
-      declineReason: null,
-      // [SCAN-13] From the code's shape, also for codes that fail verification.
-      codeKind: decoded.kind,
-      codeDigest,
-      subject: req.subject,
-      walletId: null,
-      payerAccountId: null,
-      passwordFree: false,
-      refundedAmount: 0n,
-      confirmDeadline: null,
-      source: "scan",
-      terminalId: null,
-      recordId: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const fresh = newScanPayment(
+      {
+        merchantId: merchant.merchantId,
+        outTradeNo: req.outTradeNo,
+        amount,
+        currency,
+        codeKind: decoded.kind,
+        codeDigest,
+        subject: req.subject,
+      },
+      now,
+    );
     const throttle = this.throttleInput(decoded, now);
     if (this.oneCall) {
       const done = await ctx.store.scanOnce(
